@@ -1,0 +1,364 @@
+// The `strata` command line: parses arguments (commander), reads the
+// repository location and passphrase, calls the engine, prints results (plain
+// or --json) and maps every failure to one line on stderr and an exit status.
+
+import { Command, CommanderError, Option } from 'commander';
+import { resolve } from 'node:path';
+import { defaultKdfParams, type KdfParams } from '../engine/crypto/kdf';
+import { check } from '../engine/repo/check';
+import { initRepositoryAt, openRepositoryAt } from '../engine/repo/location';
+import { rebuildIndex } from '../engine/repo/rebuild-index';
+import type { Repository } from '../engine/repo/repository';
+import { repoStats } from '../engine/repo/stats';
+import { backup } from '../engine/snapshot/archiver';
+import { restore } from '../engine/snapshot/restorer';
+import { scanTotals } from '../engine/snapshot/scan';
+import { listSnapshots, loadTree, resolveSnapshot } from '../engine/snapshot/snapshots';
+import type { TreeNode } from '../engine/snapshot/tree';
+import { ENGINE_VERSION } from '../engine/version';
+import { describeError, EXIT_CODES_HELP, ExitCode, exitCodeOf } from './exit-codes';
+import { currentPassphrase, newPassphrase } from './passphrase';
+import { formatBytes, progressBar } from './progress';
+import { UsageError } from './usage-error';
+
+interface GlobalOptions {
+  repo?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const out = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+const warn = (line: string): void => {
+  process.stderr.write(`${line}\n`);
+};
+const printJson = (value: unknown): void => out(JSON.stringify(value, null, 2));
+
+function repoLocation(options: GlobalOptions): string {
+  const location = options.repo ?? process.env.STRATA_REPO;
+  if (!location) throw new UsageError('no repository given: use --repo DIR or set STRATA_REPO');
+  return location;
+}
+
+async function openRepo(options: GlobalOptions): Promise<Repository> {
+  return openRepositoryAt(repoLocation(options), await currentPassphrase());
+}
+
+function kdfFromOption(n: string | undefined): KdfParams | undefined {
+  if (n === undefined) return undefined;
+  const value = Number(n);
+  if (!Number.isInteger(value) || value < 2 || (value & (value - 1)) !== 0) throw new UsageError(`--kdf-n must be a power of two, got ${n}`);
+  return { ...defaultKdfParams(), N: value };
+}
+
+function showProgress(options: GlobalOptions): boolean {
+  return !options.json && !options.quiet;
+}
+
+function shortId(id: string): string {
+  return id.slice(0, 8);
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('strata')
+    .description('Strata: encrypted, deduplicated, versioned storage for course materials.')
+    .version(ENGINE_VERSION, '-V, --version')
+    .option('-r, --repo <dir>', 'repository location (default: $STRATA_REPO)')
+    .option('--json', 'print machine-readable JSON on stdout')
+    .option('-q, --quiet', 'no progress display')
+    .addHelpText('after', `
+Passphrase: $STRATA_PASSPHRASE, $STRATA_PASSPHRASE_FILE, or a prompt on a terminal.
+New passphrases (init, key add, key passwd): $STRATA_NEW_PASSPHRASE(_FILE) or a prompt.
+
+${EXIT_CODES_HELP}
+
+Examples:
+  strata --repo ~/strata-repo init
+  strata --repo ~/strata-repo backup ~/Courses/physics
+  strata --repo ~/strata-repo snapshots
+  strata --repo ~/strata-repo restore latest --target /tmp/restored
+  strata --repo ~/strata-repo check --read-data`)
+    .showHelpAfterError('(run strata --help for usage)')
+    .exitOverride();
+
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+
+  program
+    .command('init')
+    .description('create a new encrypted repository')
+    .addOption(new Option('--kdf-n <n>', 'scrypt cost N for the passphrase (power of two; default 131072)'))
+    .action(async (opts: { kdfN?: string }) => {
+      const g = globals();
+      const location = repoLocation(g);
+      const kdf = kdfFromOption(opts.kdfN);
+      const repo = await initRepositoryAt(location, await newPassphrase(true), kdf ? { kdf } : {});
+      if (g.json) printJson({ id: repo.config.id, location: repo.backend.location, key: repo.keyId });
+      else out(`created repository ${shortId(repo.config.id)} at ${repo.backend.location}\nKeep the passphrase safe: without it the data cannot be read.`);
+    });
+
+  program
+    .command('backup')
+    .description('back up files and folders into a new snapshot')
+    .argument('<path...>', 'files or folders to back up')
+    .option('--tag <tag...>', 'tags for the snapshot')
+    .option('--force', 'reread every file (no parent snapshot)')
+    .action(async (paths: string[], opts: { tag?: string[]; force?: boolean }) => {
+      const g = globals();
+      const repo = await openRepo(g);
+      const bar = progressBar('backup', showProgress(g));
+      let total: number | undefined;
+      const absolute = paths.map((p) => resolve(p));
+      if (showProgress(g) && process.stderr.isTTY) void scanTotals(absolute).then((t) => { total = t.bytes; });
+      const warnings: Array<{ path: string; message: string }> = [];
+      try {
+        const result = await backup(repo, {
+          paths: absolute,
+          ...(opts.tag ? { tags: opts.tag } : {}),
+          ...(opts.force ? { parent: false as const } : {}),
+          onProgress: (p) => bar.update(p.bytes, total, { files: p.files }),
+          onWarning: (path, message) => {
+            warnings.push({ path, message });
+            if (!g.json) warn(`warning: ${path}: ${message}`);
+          },
+        });
+        bar.stop();
+        const s = result.snapshot.stats;
+        if (g.json) {
+          printJson({ snapshot: result.id, parent: result.snapshot.parent ?? null, stats: s, warnings });
+        } else {
+          out(`snapshot ${shortId(result.id)} saved`);
+          if (!g.quiet) {
+            warn(`${s.files} files (${s.reusedFiles} unchanged), ${s.dirs} folders, ${formatBytes(s.bytes)}; ` +
+              `new: ${formatBytes(s.newBytes)} in ${s.newBlobs} chunks, stored as ${formatBytes(s.storedBytes)}`);
+          }
+        }
+        if (result.warnings > 0) process.exitCode = ExitCode.partial;
+      } finally {
+        bar.stop();
+      }
+    });
+
+  program
+    .command('snapshots')
+    .description('list snapshots, oldest first')
+    .action(async () => {
+      const g = globals();
+      const repo = await openRepo(g);
+      const all = await listSnapshots(repo);
+      if (g.json) {
+        printJson(all.map(({ id, snapshot }) => ({ id, short: shortId(id), ...snapshot })));
+        return;
+      }
+      if (all.length === 0) {
+        out('no snapshots yet');
+        return;
+      }
+      out('ID        Time                 Host              Files     Size  Paths');
+      for (const { id, snapshot: s } of all) {
+        const time = new Date(s.time).toISOString().replace('T', ' ').slice(0, 19);
+        out(`${shortId(id)}  ${time}  ${s.host.slice(0, 16).padEnd(16)}  ${String(s.stats.files).padStart(6)}  ${formatBytes(s.stats.bytes).padStart(9)}  ${s.paths.join(', ')}`);
+      }
+    });
+
+  program
+    .command('ls')
+    .description('list the files of a snapshot')
+    .argument('<snapshot>', 'snapshot id (prefix) or "latest"')
+    .action(async (ref: string) => {
+      const g = globals();
+      const repo = await openRepo(g);
+      await repo.ensureIndex();
+      const { snapshot } = await resolveSnapshot(repo, ref);
+      const entries: Array<{ path: string; node: TreeNode }> = [];
+      const walk = async (treeId: string, prefix: string): Promise<void> => {
+        for (const node of (await loadTree(repo, treeId)).nodes) {
+          const path = `${prefix}/${node.name}`;
+          entries.push({ path, node });
+          if (node.type === 'dir') await walk(node.subtree, path);
+        }
+      };
+      await walk(snapshot.tree, '');
+      if (g.json) {
+        printJson(entries.map(({ path, node }) => ({
+          path,
+          type: node.type,
+          mode: node.mode,
+          mtime: new Date(node.mtimeMs).toISOString(),
+          ...(node.type === 'file' ? { size: node.size } : {}),
+          ...(node.type === 'symlink' ? { target: node.target } : {}),
+        })));
+        return;
+      }
+      for (const { path, node } of entries) {
+        const kind = node.type === 'dir' ? 'd' : node.type === 'symlink' ? 'l' : '-';
+        const size = node.type === 'file' ? formatBytes(node.size) : '';
+        const suffix = node.type === 'symlink' ? ` -> ${node.target}` : node.type === 'dir' ? '/' : '';
+        out(`${kind}${(node.mode & 0o777).toString(8).padStart(4, '0')} ${size.padStart(10)}  ${new Date(node.mtimeMs).toISOString().slice(0, 19)}  ${path}${suffix}`);
+      }
+    });
+
+  program
+    .command('restore')
+    .description('restore a snapshot (or part of it) into a folder')
+    .argument('<snapshot>', 'snapshot id (prefix) or "latest"')
+    .requiredOption('-t, --target <dir>', 'folder to restore into (created if missing)')
+    .option('-i, --include <path...>', 'restore only these snapshot paths (e.g. physics/week1)')
+    .action(async (ref: string, opts: { target: string; include?: string[] }) => {
+      const g = globals();
+      const repo = await openRepo(g);
+      await repo.ensureIndex();
+      const { id, snapshot } = await resolveSnapshot(repo, ref);
+      const bar = progressBar('restore', showProgress(g));
+      try {
+        const result = await restore(repo, snapshot, {
+          target: opts.target,
+          ...(opts.include ? { include: opts.include } : {}),
+          onProgress: (p) => bar.update(p.bytes, snapshot.stats.bytes, { files: p.files }),
+        });
+        bar.stop();
+        if (g.json) printJson({ snapshot: id, target: resolve(opts.target), ...result });
+        else out(`restored ${result.files} files, ${result.dirs} folders, ${result.symlinks} links (${formatBytes(result.bytes)}) from ${shortId(id)} to ${resolve(opts.target)}`);
+      } finally {
+        bar.stop();
+      }
+    });
+
+  program
+    .command('check')
+    .description('verify the repository; --read-data also reads and verifies every pack')
+    .option('--read-data', 'read all data and verify every chunk')
+    .action(async (opts: { readData?: boolean }) => {
+      const g = globals();
+      const repo = await openRepo(g);
+      const bar = progressBar('check', showProgress(g) && opts.readData === true);
+      const result = await check(repo, {
+        readData: opts.readData === true,
+        onProgress: (done, total) => bar.update(done, total, { files: `${done}/${total} packs` }),
+      });
+      bar.stop();
+      if (g.json) printJson({ ok: result.problems.length === 0, ...result });
+      else {
+        for (const note of result.notes) warn(`note: ${note}`);
+        for (const p of result.problems) warn(`damaged: ${p.object}: ${p.message}`);
+        if (result.problems.length === 0) {
+          out(`no problems found (${result.snapshots} snapshots, ${result.packs} packs${opts.readData ? `, ${formatBytes(result.bytesRead)} read and verified` : ''})`);
+        } else out(`${result.problems.length} problem(s) found`);
+      }
+      if (result.problems.length > 0) process.exitCode = ExitCode.damaged;
+    });
+
+  program
+    .command('stats')
+    .description('sizes: logical, unique and stored bytes; deduplication and compression savings')
+    .action(async () => {
+      const g = globals();
+      const repo = await openRepo(g);
+      const s = await repoStats(repo);
+      if (g.json) {
+        printJson(s);
+        return;
+      }
+      const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+      out(`snapshots:            ${s.snapshots}`);
+      out(`files (all snapshots): ${s.files}`);
+      out(`logical size:         ${formatBytes(s.logicalBytes)}`);
+      out(`unique content:       ${formatBytes(s.uniqueBytes)} in ${s.chunks} chunks (deduplication saves ${pct(s.dedupSavings)})`);
+      out(`stored content:       ${formatBytes(s.uniqueStoredBytes)} (compression saves ${pct(s.compressionSavings)})`);
+      out(`repository size:      ${formatBytes(s.storedBytes)}`);
+    });
+
+  const key = program.command('key').description('manage passphrases (key slots)');
+  key
+    .command('list')
+    .description('list key slots')
+    .action(async () => {
+      const g = globals();
+      const repo = await openRepo(g);
+      const keys = await repo.listKeys();
+      if (g.json) printJson(keys);
+      else for (const k of keys) out(`${k.current ? '*' : ' '} ${shortId(k.id)}  ${k.created}  ${k.user}@${k.host}`);
+    });
+  key
+    .command('add')
+    .description('add a passphrase (a new key slot)')
+    .addOption(new Option('--kdf-n <n>', 'scrypt cost N (power of two)'))
+    .action(async (opts: { kdfN?: string }) => {
+      const g = globals();
+      const repo = await openRepo(g);
+      const id = await repo.addKey(await newPassphrase(false), kdfFromOption(opts.kdfN));
+      if (g.json) printJson({ id });
+      else out(`added key ${shortId(id)}`);
+    });
+  key
+    .command('remove')
+    .description('remove a key slot (not the one in use)')
+    .argument('<id>', 'key id (prefix)')
+    .action(async (id: string) => {
+      const g = globals();
+      const repo = await openRepo(g);
+      const removed = await repo.removeKey(id);
+      if (g.json) printJson({ removed });
+      else out(`removed key ${shortId(removed)}`);
+    });
+  key
+    .command('passwd')
+    .description('change the passphrase of the key in use')
+    .addOption(new Option('--kdf-n <n>', 'scrypt cost N (power of two)'))
+    .action(async (opts: { kdfN?: string }) => {
+      const g = globals();
+      const repo = await openRepo(g);
+      const id = await repo.changePassphrase(await newPassphrase(false), kdfFromOption(opts.kdfN));
+      if (g.json) printJson({ id });
+      else out(`passphrase changed (new key ${shortId(id)})`);
+    });
+
+  const repair = program.command('repair').description('repair the repository');
+  repair
+    .command('index')
+    .description('rebuild the index from the packs themselves')
+    .action(async () => {
+      const g = globals();
+      const repo = await openRepo(g);
+      const result = await rebuildIndex(repo);
+      if (g.json) printJson(result);
+      else {
+        for (const d of result.damaged) warn(`damaged: ${d.pack}: ${d.message}`);
+        out(`index rebuilt: ${result.blobs} blobs in ${result.packs} packs (${result.removedIndexes} old index objects replaced)`);
+      }
+      if (result.damaged.length > 0) process.exitCode = ExitCode.damaged;
+    });
+
+  program
+    .command('serve')
+    .description('serve the app in a browser on 127.0.0.1 (headless host)')
+    .option('-p, --port <port>', 'port (default: a free one)', '0')
+    .action(async (opts: { port: string }) => {
+      const { serve } = await import('./serve-command');
+      await serve(Number(opts.port), globals().repo ?? process.env.STRATA_REPO);
+    });
+
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  process.on('SIGINT', () => {
+    warn('interrupted');
+    process.exit(ExitCode.interrupted);
+  });
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed the message (or help/version).
+      return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
+    }
+    warn(`strata: ${describeError(error)}`);
+    return exitCodeOf(error);
+  }
+}
+

@@ -1,0 +1,278 @@
+// Backup: walks source trees, stores new content through the BlobStore, writes
+// one tree blob per directory and finally the snapshot object. Unchanged files
+// (same size, mtime, ctime and inode as in the parent snapshot, with all their
+// chunks indexed) are not read again, as restic does with its parent snapshot.
+
+import { lstat, open, readdir, readlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { basename, join, resolve } from 'node:path';
+import { chunkStream } from '../chunk/fastcdc';
+import { Limiter } from '../async/limiter';
+import { EngineError, errorMessage } from '../errors';
+import { BlobStore } from '../repo/blob-store';
+import { BlobType, fromHex, toHex } from '../repo/format';
+import type { Repository } from '../repo/repository';
+import { ENGINE_VERSION } from '../version';
+import { encodeContentList, findParent, loadTree, resolveSnapshot } from './snapshots';
+import { encodeTree, INLINE_CONTENT_LIMIT, type FileNode, type Snapshot, type Tree, type TreeNode } from './tree';
+
+export interface BackupProgress {
+  files: number;
+  bytes: number;
+  /** Totals from a concurrent scan; undefined until the scan finishes. */
+  totalFiles?: number;
+  totalBytes?: number;
+  currentPath?: string;
+}
+
+export interface BackupOptions {
+  paths: string[];
+  tags?: string[];
+  /** Use this snapshot as parent, or none with `false`; default: the newest of the same paths and host. */
+  parent?: string | false;
+  onProgress?: (progress: BackupProgress) => void;
+  /** Unreadable or special files: skipped, reported here. */
+  onWarning?: (path: string, message: string) => void;
+}
+
+export interface BackupResult {
+  id: string;
+  snapshot: Snapshot;
+  warnings: number;
+}
+
+const READ_BLOCK = 4 * 1024 * 1024;
+/** Chunks of one file being compressed/sealed at once. */
+const CHUNKS_IN_FLIGHT = 6;
+
+export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
+  if (options.paths.length === 0) throw new EngineError('INVALID_ARGUMENT', 'nothing to back up: give at least one path');
+  const paths = options.paths.map((p) => resolve(p));
+  const names = new Set<string>();
+  for (const path of paths) {
+    const name = basename(path) || 'root';
+    if (names.has(name)) throw new EngineError('INVALID_ARGUMENT', `two paths end in the same name ${JSON.stringify(name)}; back them up separately`);
+    names.add(name);
+    try {
+      await lstat(path);
+    } catch (error) {
+      throw new EngineError('NOT_FOUND', `cannot read ${path}: ${errorMessage(error)}`);
+    }
+  }
+  await repo.ensureIndex();
+  const parent = options.parent === false ? undefined
+    : options.parent ? await resolveSnapshot(repo, options.parent)
+    : await findParent(repo, paths);
+  let parentRoot: Map<string, TreeNode> | undefined;
+  if (parent) parentRoot = byName(await loadTree(repo, parent.snapshot.tree));
+
+  const run = new BackupRun(repo, options);
+  const nodes: TreeNode[] = [];
+  for (const path of paths) {
+    const node = await run.entry(path, basename(path) || 'root', parentRoot?.get(basename(path) || 'root'));
+    if (node) nodes.push(node);
+  }
+  const root = await run.saveTree({ nodes });
+  await run.store.flush();
+
+  const stats = run.store.stats;
+  let user = '';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry
+  }
+  const snapshot: Snapshot = {
+    version: 1,
+    time: new Date().toISOString(),
+    host: hostname(),
+    user,
+    paths,
+    tree: root,
+    ...(parent?.id ? { parent: parent.id } : {}),
+    tags: options.tags ?? [],
+    program: `strata ${ENGINE_VERSION}`,
+    stats: {
+      files: run.files,
+      dirs: run.dirs,
+      bytes: run.bytes,
+      newBlobs: stats.newBlobs,
+      newBytes: stats.newBytes,
+      storedBytes: stats.storedBytes,
+      reusedFiles: run.reusedFiles,
+    },
+  };
+  const id = await repo.writeJson('snapshot', snapshot);
+  return { id, snapshot, warnings: run.warnings };
+}
+
+function byName(tree: Tree): Map<string, TreeNode> {
+  return new Map(tree.nodes.map((n) => [n.name, n]));
+}
+
+class BackupRun {
+  readonly store: BlobStore;
+  files = 0;
+  dirs = 0;
+  bytes = 0;
+  reusedFiles = 0;
+  warnings = 0;
+  private readonly fileLimiter = new Limiter(4);
+  private lastProgress = 0;
+
+  constructor(private readonly repo: Repository, private readonly options: BackupOptions) {
+    this.store = new BlobStore(repo);
+  }
+
+  async entry(path: string, name: string, previous: TreeNode | undefined): Promise<TreeNode | undefined> {
+    let st: Stats;
+    try {
+      st = await lstat(path);
+    } catch (error) {
+      this.warn(path, `cannot stat: ${errorMessage(error)}`);
+      return undefined;
+    }
+    const mode = st.mode & 0o7777;
+    if (st.isDirectory()) {
+      const subtree = await this.directory(path, previous?.type === 'dir' ? previous.subtree : undefined);
+      if (subtree === undefined) return undefined;
+      this.dirs++;
+      return { name, type: 'dir', mode, mtimeMs: st.mtimeMs, subtree };
+    }
+    if (st.isFile()) {
+      return this.fileLimiter.run(() => this.file(path, name, st, previous?.type === 'file' ? previous : undefined));
+    }
+    if (st.isSymbolicLink()) {
+      try {
+        return { name, type: 'symlink', mode, mtimeMs: st.mtimeMs, target: await readlink(path) };
+      } catch (error) {
+        this.warn(path, `cannot read link: ${errorMessage(error)}`);
+        return undefined;
+      }
+    }
+    this.warn(path, 'skipped: not a regular file, directory or symlink (device, FIFO or socket)');
+    return undefined;
+  }
+
+  async saveTree(tree: Tree): Promise<string> {
+    const saved = this.store.save(BlobType.tree, encodeTree(tree));
+    await saved.done;
+    return toHex(saved.id);
+  }
+
+  private async directory(path: string, previousTree: string | undefined): Promise<string | undefined> {
+    let names: string[];
+    try {
+      names = (await readdir(path)).sort();
+    } catch (error) {
+      this.warn(path, `cannot list: ${errorMessage(error)}`);
+      return undefined;
+    }
+    let previous: Map<string, TreeNode> | undefined;
+    if (previousTree) {
+      try {
+        previous = byName(await loadTree(this.repo, previousTree));
+      } catch {
+        previous = undefined; // parent damaged or pruned: read everything again
+      }
+    }
+    const nodes = await Promise.all(names.map((name) => this.entry(join(path, name), name, previous?.get(name))));
+    return this.saveTree({ nodes: nodes.filter((n): n is TreeNode => n !== undefined) });
+  }
+
+  private async file(path: string, name: string, st: Stats, previous: FileNode | undefined): Promise<FileNode | undefined> {
+    const base = { name, type: 'file' as const, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, inode: st.ino };
+    if (previous && previous.size === st.size && previous.mtimeMs === st.mtimeMs && previous.ctimeMs === st.ctimeMs &&
+      previous.inode === st.ino && this.contentIndexed(previous)) {
+      this.files++;
+      this.reusedFiles++;
+      this.bytes += st.size;
+      this.progress(path, st.size);
+      return { ...base, size: previous.size, ...(previous.content ? { content: previous.content } : { contentList: previous.contentList ?? '' }) };
+    }
+    const ids: Uint8Array[] = [];
+    let size = 0;
+    let handle;
+    try {
+      handle = await open(path, 'r');
+    } catch (error) {
+      this.warn(path, `cannot open: ${errorMessage(error)}`);
+      return undefined;
+    }
+    try {
+      const inFlight: Promise<void>[] = [];
+      for await (const chunk of chunkStream(readAhead(handle), this.repo.chunker)) {
+        const saved = this.store.save(BlobType.data, chunk);
+        ids.push(saved.id);
+        size += chunk.length;
+        this.progress(path, chunk.length);
+        inFlight.push(saved.done);
+        if (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift();
+      }
+      await Promise.all(inFlight);
+    } catch (error) {
+      if (error instanceof EngineError || !isIoError(error)) throw error;
+      this.warn(path, `cannot read: ${errorMessage(error)}`);
+      return undefined;
+    } finally {
+      await handle.close();
+    }
+    this.files++;
+    this.bytes += size;
+    if (ids.length > INLINE_CONTENT_LIMIT) {
+      const list = this.store.save(BlobType.list, encodeContentList(ids));
+      await list.done;
+      return { ...base, size, contentList: toHex(list.id) };
+    }
+    return { ...base, size, content: ids.map(toHex) };
+  }
+
+  private contentIndexed(node: FileNode): boolean {
+    const ids = node.content ?? (node.contentList ? [node.contentList] : []);
+    return ids.every((id) => this.repo.index.has(fromHex(id)));
+  }
+
+  private progress(path: string, bytes: number): void {
+    if (!this.options.onProgress) return;
+    this.progressBytes += bytes;
+    const now = Date.now();
+    if (now - this.lastProgress < 100) return;
+    this.lastProgress = now;
+    this.options.onProgress({ files: this.files, bytes: this.progressBytes, currentPath: path });
+  }
+
+  private progressBytes = 0;
+
+  private warn(path: string, message: string): void {
+    this.warnings++;
+    this.options.onWarning?.(path, message);
+  }
+}
+
+function isIoError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' &&
+    /^E[A-Z]+$/.test((error as { code: string }).code);
+}
+
+/** Reads a file in large blocks, keeping one read in flight ahead of the consumer. */
+async function* readAhead(handle: import('node:fs/promises').FileHandle): AsyncGenerator<Uint8Array> {
+  const readBlock = async (): Promise<Uint8Array> => {
+    const buffer = Buffer.allocUnsafe(READ_BLOCK);
+    const { bytesRead } = await handle.read(buffer, 0, READ_BLOCK, null);
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, bytesRead);
+  };
+  // A read still pending when the consumer stops must not become an unhandled rejection.
+  const start = (): Promise<Uint8Array> => {
+    const read = readBlock();
+    read.catch(() => undefined);
+    return read;
+  };
+  let next = start();
+  for (;;) {
+    const block = await next;
+    if (block.length === 0) return;
+    next = start();
+    yield block;
+  }
+}

@@ -1,0 +1,192 @@
+// Restore: rebuilds a snapshot's tree (or part of it) under a target
+// directory. Every name is checked before use and existing directories are
+// entered only if they are real directories (never symlinks), so a hostile
+// snapshot cannot write outside the target. Files are written to a temporary
+// name and renamed into place, so a reader never sees a half-written file;
+// mode and mtime are restored, directories' mtimes last.
+
+import { randomBytes } from 'node:crypto';
+import { chmod, lstat, mkdir, open, rename, rm, symlink, utimes } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Limiter } from '../async/limiter';
+import { EngineError, UnsafePathError } from '../errors';
+import type { Repository } from '../repo/repository';
+import { fileChunks, loadTree } from './snapshots';
+import { isSafeName, type FileNode, type Snapshot, type TreeNode } from './tree';
+
+export interface RestoreProgress {
+  files: number;
+  bytes: number;
+  totalBytes: number;
+  currentPath?: string;
+}
+
+export interface RestoreOptions {
+  target: string;
+  /** Snapshot-relative paths ('course/lesson.md'); only these (and what is under them) are restored. */
+  include?: string[];
+  onProgress?: (progress: RestoreProgress) => void;
+  onWarning?: (path: string, message: string) => void;
+}
+
+export interface RestoreResult {
+  files: number;
+  dirs: number;
+  symlinks: number;
+  bytes: number;
+}
+
+/** Splits and validates a snapshot-relative include path. */
+function includeParts(path: string): string[] {
+  const parts = path.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.length === 0) throw new EngineError('INVALID_ARGUMENT', `empty include path ${JSON.stringify(path)}`);
+  for (const p of parts) if (!isSafeName(p)) throw new UnsafePathError(path, 'include paths are relative to the snapshot and may not contain ".."');
+  return parts;
+}
+
+export async function restore(repo: Repository, snapshot: Snapshot, options: RestoreOptions): Promise<RestoreResult> {
+  await repo.ensureIndex();
+  const target = resolve(options.target);
+  await mkdir(target, { recursive: true });
+  const st = await lstat(target);
+  if (!st.isDirectory()) throw new EngineError('INVALID_ARGUMENT', `restore target ${target} is not a directory`);
+  const includes = (options.include ?? []).map(includeParts);
+  const run = new RestoreRun(repo, options);
+  await run.directory(snapshot.tree, target, '', includes.length > 0 ? includes : undefined);
+  await run.finish();
+  return { files: run.files, dirs: run.dirs, symlinks: run.symlinks, bytes: run.bytes };
+}
+
+class RestoreRun {
+  files = 0;
+  dirs = 0;
+  symlinks = 0;
+  bytes = 0;
+  private readonly fileLimiter = new Limiter(4);
+  private readonly pending: Promise<void>[] = [];
+  private readonly dirTimes: Array<{ path: string; node: TreeNode }> = [];
+  private lastProgress = 0;
+
+  constructor(private readonly repo: Repository, private readonly options: RestoreOptions) {}
+
+  /**
+   * Restores the entries of tree `treeId` into `dir` (which exists and is a real directory).
+   * `includes`: remaining include paths relative to this tree; undefined = everything.
+   */
+  async directory(treeId: string, dir: string, rel: string, includes: string[][] | undefined): Promise<void> {
+    const tree = await loadTree(this.repo, treeId);
+    for (const node of tree.nodes) {
+      const relPath = rel ? `${rel}/${node.name}` : node.name;
+      if (!isSafeName(node.name)) throw new UnsafePathError(relPath, 'a name in the snapshot is not a single safe path component');
+      let childIncludes: string[][] | undefined;
+      if (includes) {
+        const matching = includes.filter((parts) => parts[0] === node.name);
+        if (matching.length === 0) continue;
+        // An include that ends here selects everything below.
+        childIncludes = matching.some((parts) => parts.length === 1) ? undefined : matching.map((parts) => parts.slice(1));
+      }
+      const dest = join(dir, node.name);
+      if (node.type === 'dir') {
+        await this.ensureDirectory(dest, relPath);
+        await this.directory(node.subtree, dest, relPath, childIncludes);
+        this.dirs++;
+        this.dirTimes.push({ path: dest, node });
+      } else if (childIncludes) {
+        continue; // the include names something below a non-directory: nothing to restore
+      } else if (node.type === 'file') {
+        await this.fileLimiter.acquire();
+        const task = this.file(node, dir, dest, relPath).finally(() => this.fileLimiter.release());
+        task.catch(() => undefined);
+        this.pending.push(task);
+      } else {
+        await this.symlink(node.target, node, dir, dest);
+      }
+    }
+  }
+
+  async finish(): Promise<void> {
+    await Promise.all(this.pending);
+    // Deepest directories first, so setting a parent's mtime comes after its children changed it.
+    for (const { path, node } of this.dirTimes) {
+      await chmod(path, node.mode);
+      await utimes(path, node.mtimeMs / 1000, node.mtimeMs / 1000);
+    }
+  }
+
+  private async ensureDirectory(dest: string, relPath: string): Promise<void> {
+    try {
+      await mkdir(dest);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'EEXIST') throw error;
+    }
+    const st = await lstat(dest);
+    if (st.isSymbolicLink()) throw new UnsafePathError(relPath, 'exists in the target as a symlink; restoring through it could write outside the target');
+    if (!st.isDirectory()) throw new EngineError('INVALID_ARGUMENT', `cannot restore directory ${relPath}: a non-directory is in the way`);
+  }
+
+  private async file(node: FileNode, dir: string, dest: string, relPath: string): Promise<void> {
+    const temp = join(dir, `.strata-restore-${randomBytes(8).toString('hex')}`);
+    const handle = await open(temp, 'wx', 0o600);
+    try {
+      const ids = await fileChunks(this.repo, node);
+      let written = 0;
+      // Fetch the next chunk while writing the current one.
+      let next = ids.length > 0 ? this.repo.loadBlob(ids[0] as Uint8Array) : undefined;
+      for (let i = 0; i < ids.length; i++) {
+        const data = await (next as Promise<Uint8Array>);
+        next = i + 1 < ids.length ? this.repo.loadBlob(ids[i + 1] as Uint8Array) : undefined;
+        next?.catch(() => undefined);
+        await handle.write(data, 0, data.length, written);
+        written += data.length;
+        this.progress(relPath, data.length);
+      }
+      if (written !== node.size) {
+        throw new EngineError('DAMAGED', `restored ${relPath} has ${written} bytes, the snapshot says ${node.size}`);
+      }
+      await handle.chmod(node.mode);
+      await handle.close();
+      await utimes(temp, node.mtimeMs / 1000, node.mtimeMs / 1000);
+      await this.replace(temp, dest, relPath);
+      this.files++;
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+
+  private async symlink(target: string, node: TreeNode, dir: string, dest: string): Promise<void> {
+    const temp = join(dir, `.strata-restore-${randomBytes(8).toString('hex')}`);
+    await symlink(target, temp);
+    try {
+      await this.replace(temp, dest, dest);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    }
+    // lutimes keeps the link's own time; not all platforms have it.
+    await import('node:fs/promises').then((fs) => fs.lutimes(dest, node.mtimeMs / 1000, node.mtimeMs / 1000)).catch(() => undefined);
+    this.symlinks++;
+  }
+
+  /** rename() replaces a file or symlink in place (never following it); a directory in the way is an error. */
+  private async replace(temp: string, dest: string, relPath: string): Promise<void> {
+    try {
+      const st = await lstat(dest);
+      if (st.isDirectory()) throw new EngineError('INVALID_ARGUMENT', `cannot restore ${relPath}: a directory is in the way`);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ENOENT') throw error;
+    }
+    await rename(temp, dest);
+  }
+
+  private progress(path: string, bytes: number): void {
+    this.bytes += bytes;
+    if (!this.options.onProgress) return;
+    const now = Date.now();
+    if (now - this.lastProgress < 100) return;
+    this.lastProgress = now;
+    this.options.onProgress({ files: this.files, bytes: this.bytes, totalBytes: 0, currentPath: path });
+  }
+}

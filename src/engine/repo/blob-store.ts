@@ -5,11 +5,11 @@
 // write snapshots only after flush(), so snapshots never name unindexed blobs.
 
 import { compressChunk } from '../compress/compression';
-import { seal } from '../crypto/aead';
+import { SEAL_OVERHEAD } from '../crypto/aead';
 import { Limiter } from '../async/limiter';
-import { BlobType, blobAd, objectNames, toHex } from './format';
+import { BlobType, objectNames, toHex } from './format';
 import type { PackEntries } from './index-file';
-import { PackWriter, type FinishedPack } from './pack';
+import { PackBufferPool, PackWriter, trailerBytes, type FinishedPack } from './pack';
 import type { Repository } from './repository';
 
 export interface BlobStoreStats {
@@ -50,10 +50,14 @@ export class BlobStore {
   private unindexed: PackEntries[] = [];
   private failure: unknown;
   private readonly indexEvery: number;
+  private readonly buffers: PackBufferPool;
 
   constructor(private readonly repo: Repository, private readonly options: BlobStoreOptions = {}) {
     this.uploads = new Limiter(options.uploadConcurrency ?? 2);
     this.indexEvery = options.indexEvery ?? 16;
+    // Room for a full pack plus the largest chunk that can push it over.
+    const packSize = repo.config.packSize;
+    this.buffers = new PackBufferPool(packSize + repo.config.chunker.maxSize + SEAL_OVERHEAD + trailerBytes(4096));
   }
 
   /** Hashes `data` now; if new, compresses, seals and packs it in the background. */
@@ -89,15 +93,20 @@ export class BlobStore {
 
   private async pack(type: BlobType, id: Uint8Array, data: Uint8Array): Promise<void> {
     const compressed = await compressChunk(data);
-    const sealed = seal(this.repo.keys.encryption, compressed.data, blobAd(type, id));
-    this.stats.storedBytes += sealed.length;
     const kind = type === BlobType.data ? 'data' : 'meta';
-    let writer = this.writers.get(kind);
-    if (!writer) {
-      writer = new PackWriter(this.repo.keys.encryption);
-      this.writers.set(kind, writer);
+    let writer: PackWriter | undefined;
+    for (;;) {
+      writer = this.writers.get(kind);
+      if (!writer) {
+        const need = compressed.data.length + SEAL_OVERHEAD + trailerBytes(1);
+        writer = new PackWriter(this.repo.keys.encryption, this.buffers.take(need));
+        this.writers.set(kind, writer);
+      }
+      if (writer.fits(compressed.data.length)) break;
+      this.writers.delete(kind);
+      await this.store(writer); // another save may start a new writer meanwhile: look again
     }
-    writer.add({ id, type, compression: compressed.algo, rawLength: data.length }, sealed);
+    this.stats.storedBytes += writer.add({ id, type, compression: compressed.algo, rawLength: data.length }, compressed.data);
     if (writer.size >= this.repo.config.packSize) {
       this.writers.delete(kind);
       await this.store(writer);
@@ -122,6 +131,7 @@ export class BlobStore {
       } catch (error) {
         this.failure ??= error;
       } finally {
+        this.buffers.give(pack.buffer);
         this.uploads.release();
       }
     })();

@@ -7,26 +7,36 @@
 // A pack's name is the SHA-256 of all its bytes, so any change renames it.
 
 import { createHash, type Hash } from 'node:crypto';
-import { open, seal, SEAL_OVERHEAD } from '../crypto/aead';
+import { open, sealInto, SEAL_OVERHEAD } from '../crypto/aead';
 import { DamagedObjectError } from '../errors';
-import { ENTRY_BYTES, PACK_TRAILER_AD, readEntry, toHex, writeEntry, type BlobEntry } from './format';
+import { blobAd, ENTRY_BYTES, PACK_TRAILER_AD, readEntry, toHex, writeEntry, type BlobEntry } from './format';
 
 const TRAILER_MAGIC = 0x314b5053; // "SPK1" little-endian
 
 export interface FinishedPack {
   id: string;
+  /** The pack's bytes: a view of the writer's buffer, valid until the buffer is reused. */
   bytes: Uint8Array;
+  /** The buffer the pack was built in, to hand back to the pool once stored. */
+  buffer: Uint8Array;
   entries: BlobEntry[];
 }
 
-/** Accumulates sealed blobs until the pack is big enough to store. */
+/** Bytes a pack needs beyond its blobs for a trailer of `count` entries. */
+export function trailerBytes(count: number): number {
+  return 8 + count * ENTRY_BYTES + SEAL_OVERHEAD + 4;
+}
+
+/**
+ * Builds one pack in a caller-supplied buffer, sealing blobs straight into it
+ * (no per-blob allocations), hashing as it goes.
+ */
 export class PackWriter {
-  private readonly parts: Uint8Array[] = [];
   private readonly entries: BlobEntry[] = [];
   private readonly hash: Hash = createHash('sha256');
   private offset = 0;
 
-  constructor(private readonly key: Uint8Array) {}
+  constructor(private readonly key: Uint8Array, private readonly buffer: Uint8Array) {}
 
   get size(): number {
     return this.offset;
@@ -36,12 +46,19 @@ export class PackWriter {
     return this.entries.length;
   }
 
-  /** Adds an already sealed blob (see sealBlob). */
-  add(entry: Omit<BlobEntry, 'offset' | 'length'>, sealed: Uint8Array): void {
-    this.entries.push({ ...entry, offset: this.offset, length: sealed.length });
-    this.parts.push(sealed);
-    this.hash.update(sealed);
-    this.offset += sealed.length;
+  /** Whether a blob of `plainLength` stored bytes still fits, trailer included. */
+  fits(plainLength: number): boolean {
+    return this.offset + plainLength + SEAL_OVERHEAD + trailerBytes(this.entries.length + 1) <= this.buffer.length;
+  }
+
+  /** Seals `plain` (already compressed or raw) into the pack. */
+  add(entry: Omit<BlobEntry, 'offset' | 'length'>, plain: Uint8Array): number {
+    if (!this.fits(plain.length)) throw new RangeError('blob does not fit in this pack');
+    const length = sealInto(this.key, plain, blobAd(entry.type, entry.id), this.buffer, this.offset);
+    this.entries.push({ ...entry, offset: this.offset, length });
+    this.hash.update(this.buffer.subarray(this.offset, this.offset + length));
+    this.offset += length;
+    return length;
   }
 
   finish(): FinishedPack {
@@ -50,14 +67,33 @@ export class PackWriter {
     view.setUint32(0, TRAILER_MAGIC, true);
     view.setUint32(4, this.entries.length, true);
     this.entries.forEach((entry, i) => writeEntry(view, plain, 8 + i * ENTRY_BYTES, entry));
-    const trailer = seal(this.key, plain, PACK_TRAILER_AD);
-    const tail = new Uint8Array(4);
-    new DataView(tail.buffer).setUint32(0, trailer.length, true);
-    this.parts.push(trailer, tail);
-    this.hash.update(trailer).update(tail);
-    const bytes = Buffer.concat(this.parts);
-    const id = this.hash.digest('hex');
-    return { id, bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), entries: this.entries };
+    const start = this.offset;
+    const trailerLength = sealInto(this.key, plain, PACK_TRAILER_AD, this.buffer, this.offset);
+    this.offset += trailerLength;
+    new DataView(this.buffer.buffer, this.buffer.byteOffset + this.offset, 4).setUint32(0, trailerLength, true);
+    this.offset += 4;
+    this.hash.update(this.buffer.subarray(start, this.offset));
+    return { id: this.hash.digest('hex'), bytes: this.buffer.subarray(0, this.offset), buffer: this.buffer, entries: this.entries };
+  }
+}
+
+/** Reuses pack buffers: allocating tens of MiB per pack keeps the GC busy. */
+export class PackBufferPool {
+  private readonly free: Uint8Array[] = [];
+
+  constructor(readonly size: number, private readonly keep = 4) {}
+
+  take(minimum: number): Uint8Array {
+    if (minimum <= this.size) {
+      const buffer = this.free.pop();
+      if (buffer) return buffer;
+      return new Uint8Array(this.size);
+    }
+    return new Uint8Array(minimum);
+  }
+
+  give(buffer: Uint8Array): void {
+    if (buffer.length === this.size && this.free.length < this.keep) this.free.push(buffer);
   }
 }
 

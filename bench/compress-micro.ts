@@ -1,8 +1,10 @@
 // Micro-benchmark behind src/engine/compress: ratio and single-thread speed of
 // brotli qualities and gzip levels on the text-like files of a make-corpus
-// tree (cut into chunks as backups cut them), zstd -3 (restic's default level)
-// as the reference ratio when the zstd CLI is installed, speed and verdicts of
-// the incompressibility detector, and compressChunk end to end.
+// tree (cut into chunks as backups cut them), the same on mixed content (text
+// islands in random bytes), zstd -3 (restic's default level) as the reference
+// ratio when the zstd CLI is installed, speed and verdicts of the
+// incompressibility detector, main-thread cost of async zlib vs the worker
+// pool, and compressChunk end to end.
 //
 //   /work/shared/bench/make-corpus /tmp/corpus-small --size 64M --seed 1
 //   npx tsx bench/compress-micro.ts [/tmp/corpus-small]
@@ -13,10 +15,12 @@ import { spawnSync } from 'node:child_process';
 import { createHash, randomFillSync } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { brotliCompressSync, constants as Z, deflateRawSync } from 'node:zlib';
+import { performance } from 'node:perf_hooks';
+import { brotliCompress, brotliCompressSync, constants as Z, deflateRawSync } from 'node:zlib';
 import { chunkStream, DEFAULT_CHUNKER_PARAMS, FastCdc, readFileBlocks } from '../src/engine/chunk/fastcdc';
 import { gearTable } from '../src/engine/chunk/gear';
-import { BROTLI_QUALITY, Compression, compressChunk, looksIncompressible } from '../src/engine/compress/compression';
+import { blobWorkers } from '../src/engine/workers/blob-workers';
+import { Compression, compressChunk, looksIncompressible } from '../src/engine/compress/compression';
 
 const root = process.argv[2] ?? '/tmp/corpus-small';
 const ROUNDS = 3;
@@ -65,19 +69,21 @@ console.log(`corpus ${root}: ${allChunks.length} unique chunks, ${(sum(allChunks
 console.log(`  ${[...chunksByKind].map(([k, c]) => `${k} ${c.length} (${(sum(c) / 1e6).toFixed(1)} MB)`).join(', ')}`);
 
 type Codec = (data: Uint8Array) => Uint8Array;
-const brotli = (quality: number, mode: number = Z.BROTLI_MODE_GENERIC): Codec => (data) => brotliCompressSync(data, {
+const brotli = (quality: number, mode: number = Z.BROTLI_MODE_GENERIC, fitWindow = false): Codec => (data) => brotliCompressSync(data, {
   params: {
     [Z.BROTLI_PARAM_QUALITY]: quality,
     [Z.BROTLI_PARAM_MODE]: mode,
     [Z.BROTLI_PARAM_SIZE_HINT]: data.length,
-    [Z.BROTLI_PARAM_LGWIN]: Math.min(24, Math.max(10, Math.ceil(Math.log2(data.length + 1)))),
+    ...(fitWindow ? { [Z.BROTLI_PARAM_LGWIN]: Math.min(24, Math.max(10, Math.ceil(Math.log2(data.length + 1)))) } : {}),
   },
 });
+const zstd3 = (data: Uint8Array): number => spawnSync('zstd', ['-3', '-c', '-q'], { input: data, maxBuffer: 1 << 27 }).stdout.length;
 const codecs: [string, Codec][] = [
   ...[1, 2, 3, 4, 5, 6].map((q): [string, Codec] => [`brotli q${q}`, brotli(q)]),
+  ['brotli q2 window fit', brotli(2, Z.BROTLI_MODE_GENERIC, true)],
+  ['brotli q4 window fit', brotli(4, Z.BROTLI_MODE_GENERIC, true)],
+  ['brotli q2 mode text', brotli(2, Z.BROTLI_MODE_TEXT)],
   ['brotli q4 mode text', brotli(4, Z.BROTLI_MODE_TEXT)],
-  ['brotli q5 mode text', brotli(5, Z.BROTLI_MODE_TEXT)],
-  ['brotli q4 lgwin 22', (data) => brotliCompressSync(data, { params: { [Z.BROTLI_PARAM_QUALITY]: 4 } })],
   ...[1, 6, 9].map((level): [string, Codec] => [`gzip ${level}`, (data) => deflateRawSync(data, { level })]),
 ];
 
@@ -86,7 +92,7 @@ const hasZstd = spawnSync('zstd', ['--version']).status === 0;
 if (hasZstd) {
   const cells = TEXT_KINDS.map((kind) => {
     const chunks = chunksByKind.get(kind) ?? [];
-    const out = chunks.reduce((n, c) => n + spawnSync('zstd', ['-3', '-c', '-q'], { input: c, maxBuffer: 1 << 27 }).stdout.length, 0);
+    const out = chunks.reduce((n, c) => n + zstd3(c), 0);
     return `${kind} ${(out / sum(chunks)).toFixed(3)}`;
   });
   console.log(`  ${'zstd -3 (restic)'.padEnd(20)} ${cells.map((c) => c.padEnd(22)).join('')}`);
@@ -117,6 +123,34 @@ for (const [name, codec] of codecs) {
   console.log(`  ${name.padEnd(20)} ${cells.map((c) => c.padEnd(22)).join('')}| text ${(textOut / textRaw).toFixed(3)} ${(textRaw / 1e6 / textSeconds).toFixed(0)} MB/s`);
 }
 
+// Mixed content: 4 KiB islands of corpus text at a given share of 128 KiB chunks of random bytes.
+console.log('\nmixed content: 4 KiB text islands in random 128 KiB chunks (32 chunks each); ratio, MB/s on one core');
+const corpusText = Buffer.concat(chunksByKind.get('md') ?? []);
+for (const share of [0.05, 0.12, 0.25, 0.5]) {
+  const mixed: Uint8Array[] = [];
+  for (let k = 0; k < 32; k++) {
+    const chunk = new Uint8Array(128 * 1024);
+    randomFillSync(chunk);
+    const islands = Math.round((share * chunk.length) / 4096);
+    for (let j = 0; j < islands; j++) {
+      const at = Math.floor((j * chunk.length) / islands);
+      const from = ((k * 7919 + j * 104729) * 4096) % Math.max(1, corpusText.length - 4096);
+      chunk.set(corpusText.subarray(from, from + 4096), at);
+    }
+    mixed.push(chunk);
+  }
+  const cells = [2, 4, 5].map((q) => {
+    let out = 0;
+    const seconds = cpuSeconds(() => {
+      for (const c of mixed) out += brotli(q)(c).length;
+    });
+    return `q${q} ${(out / sum(mixed)).toFixed(3)} ${(sum(mixed) / 1e6 / seconds).toFixed(0).padStart(4)}MB/s`;
+  });
+  const zstd = hasZstd ? `zstd -3 ${(mixed.reduce((n, c) => n + zstd3(c), 0) / sum(mixed)).toFixed(3)}` : '';
+  const detected = mixed.filter((c) => looksIncompressible(c)).length;
+  console.log(`  text ${String(share * 100).padStart(2)}%  ${cells.join('   ')}   ${zstd}   judged incompressible ${detected}/32`);
+}
+
 console.log('\nincompressibility detector');
 const random = new Uint8Array(64 * 1024 * 1024);
 for (let at = 0; at < random.length; at += 65536) randomFillSync(random, at, 65536);
@@ -132,18 +166,42 @@ for (let round = 0; round < ROUNDS; round++) {
 console.log(`  random data, 512 KiB chunks: ${(random.length / 1e6 / detectBest).toFixed(0)} MB/s of chunk data, ${flagged}/${random.length / CHUNK} judged incompressible`);
 for (const [kind, chunks] of chunksByKind) {
   const raw = chunks.filter((c) => looksIncompressible(c));
-  console.log(`  ${kind.padEnd(5)} ${raw.length}/${chunks.length} chunks judged incompressible (${(sum(raw) / 1e6).toFixed(1)} of ${(sum(chunks) / 1e6).toFixed(1)} MB)`);
+  // What brotli q4 would have saved on the chunks left raw: the detector's misses.
+  const missed = raw.reduce((n, c) => n + Math.max(0, c.length - brotli(4)(c).length), 0);
+  console.log(`  ${kind.padEnd(5)} ${raw.length}/${chunks.length} chunks judged incompressible (${(sum(raw) / 1e6).toFixed(1)} of ${(sum(chunks) / 1e6).toFixed(1)} MB); ` +
+    `q4 would have saved ${(missed / 1e3).toFixed(1)} kB on them`);
 }
 
-console.log(`\ncompressChunk (brotli q${BROTLI_QUALITY}) end to end over all unique chunks`);
+// Main-thread cost per call: the event loop's active time, compressing text chunks two at a time.
+console.log('\nmain-thread (event loop) time per call, text chunks, 2 in flight');
+const textChunks = TEXT_KINDS.filter((k) => k !== 'pdf').flatMap((k) => chunksByKind.get(k) ?? []);
+const q2params = { [Z.BROTLI_PARAM_QUALITY]: 2 };
+const asyncVariants: [string, (d: Uint8Array) => Promise<Uint8Array>][] = [
+  ['zlib.brotliCompress', (d) => new Promise((resolve, reject) => brotliCompress(d, { params: q2params }, (e, r) => (e ? reject(e) : resolve(r))))],
+  ['brotli worker pool', (d) => blobWorkers.run('compress', d, { params: q2params })],
+];
+for (const [name, run] of asyncVariants) {
+  await Promise.all(textChunks.slice(0, 4).map(run)); // warm up (the pool starts its workers on first use)
+  const queue = [...textChunks];
+  const before = performance.eventLoopUtilization();
+  const started = performance.now();
+  await Promise.all([0, 1].map(async () => {
+    for (let c = queue.shift(); c; c = queue.shift()) await run(c);
+  }));
+  const used = performance.eventLoopUtilization(before);
+  const seconds = (performance.now() - started) / 1e3;
+  console.log(`  ${name.padEnd(20)} ${(used.active / textChunks.length).toFixed(2)} ms/call, ${(sum(textChunks) / 1e6 / seconds).toFixed(0)} MB/s wall`);
+}
+
+console.log('\ncompressChunk end to end over all unique chunks');
 let stored = 0;
 let compressedCount = 0;
 const started = performance.now();
 const cpuBefore = process.cpuUsage();
 // Two in flight, as on this 2-core machine's thread pool.
-const queue = [...allChunks];
+const pending = [...allChunks];
 await Promise.all([0, 1].map(async () => {
-  for (let chunk = queue.shift(); chunk; chunk = queue.shift()) {
+  for (let chunk = pending.shift(); chunk; chunk = pending.shift()) {
     const result = await compressChunk(chunk);
     stored += result.data.length;
     if (result.algo === Compression.brotli) compressedCount++;
@@ -152,8 +210,8 @@ await Promise.all([0, 1].map(async () => {
 const wall = (performance.now() - started) / 1e3;
 const cpu = process.cpuUsage(cpuBefore);
 console.log(`  ${(sum(allChunks) / 1e6).toFixed(1)} MB -> ${(stored / 1e6).toFixed(2)} MB (${(stored / sum(allChunks)).toFixed(3)}), ` +
-  `${compressedCount}/${allChunks.length} chunks compressed, ${(sum(allChunks) / 1e6 / wall).toFixed(0)} MB/s wall, main thread CPU ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s`);
+  `${compressedCount}/${allChunks.length} chunks compressed, ${(sum(allChunks) / 1e6 / wall).toFixed(0)} MB/s wall, process CPU (incl. workers) ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s`);
 if (hasZstd) {
-  const zstdAll = allChunks.reduce((n, c) => n + Math.min(c.length, spawnSync('zstd', ['-3', '-c', '-q'], { input: c, maxBuffer: 1 << 27 }).stdout.length), 0);
+  const zstdAll = allChunks.reduce((n, c) => n + Math.min(c.length, zstd3(c)), 0);
   console.log(`  zstd -3 on every chunk (restic-like): ${(zstdAll / 1e6).toFixed(2)} MB (${(zstdAll / sum(allChunks)).toFixed(3)}); ours / zstd = ${(stored / zstdAll).toFixed(3)}`);
 }

@@ -85,13 +85,19 @@ export async function strataAdapter(projectRoot: string): Promise<ToolAdapter> {
     version,
     cmd: process.execPath,
     cwd: projectRoot,
-    env: (repo) => ({ ...process.env, STRATA_REPO: repo, STRATA_PASSPHRASE: PASSWORD }),
+    // init takes its passphrase from STRATA_NEW_PASSPHRASE, the other commands from STRATA_PASSPHRASE.
+    env: (repo) => ({ ...process.env, STRATA_REPO: repo, STRATA_PASSPHRASE: PASSWORD, STRATA_NEW_PASSPHRASE: PASSWORD }),
     initArgs: () => [bin, 'init'],
     backupArgs: (dir) => [bin, 'backup', dir, '--json'],
     restoreArgs: (target) => [bin, 'restore', 'latest', '--target', target],
     checkArgs: () => [bin, 'check', '--read-data'],
     parseBackupSummary: (stdout) => lastJson(stdout),
-    repoInfo: () => Promise.resolve({}),
+    repoInfo: async (repo) => {
+      const env = { ...process.env, STRATA_REPO: repo, STRATA_PASSPHRASE: PASSWORD };
+      const st = await capture(process.execPath, [bin, 'stats', '--json'], { cwd: projectRoot, env, timeoutMs: 300_000 });
+      if (!succeeded(st)) return { stats: `strata stats failed: ${describeFailure(st)}` };
+      return { stats: lastJson(st.stdout) ?? st.stdout.trim() };
+    },
   };
 }
 

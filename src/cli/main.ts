@@ -118,7 +118,7 @@ Examples:
           paths: absolute,
           ...(opts.tag ? { tags: opts.tag } : {}),
           ...(opts.force ? { parent: false as const } : {}),
-          onProgress: (p) => bar.update(p.bytes, total, { files: p.files }),
+          onProgress: (p) => bar.update(p.bytes, total, { what: `${p.files} files` }),
           onWarning: (path, message) => {
             warnings.push({ path, message });
             if (!g.json) warn(`warning: ${path}: ${message}`);
@@ -216,7 +216,7 @@ Examples:
         const result = await restore(repo, snapshot, {
           target: opts.target,
           ...(opts.include ? { include: opts.include } : {}),
-          onProgress: (p) => bar.update(p.bytes, snapshot.stats.bytes, { files: p.files }),
+          onProgress: (p) => bar.update(p.bytes, snapshot.stats.bytes, { what: `${p.files} files` }),
         });
         bar.stop();
         if (g.json) printJson({ snapshot: id, target: resolve(opts.target), ...result });
@@ -234,9 +234,13 @@ Examples:
       const g = globals();
       const repo = await openRepo(g);
       const bar = progressBar('check', showProgress(g) && opts.readData === true);
+      let bytes = 0;
       const result = await check(repo, {
         readData: opts.readData === true,
-        onProgress: (done, total) => bar.update(done, total, { files: `${done}/${total} packs` }),
+        onProgress: (done, total, _pack, packBytes) => {
+          bytes += packBytes;
+          bar.update(bytes, undefined, { what: `${done}/${total} packs` });
+        },
       });
       bar.stop();
       if (g.json) printJson({ ok: result.problems.length === 0, ...result });
@@ -337,6 +341,7 @@ Examples:
     .option('-p, --port <port>', 'port (default: a free one)', '0')
     .action(async (opts: { port: string }) => {
       const { serve } = await import('./serve-command');
+      process.removeAllListeners('SIGINT'); // serve shuts down cleanly on its own
       await serve(Number(opts.port), globals().repo ?? process.env.STRATA_REPO);
     });
 
@@ -345,6 +350,11 @@ Examples:
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  // `strata snapshots | head`: a closed pipe ends the command quietly.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(ExitCode.ok);
+    throw error;
+  });
   process.on('SIGINT', () => {
     warn('interrupted');
     process.exit(ExitCode.interrupted);

@@ -22,9 +22,9 @@ async function fromEnv(variable: string, fileVariable: string): Promise<string |
 }
 
 /** Reads a line from the terminal without echoing it. */
-export async function promptHidden(question: string): Promise<string> {
+export async function promptHidden(question: string, variables = 'STRATA_PASSPHRASE or STRATA_PASSPHRASE_FILE'): Promise<string> {
   const stdin = process.stdin;
-  if (!stdin.isTTY) throw new UsageError('no passphrase: set STRATA_PASSPHRASE or STRATA_PASSPHRASE_FILE, or run on a terminal');
+  if (!stdin.isTTY) throw new UsageError(`no passphrase: set ${variables}, or run on a terminal`);
   process.stderr.write(question);
   stdin.setRawMode(true);
   stdin.resume();
@@ -66,8 +66,9 @@ export async function newPassphrase(useCurrentEnv: boolean): Promise<string> {
   const fromVariables = (await fromEnv('STRATA_NEW_PASSPHRASE', 'STRATA_NEW_PASSPHRASE_FILE')) ??
     (useCurrentEnv ? await fromEnv('STRATA_PASSPHRASE', 'STRATA_PASSPHRASE_FILE') : undefined);
   if (fromVariables !== undefined) return fromVariables;
-  const first = await promptHidden('New passphrase: ');
-  const second = await promptHidden('Repeat the passphrase: ');
+  const variables = useCurrentEnv ? 'STRATA_PASSPHRASE (or STRATA_NEW_PASSPHRASE)' : 'STRATA_NEW_PASSPHRASE or STRATA_NEW_PASSPHRASE_FILE';
+  const first = await promptHidden('New passphrase: ', variables);
+  const second = await promptHidden('Repeat the passphrase: ', variables);
   if (first !== second) throw new UsageError('the passphrases do not match');
   if (first.length === 0) throw new UsageError('the passphrase is empty');
   return first;

@@ -27,7 +27,7 @@ export function progressBar(label: string, enabled: boolean): ProgressSink {
   const started = Date.now();
   const bar = new SingleBar({
     stream: process.stderr,
-    format: `${label} {bar} {percentage}% | {files} files | {done} of {total} | {rate}/s | ETA {eta_formatted}`,
+    format: `${label} {bar} {percentage}% | {what} | {doneText} of {totalText} | {rate}/s | ETA {eta_formatted}`,
     barsize: 24,
     hideCursor: true,
     clearOnComplete: true,
@@ -38,7 +38,8 @@ export function progressBar(label: string, enabled: boolean): ProgressSink {
   return {
     update(done, total, detail) {
       const seconds = Math.max(0.001, (Date.now() - started) / 1000);
-      const payload = { ...detail, done: formatBytes(done), total: total === undefined ? '?' : formatBytes(total), rate: formatBytes(done / seconds) };
+      // Payload keys must not clash with cli-progress's own {total} and {value}.
+      const payload = { ...detail, doneText: formatBytes(done), totalText: total === undefined ? '?' : formatBytes(total), rate: formatBytes(done / seconds) };
       if (!startedBar) {
         bar.start(total ?? Math.max(done, 1), done, payload);
         startedBar = true;

@@ -135,3 +135,42 @@ describe('backup and restore', () => {
     expect((await listSnapshots(repo)).length).toBe(2);
   });
 });
+
+describe('blob types never share ids', () => {
+  it('keeps a file whose bytes equal a tree listing apart from the tree', async () => {
+    const source = join(dir.path, 'src');
+    const { mkdir: mk } = await import('node:fs/promises');
+    await mk(join(source, 'empty-dir'), { recursive: true });
+    await writeFile(join(source, 'looks-like-a-tree.json'), '{"nodes":[]}');
+    const repo = await newRepo();
+    const { snapshot } = await backup(repo, { paths: [source] });
+    const target = join(dir.path, 'restored');
+    await restore(repo, snapshot, { target });
+    expect(await readFile(join(target, 'src', 'looks-like-a-tree.json'), 'utf8')).toBe('{"nodes":[]}');
+    expect((await check(repo, { readData: true })).problems).toEqual([]);
+  });
+});
+
+describe('restored modes', () => {
+  it('never restores setuid or setgid bits', async () => {
+    const source = join(dir.path, 'src');
+    const { mkdir: mk, chmod: ch, stat: st } = await import('node:fs/promises');
+    await mk(source, { recursive: true });
+    await writeFile(join(source, 'tool'), 'x');
+    await ch(join(source, 'tool'), 0o6755);
+    const repo = await newRepo();
+    const { snapshot } = await backup(repo, { paths: [source] });
+    const target = join(dir.path, 'restored');
+    await restore(repo, snapshot, { target });
+    expect((await st(join(target, 'src', 'tool'))).mode & 0o7777).toBe(0o755);
+  });
+});
+
+describe('key slots', () => {
+  it('opens with a valid slot even when another key file is garbage', async () => {
+    const repo = await newRepo();
+    await repo.backend.put('keys/0000000000000000000000000000000000000000000000000000000000000000', new TextEncoder().encode('not json'));
+    const reopened = await Repository.open(new LocalBackend(join(dir.path, 'repo')), 'correct horse');
+    expect(reopened.config.id).toBe(repo.config.id);
+  });
+});

@@ -2,16 +2,23 @@
 // compresses with brotli where it pays, and decompresses defensively. The
 // algorithm codes are stored in the index, so they never change meaning.
 //
-// Choices, measured by bench/compress-micro.ts on make-corpus text (see there):
+// Choices, measured by bench/compress-micro.ts on make-corpus files (see there):
 // - Detection: order-0 entropy of up to 64 spread samples of 512 bytes. Media
 //   and already-compressed data measure ~7.6 bits/byte per sample, text and
 //   JSON/CSV ~4-5.5, base64 ~6. Sampling across the whole chunk matters for
 //   mixed files (PDF: text objects between image streams).
-// - Brotli at QUALITY with the window sized to the blob; mode TEXT when the
-//   samples are nearly all printable ASCII/UTF-8 (a hint; ratio unchanged here).
-// - A result is kept only if it saves at least MIN_SAVING of the bytes.
+// - Uniform content (nearly every sample compressible: text, JSON, CSV) gets
+//   brotli quality 2: ~100 MB/s on one core here, ratio within ~2% of zstd -3.
+//   Mixed content gets quality 4, the lowest that splits blocks: below it a
+//   whole block shares one literal table, so islands without repeats save
+//   little (4 KiB of random letters in 32 KiB: 0.5% at q2, 5.2% at q4); with
+//   islands of corpus text q4 saves ~1 point more than q2 for ~20% more time.
+// - SIZE_HINT is the blob's length; mode TEXT when the samples are nearly all
+//   printable ASCII/UTF-8 (a hint: no ratio change measured at these levels).
+//   The default 4 MiB window covers any chunk (fitting it: no change measured).
+// - A result is kept only if it is at most MAX_KEPT_RATIO of the input.
 import { constants as zlibConstants, brotliCompressSync, type BrotliOptions } from 'node:zlib';
-import { brotliPool } from './brotli-pool';
+import { blobWorkers } from '../workers/blob-workers';
 import { constants as bufferConstants } from 'node:buffer';
 
 /** Compression codes as stored in the repository index. Never renumber. */
@@ -29,17 +36,22 @@ export class CorruptDataError extends Error {
   override name = 'CorruptDataError';
 }
 
-/** Brotli quality: the best ratio that still keeps text at ~100 MB/s on one core. */
-export const BROTLI_QUALITY = 2;
+/** Brotli quality for uniformly compressible blobs: the best ratio that keeps text at ~100 MB/s on one core. */
+export const BROTLI_QUALITY_UNIFORM = 2;
+/** Brotli quality for blobs with compressible islands: the lowest that splits blocks. */
+export const BROTLI_QUALITY_MIXED = 4;
+/** Share of compressible samples from which a blob counts as uniform. */
+const UNIFORM_SAMPLE_SHARE = 0.9;
 /** Keep compressed output only if it is at most this fraction of the input. */
-const MAX_KEPT_RATIO = 0.95;
+export const MAX_KEPT_RATIO = 0.95;
 
 const SAMPLE_SIZE = 512;
-const MAX_SAMPLES = 64;
+// 16 samples (8 KiB) judge a chunk as well as 64 did on the corpus, at a quarter of the cost.
+const MAX_SAMPLES = 16;
 /** Below this many bits/byte a 512-byte sample is compressible (uniform random: ~7.6). */
 const COMPRESSIBLE_SAMPLE_BITS = 7.0;
-/** A chunk is worth compressing if at least 1/16 of its samples are compressible. */
-const MIN_COMPRESSIBLE_SAMPLES_PER_16 = 1;
+/** A chunk is worth trying if at least this share of its samples is compressible. */
+const MIN_COMPRESSIBLE_SAMPLE_SHARE = 1 / 16;
 /** Share of printable ASCII / UTF-8 bytes above which brotli is told it is text. */
 const TEXT_BYTE_SHARE = 0.95;
 
@@ -50,6 +62,8 @@ const TEXT_BYTE = Uint8Array.from({ length: 256 }, (_, b) => (b >= 0x20 && b < 0
 
 interface SampleVerdict {
   incompressible: boolean;
+  /** Nearly every sample is compressible. */
+  uniform: boolean;
   text: boolean;
 }
 
@@ -59,7 +73,7 @@ const histogram = new Uint32Array(256);
 function analyse(data: Uint8Array): SampleVerdict {
   const n = data.length;
   // Too small to judge; compressing it costs next to nothing.
-  if (n < SAMPLE_SIZE) return { incompressible: false, text: false };
+  if (n < SAMPLE_SIZE) return { incompressible: false, uniform: true, text: false };
   const samples = Math.min(MAX_SAMPLES, Math.floor(n / SAMPLE_SIZE));
   const stride = (n - SAMPLE_SIZE) / Math.max(1, samples - 1);
   let compressible = 0;
@@ -79,28 +93,27 @@ function analyse(data: Uint8Array): SampleVerdict {
     if (bits < COMPRESSIBLE_SAMPLE_BITS) compressible++;
   }
   return {
-    incompressible: compressible * 16 < samples * MIN_COMPRESSIBLE_SAMPLES_PER_16,
+    incompressible: compressible < MIN_COMPRESSIBLE_SAMPLE_SHARE * samples,
+    uniform: compressible >= UNIFORM_SAMPLE_SHARE * samples,
     text: textBytes >= TEXT_BYTE_SHARE * samples * SAMPLE_SIZE,
   };
 }
 
 /**
  * True when sampling says compression would not pay (media, archives,
- * encrypted or already-compressed data). Reads at most 32 KiB of the input.
+ * encrypted or already-compressed data). Reads at most 8 KiB of the input.
  * Inputs under 512 bytes are never judged incompressible.
  */
 export function looksIncompressible(data: Uint8Array): boolean {
   return analyse(data).incompressible;
 }
 
-function brotliOptions(length: number, text: boolean): BrotliOptions {
-  // The default 4 MiB window covers any chunk; fitting it to the blob measured
-  // no difference in speed or ratio.
+function brotliOptions(length: number, verdict: SampleVerdict): BrotliOptions {
   return {
     params: {
-      [zlibConstants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,
+      [zlibConstants.BROTLI_PARAM_QUALITY]: verdict.uniform ? BROTLI_QUALITY_UNIFORM : BROTLI_QUALITY_MIXED,
       [zlibConstants.BROTLI_PARAM_SIZE_HINT]: length,
-      [zlibConstants.BROTLI_PARAM_MODE]: text ? zlibConstants.BROTLI_MODE_TEXT : zlibConstants.BROTLI_MODE_GENERIC,
+      [zlibConstants.BROTLI_PARAM_MODE]: verdict.text ? zlibConstants.BROTLI_MODE_TEXT : zlibConstants.BROTLI_MODE_GENERIC,
     },
   };
 }
@@ -116,23 +129,31 @@ function choose(data: Uint8Array, compressed: Uint8Array): CompressedChunk {
 }
 
 /**
- * Compresses a blob if that pays. Runs brotli on libuv's thread pool, so
- * several calls in flight use several cores. Returns the input itself (not a
- * copy) when it is stored raw.
+ * Compresses a blob if that pays. Brotli runs in the worker pool of
+ * ../workers/blob-workers, so several calls in flight use several cores and cost the
+ * main thread little. Returns the input itself (not a copy) when it is stored
+ * raw.
  */
 export async function compressChunk(data: Uint8Array): Promise<CompressedChunk> {
   const verdict = analyse(data);
   if (data.length === 0 || verdict.incompressible) return { algo: Compression.none, data };
-  const options = brotliOptions(data.length, verdict.text);
-  const compressed = await brotliPool.run('compress', data, { params: options.params as Record<number, number> });
+  const options = brotliOptions(data.length, verdict);
+  const compressed = await blobWorkers.run('compress', data, { params: options.params as Record<number, number> });
   return choose(data, compressed);
+}
+
+/** Brotli parameters for `data`, or null when it should be stored raw (for the blob workers). */
+export function compressionParams(data: Uint8Array): Record<number, number> | null {
+  const verdict = analyse(data);
+  if (data.length === 0 || verdict.incompressible) return null;
+  return brotliOptions(data.length, verdict).params as Record<number, number>;
 }
 
 /** compressChunk on the calling thread, for small metadata where a thread-pool hop costs more than it saves. */
 export function compressChunkSync(data: Uint8Array): CompressedChunk {
   const verdict = analyse(data);
   if (data.length === 0 || verdict.incompressible) return { algo: Compression.none, data };
-  return choose(data, brotliCompressSync(data, brotliOptions(data.length, verdict.text)));
+  return choose(data, brotliCompressSync(data, brotliOptions(data.length, verdict)));
 }
 
 /**
@@ -152,7 +173,7 @@ export async function decompressChunk(algo: number, data: Uint8Array, rawLength:
       let output: Uint8Array;
       try {
         // maxOutputLength stops a corrupt or hostile stream from inflating without bound.
-        output = await brotliPool.run('decompress', data, { maxOutputLength: Math.max(1, rawLength) });
+        output = await blobWorkers.run('decompress', data, { maxOutputLength: Math.max(1, rawLength) });
       } catch (error) {
         throw new CorruptDataError(`brotli data does not decompress: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }

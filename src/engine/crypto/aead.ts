@@ -57,7 +57,11 @@ export function hchacha20(key: Uint8Array, nonce16: Uint8Array): Uint8Array {
 }
 
 // The inner ChaCha20-Poly1305 (RFC 8439) key and 12-byte nonce for an XChaCha nonce.
-function innerKeyAndNonce(key: Uint8Array, nonce: Uint8Array): { subkey: Uint8Array; innerNonce: Uint8Array } {
+/**
+ * The HChaCha20 step of XChaCha20-Poly1305: the subkey and 12-byte nonce for
+ * the inner ChaCha20-Poly1305, which the blob workers run natively.
+ */
+export function innerKeyAndNonce(key: Uint8Array, nonce: Uint8Array): { subkey: Uint8Array; innerNonce: Uint8Array } {
   assertBytes(key, KEY_LENGTH, 'key');
   assertBytes(nonce, NONCE_LENGTH, 'nonce');
   const subkey = hchacha20(key, nonce.subarray(0, 16));

@@ -22,6 +22,16 @@ export class ContentIdHasher {
     const digest = createHmac('sha256', this.key).update(data).digest();
     return new Uint8Array(digest); // own memory, not a view into Node's buffer pool
   }
+
+  /**
+   * HMAC-SHA256(key, domain || data): ids of a different kind of blob (trees,
+   * chunk lists), so a file whose bytes equal a directory listing can never
+   * share its id. `domain` must not be empty.
+   */
+  idInDomain(domain: Uint8Array, data: Uint8Array): Uint8Array {
+    if (domain.length === 0) throw new RangeError('domain must not be empty');
+    return new Uint8Array(createHmac('sha256', this.key).update(domain).update(data).digest());
+  }
 }
 
 /** Lowercase hex of a 32-byte id. */

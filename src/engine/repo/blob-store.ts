@@ -4,13 +4,18 @@
 // stored packs. Ordering: a pack is stored before any index names it; callers
 // write snapshots only after flush(), so snapshots never name unindexed blobs.
 
-import { compressChunk } from '../compress/compression';
-import { SEAL_OVERHEAD } from '../crypto/aead';
+import { randomBytes } from 'node:crypto';
+import { compressionParams, MAX_KEPT_RATIO } from '../compress/compression';
+import { innerKeyAndNonce, NONCE_LENGTH, SEAL_OVERHEAD, TAG_LENGTH } from '../crypto/aead';
+import { blobWorkers } from '../workers/blob-workers';
 import { Limiter } from '../async/limiter';
-import { BlobType, objectNames, toHex } from './format';
+import { BlobType, blobAd, contentId, objectNames, toHex } from './format';
 import type { PackEntries } from './index-file';
 import { PackBufferPool, PackWriter, trailerBytes, type FinishedPack } from './pack';
 import type { Repository } from './repository';
+
+/** Buffer of a metadata pack; a fuller one is stored and a new one started. */
+const METADATA_PACK_BUFFER = 4 * 1024 * 1024;
 
 export interface BlobStoreStats {
   /** Blobs stored by this writer. */
@@ -57,13 +62,13 @@ export class BlobStore {
     this.indexEvery = options.indexEvery ?? 16;
     // Room for a full pack plus the largest chunk that can push it over.
     const packSize = repo.config.packSize;
-    this.buffers = new PackBufferPool(packSize + repo.config.chunker.maxSize + SEAL_OVERHEAD + trailerBytes(4096));
+    this.buffers = new PackBufferPool(packSize + repo.config.chunker.maxSize + SEAL_OVERHEAD + trailerBytes(4096), 2);
   }
 
   /** Hashes `data` now; if new, compresses, seals and packs it in the background. */
   save(type: BlobType, data: Uint8Array): SaveResult {
     this.throwIfFailed();
-    const id = this.repo.hasher.id(data);
+    const id = contentId(this.repo.hasher, type, data);
     const hex = toHex(id);
     if (this.pending.has(hex) || this.repo.index.has(id)) {
       this.stats.dedupedBlobs++;
@@ -92,21 +97,34 @@ export class BlobStore {
   }
 
   private async pack(type: BlobType, id: Uint8Array, data: Uint8Array): Promise<void> {
-    const compressed = await compressChunk(data);
+    // Compression and encryption run in a blob worker; only the HChaCha20
+    // subkey step (one block) and the copy into the pack happen here.
+    const nonce = randomBytes(NONCE_LENGTH);
+    const { subkey, innerNonce } = innerKeyAndNonce(this.repo.keys.encryption, nonce);
+    const sealed = await blobWorkers.seal(data, {
+      params: compressionParams(data),
+      maxKeptRatio: MAX_KEPT_RATIO,
+      subkey,
+      innerNonce,
+      ad: blobAd(type, id),
+    });
+    const storedLength = sealed.bytes.length - TAG_LENGTH;
     const kind = type === BlobType.data ? 'data' : 'meta';
     let writer: PackWriter | undefined;
     for (;;) {
       writer = this.writers.get(kind);
       if (!writer) {
-        const need = compressed.data.length + SEAL_OVERHEAD + trailerBytes(1);
-        writer = new PackWriter(this.repo.keys.encryption, this.buffers.take(need));
+        const need = storedLength + SEAL_OVERHEAD + trailerBytes(1);
+        // Metadata (trees, chunk lists) is small: its packs get a small buffer of their own.
+        const buffer = kind === 'data' ? this.buffers.take(need) : new Uint8Array(Math.max(need, METADATA_PACK_BUFFER));
+        writer = new PackWriter(this.repo.keys.encryption, buffer);
         this.writers.set(kind, writer);
       }
-      if (writer.fits(compressed.data.length)) break;
+      if (writer.fits(storedLength)) break;
       this.writers.delete(kind);
       await this.store(writer); // another save may start a new writer meanwhile: look again
     }
-    this.stats.storedBytes += writer.add({ id, type, compression: compressed.algo, rawLength: data.length }, compressed.data);
+    this.stats.storedBytes += writer.addSealed({ id, type, compression: sealed.algo, rawLength: data.length }, nonce, sealed.bytes);
     if (writer.size >= this.repo.config.packSize) {
       this.writers.delete(kind);
       await this.store(writer);

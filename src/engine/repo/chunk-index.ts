@@ -50,6 +50,11 @@ export class ChunkIndex {
     return this.packSizes.get(pack);
   }
 
+  /** Every pack an index object named, including packs whose blobs were all duplicates. */
+  packsWithSize(): string[] {
+    return [...this.packSizes.keys()];
+  }
+
   /** Pack ids referenced by the index. */
   packIds(): string[] {
     return [...this.packs];

@@ -33,7 +33,7 @@ export function validateConfig(value: unknown): RepoConfig {
   if (typeof c.created !== 'string') fail('bad created');
   if (c.contentId !== 'hmac-sha256') fail(`unknown content id algorithm ${String(c.contentId)}`);
   if (c.cipher !== 'xchacha20-poly1305') fail(`unknown cipher ${String(c.cipher)}`);
-  if (!Array.isArray(c.compression)) fail('bad compression list');
+  if (!Array.isArray(c.compression) || !c.compression.every((a) => a === 'none' || a === 'brotli')) fail('unknown compression algorithm in config');
   if (typeof c.packSize !== 'number' || c.packSize < 1024 * 1024 || c.packSize > 1024 * 1024 * 1024) fail('bad packSize');
   return {
     version: FORMAT_VERSION,

@@ -16,6 +16,23 @@ export function blobTypeName(type: number): 'data' | 'tree' | 'list' {
 }
 
 export const ID_BYTES = 32;
+
+const DOMAINS: Record<number, Uint8Array> = {
+  1: new TextEncoder().encode('strata/v1 tree\n'),
+  2: new TextEncoder().encode('strata/v1 list\n'),
+};
+
+/**
+ * A blob's content id. Data blobs: HMAC-SHA256(contentIdKey, plaintext).
+ * Trees and lists: HMAC over a type prefix and the plaintext, so ids never
+ * collide across types (a file containing a tree's JSON stays a file).
+ */
+export function contentId(hasher: { id(data: Uint8Array): Uint8Array; idInDomain(domain: Uint8Array, data: Uint8Array): Uint8Array }, type: number, data: Uint8Array): Uint8Array {
+  const domain = DOMAINS[type];
+  if (type === BlobType.data) return hasher.id(data);
+  if (!domain) throw new Error(`unknown blob type ${type}`);
+  return hasher.idInDomain(domain, data);
+}
 /** Bytes of one blob entry in a pack trailer or an index object. */
 export const ENTRY_BYTES = 48;
 

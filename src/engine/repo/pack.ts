@@ -7,7 +7,7 @@
 // A pack's name is the SHA-256 of all its bytes, so any change renames it.
 
 import { createHash, type Hash } from 'node:crypto';
-import { open, sealInto, SEAL_OVERHEAD } from '../crypto/aead';
+import { NONCE_LENGTH, open, sealInto, SEAL_OVERHEAD, TAG_LENGTH } from '../crypto/aead';
 import { DamagedObjectError } from '../errors';
 import { blobAd, ENTRY_BYTES, PACK_TRAILER_AD, readEntry, toHex, writeEntry, type BlobEntry } from './format';
 
@@ -55,6 +55,20 @@ export class PackWriter {
   add(entry: Omit<BlobEntry, 'offset' | 'length'>, plain: Uint8Array): number {
     if (!this.fits(plain.length)) throw new RangeError('blob does not fit in this pack');
     const length = sealInto(this.key, plain, blobAd(entry.type, entry.id), this.buffer, this.offset);
+    this.entries.push({ ...entry, offset: this.offset, length });
+    this.hash.update(this.buffer.subarray(this.offset, this.offset + length));
+    this.offset += length;
+    return length;
+  }
+
+  /** Adds a blob sealed elsewhere (a blob worker): nonce and ciphertext || tag. */
+  addSealed(entry: Omit<BlobEntry, 'offset' | 'length'>, nonce: Uint8Array, ciphertextAndTag: Uint8Array): number {
+    const plainLength = ciphertextAndTag.length - TAG_LENGTH;
+    if (nonce.length !== NONCE_LENGTH || plainLength < 0) throw new RangeError('malformed sealed blob');
+    if (!this.fits(plainLength)) throw new RangeError('blob does not fit in this pack');
+    const length = NONCE_LENGTH + ciphertextAndTag.length;
+    this.buffer.set(nonce, this.offset);
+    this.buffer.set(ciphertextAndTag, this.offset + NONCE_LENGTH);
     this.entries.push({ ...entry, offset: this.offset, length });
     this.hash.update(this.buffer.subarray(this.offset, this.offset + length));
     this.offset += length;

@@ -103,8 +103,17 @@ export class Repository {
       throw error;
     }
     const slots = await listNames(backend, objectNames.keyPrefix);
+    let unreadable = 0;
     for (const name of slots) {
-      const slot = await readSlot(backend, name);
+      let slot: KeySlot;
+      try {
+        slot = await readSlot(backend, name);
+      } catch (error) {
+        // A damaged or planted key file must not lock the owner out: try the others.
+        if (!(error instanceof DamagedObjectError)) throw error;
+        unreadable++;
+        continue;
+      }
       let keys: MasterKeys;
       try {
         keys = await openKeySlot(slot, passphrase);
@@ -120,6 +129,9 @@ export class Repository {
         throw new DamagedObjectError(objectNames.config, error instanceof Error ? error.message : 'unreadable', { cause: error });
       }
       return new Repository(backend, config, keys, idOfName(name));
+    }
+    if (unreadable > 0 && unreadable === slots.length) {
+      throw new DamagedObjectError(objectNames.keyPrefix, 'no key slot is readable');
     }
     throw new EngineError('WRONG_PASSPHRASE', 'wrong passphrase: it opens none of the repository\'s keys');
   }
@@ -237,7 +249,7 @@ export class Repository {
   /** Reads, authenticates and decompresses one blob. */
   async loadBlob(id: Uint8Array, expectedType?: number): Promise<Uint8Array> {
     const entry = this.index.get(id);
-    if (!entry) throw new EngineError('NOT_FOUND', `blob ${toHex(id)} is not in the index`);
+    if (!entry) throw new EngineError('DAMAGED', `missing data: blob ${toHex(id)} is in no index (run \`strata check\`; \`strata repair index\` may recover it)`);
     if (expectedType !== undefined && entry.type !== expectedType) {
       throw new DamagedObjectError(objectNames.pack(entry.pack), `blob ${toHex(id)} is a ${blobTypeName(entry.type)} blob, expected ${blobTypeName(expectedType)}`);
     }

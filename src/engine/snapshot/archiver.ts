@@ -14,7 +14,7 @@ import { BlobStore } from '../repo/blob-store';
 import { BlobType, fromHex, toHex } from '../repo/format';
 import type { Repository } from '../repo/repository';
 import { ENGINE_VERSION } from '../version';
-import { encodeContentList, findParent, loadTree, resolveSnapshot } from './snapshots';
+import { encodeContentList, fileChunks, findParent, loadTree, resolveSnapshot } from './snapshots';
 import { encodeTree, INLINE_CONTENT_LIMIT, type FileNode, type Snapshot, type Tree, type TreeNode } from './tree';
 
 export interface BackupProgress {
@@ -44,7 +44,7 @@ export interface BackupResult {
 
 const READ_BLOCK = 4 * 1024 * 1024;
 /** Chunks of one file being compressed/sealed at once. */
-const CHUNKS_IN_FLIGHT = 6;
+const CHUNKS_IN_FLIGHT = 8;
 
 export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
   if (options.paths.length === 0) throw new EngineError('INVALID_ARGUMENT', 'nothing to back up: give at least one path');
@@ -118,7 +118,7 @@ class BackupRun {
   bytes = 0;
   reusedFiles = 0;
   warnings = 0;
-  private readonly fileLimiter = new Limiter(4);
+  private readonly fileLimiter = new Limiter(3);
   private lastProgress = 0;
 
   constructor(private readonly repo: Repository, private readonly options: BackupOptions) {
@@ -184,7 +184,7 @@ class BackupRun {
   private async file(path: string, name: string, st: Stats, previous: FileNode | undefined): Promise<FileNode | undefined> {
     const base = { name, type: 'file' as const, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, inode: st.ino };
     if (previous && previous.size === st.size && previous.mtimeMs === st.mtimeMs && previous.ctimeMs === st.ctimeMs &&
-      previous.inode === st.ino && this.contentIndexed(previous)) {
+      previous.inode === st.ino && await this.contentIndexed(previous)) {
       this.files++;
       this.reusedFiles++;
       this.bytes += st.size;
@@ -228,9 +228,18 @@ class BackupRun {
     return { ...base, size, content: ids.map(toHex) };
   }
 
-  private contentIndexed(node: FileNode): boolean {
-    const ids = node.content ?? (node.contentList ? [node.contentList] : []);
-    return ids.every((id) => this.repo.index.has(fromHex(id)));
+  /**
+   * Every chunk of an unchanged file must be indexed before it is reused: after
+   * a crash an index may name a list blob but not all the chunks it lists.
+   */
+  private async contentIndexed(node: FileNode): Promise<boolean> {
+    if (node.content) return node.content.every((id) => this.repo.index.has(fromHex(id)));
+    if (!node.contentList || !this.repo.index.has(fromHex(node.contentList))) return false;
+    try {
+      return (await fileChunks(this.repo, node)).every((id) => this.repo.index.has(id));
+    } catch {
+      return false; // unreadable list: read the file again
+    }
   }
 
   private progress(path: string, bytes: number): void {
@@ -273,7 +282,8 @@ async function* readAhead(handle: import('node:fs/promises').FileHandle, expecte
       position += bytesRead;
       return new Uint8Array(probe.buffer, probe.byteOffset, bytesRead);
     }
-    const buffer = Buffer.allocUnsafeSlow(want);
+    // Shared memory: the blob workers read chunks of it without a copy.
+    const buffer = new Uint8Array(new SharedArrayBuffer(want));
     let filled = 0;
     while (filled < want) {
       const { bytesRead } = await handle.read(buffer, filled, want - filled, position + filled);
@@ -281,7 +291,7 @@ async function* readAhead(handle: import('node:fs/promises').FileHandle, expecte
       filled += bytesRead;
     }
     position += filled;
-    return new Uint8Array(buffer.buffer, buffer.byteOffset, filled);
+    return filled === want ? buffer : buffer.subarray(0, filled);
   };
   // A read still pending when the consumer stops must not become an unhandled rejection.
   const start = (): Promise<Uint8Array> => {

@@ -47,7 +47,13 @@ function includeParts(path: string): string[] {
 export async function restore(repo: Repository, snapshot: Snapshot, options: RestoreOptions): Promise<RestoreResult> {
   await repo.ensureIndex();
   const target = resolve(options.target);
-  await mkdir(target, { recursive: true });
+  try {
+    await mkdir(target, { recursive: true });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') throw new EngineError('INVALID_ARGUMENT', `restore target ${target} is not a directory`);
+    throw error;
+  }
   const st = await lstat(target);
   if (!st.isDirectory()) throw new EngineError('INVALID_ARGUMENT', `restore target ${target} is not a directory`);
   const includes = (options.include ?? []).map(includeParts);
@@ -55,6 +61,11 @@ export async function restore(repo: Repository, snapshot: Snapshot, options: Res
   await run.directory(snapshot.tree, target, '', includes.length > 0 ? includes : undefined);
   await run.finish();
   return { files: run.files, dirs: run.dirs, symlinks: run.symlinks, bytes: run.bytes };
+}
+
+/** setuid and setgid are never restored: a snapshot must not be able to plant privileged files. */
+function safeMode(mode: number): number {
+  return mode & 0o1777;
 }
 
 class RestoreRun {
@@ -99,7 +110,7 @@ class RestoreRun {
         task.catch(() => undefined);
         this.pending.push(task);
       } else {
-        await this.symlink(node.target, node, dir, dest);
+        await this.symlink(node.target, node, dir, dest, relPath);
       }
     }
   }
@@ -108,7 +119,7 @@ class RestoreRun {
     await Promise.all(this.pending);
     // Deepest directories first, so setting a parent's mtime comes after its children changed it.
     for (const { path, node } of this.dirTimes) {
-      await chmod(path, node.mode);
+      await chmod(path, safeMode(node.mode));
       await utimes(path, node.mtimeMs / 1000, node.mtimeMs / 1000);
     }
   }
@@ -144,7 +155,7 @@ class RestoreRun {
       if (written !== node.size) {
         throw new EngineError('DAMAGED', `restored ${relPath} has ${written} bytes, the snapshot says ${node.size}`);
       }
-      await handle.chmod(node.mode);
+      await handle.chmod(safeMode(node.mode));
       await handle.close();
       await utimes(temp, node.mtimeMs / 1000, node.mtimeMs / 1000);
       await this.replace(temp, dest, relPath);
@@ -156,11 +167,11 @@ class RestoreRun {
     }
   }
 
-  private async symlink(target: string, node: TreeNode, dir: string, dest: string): Promise<void> {
+  private async symlink(target: string, node: TreeNode, dir: string, dest: string, relPath: string): Promise<void> {
     const temp = join(dir, `.strata-restore-${randomBytes(8).toString('hex')}`);
     await symlink(target, temp);
     try {
-      await this.replace(temp, dest, dest);
+      await this.replace(temp, dest, relPath);
     } catch (error) {
       await rm(temp, { force: true });
       throw error;

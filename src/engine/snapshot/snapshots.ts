@@ -1,7 +1,7 @@
 // Reading and writing snapshot objects and the trees they name.
 
 import { hostname } from 'node:os';
-import { EngineError } from '../errors';
+import { DamagedObjectError, EngineError } from '../errors';
 import { BlobType, fromHex, objectNames } from '../repo/format';
 import type { Repository } from '../repo/repository';
 import { decodeTree, validateSnapshot, type FileNode, type Snapshot, type Tree } from './tree';
@@ -54,7 +54,7 @@ export async function fileChunks(repo: Repository, node: FileNode): Promise<Uint
   if (node.content) return node.content.map(fromHex);
   if (!node.contentList) return [];
   const bytes = await repo.loadBlob(fromHex(node.contentList), BlobType.list);
-  if (bytes.length % 32 !== 0) throw new Error(`content list ${node.contentList} has a partial id`);
+  if (bytes.length % 32 !== 0) throw new DamagedObjectError(`list ${node.contentList}`, 'content list has a partial id');
   const ids: Uint8Array[] = [];
   for (let at = 0; at < bytes.length; at += 32) ids.push(bytes.slice(at, at + 32));
   return ids;

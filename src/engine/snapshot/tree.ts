@@ -99,7 +99,7 @@ export function decodeTree(where: string, bytes: Uint8Array): Tree {
     // Names are checked by restore too (with a precise error); here only shape.
     if (seen.has(n.name)) fail(`duplicate name ${JSON.stringify(n.name)}`);
     seen.add(n.name);
-    if (!isInt(n.mode) || !isNum(n.mtimeMs)) fail(`bad metadata for ${JSON.stringify(n.name)}`);
+    if (!isInt(n.mode) || (n.mode as number) > 0o7777 || !isNum(n.mtimeMs)) fail(`bad metadata for ${JSON.stringify(n.name)}`);
     if (n.type === 'file') {
       if (!isInt(n.size) || !isNum(n.ctimeMs) || !isInt(n.inode)) fail(`bad file metadata for ${JSON.stringify(n.name)}`);
       const node: FileNode = { name: n.name, type: 'file', mode: n.mode as number, mtimeMs: n.mtimeMs as number, ctimeMs: n.ctimeMs as number, inode: n.inode as number, size: n.size as number };

@@ -4,7 +4,7 @@
 // contract's sentinel errors.
 import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
-import { link, mkdir, open, readFile, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, readdir, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import {
   AlreadyExistsError,
@@ -33,12 +33,27 @@ const STAT_BATCH = 64;
 
 type Access = 'read' | 'write';
 
+/** Descriptors kept open for range reads. */
+const OPEN_FILES = 16;
+
+/** A cached descriptor unused this long is closed (so none outlives its use). */
+const IDLE_CLOSE_MS = 500;
+
+interface OpenFile {
+  handle: FileHandle;
+  size: number;
+  users: number;
+  evicted: boolean;
+  idle?: NodeJS.Timeout;
+}
+
 export class LocalBackend implements Backend {
   readonly location: string;
   private readonly root: string;
   /** Directories (relative, '' is the root) known to exist durably, or being made so. */
   private readonly readyDirs = new Map<string, Promise<void>>();
   private closed = false;
+  private readonly openFiles = new Map<string, Promise<OpenFile>>();
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -65,30 +80,94 @@ export class LocalBackend implements Backend {
 
   async getRange(name: string, offset: number, length: number): Promise<Uint8Array> {
     this.assertUsable(name);
+    let entry: OpenFile | undefined;
     try {
-      const handle = await open(this.pathOf(name), 'r');
-      try {
-        const stats = await handle.stat();
-        if (!stats.isFile()) throw new NotFoundError(name, this.location);
-        assertRangeWithin(name, offset, length, stats.size);
-        const bytes = new Uint8Array(length);
-        let filled = 0;
-        while (filled < length) {
-          const { bytesRead } = await handle.read(bytes, filled, length - filled, offset + filled);
-          if (bytesRead === 0) throw new UnavailableError(`${this.pathOf(name)} shrank while being read`);
-          filled += bytesRead;
-        }
-        return bytes;
-      } finally {
-        await handle.close();
+      entry = await this.openCached(name);
+      assertRangeWithin(name, offset, length, entry.size);
+      const bytes = new Uint8Array(length);
+      let filled = 0;
+      while (filled < length) {
+        const { bytesRead } = await entry.handle.read(bytes, filled, length - filled, offset + filled);
+        if (bytesRead === 0) throw new UnavailableError(`${this.pathOf(name)} shrank while being read`);
+        filled += bytesRead;
       }
+      return bytes;
     } catch (error) {
       throw this.mapError(error, name, 'read');
+    } finally {
+      if (entry) this.release(entry);
     }
+  }
+
+  /**
+   * Range reads keep a few files open: restores and checks read many blobs
+   * from the same pack, and open+fstat+close per blob costs more than the read.
+   * Objects are immutable, so a cached descriptor never reads stale bytes.
+   */
+  private async openCached(name: string): Promise<OpenFile> {
+    let pending = this.openFiles.get(name);
+    if (pending) {
+      // Most recently used last.
+      this.openFiles.delete(name);
+      this.openFiles.set(name, pending);
+    } else {
+      pending = (async () => {
+        const handle = await open(this.pathOf(name), 'r');
+        try {
+          const stats = await handle.stat();
+          if (!stats.isFile()) throw new NotFoundError(name, this.location);
+          return { handle, size: stats.size, users: 0, evicted: false };
+        } catch (error) {
+          await handle.close();
+          throw error;
+        }
+      })();
+      this.openFiles.set(name, pending);
+      pending.catch(() => this.openFiles.delete(name));
+      while (this.openFiles.size > OPEN_FILES) {
+        const oldest = this.openFiles.keys().next().value as string;
+        this.evict(oldest);
+      }
+    }
+    const entry = await pending;
+    entry.users++;
+    if (entry.idle) clearTimeout(entry.idle);
+    entry.idle = undefined;
+    return entry;
+  }
+
+  private release(entry: OpenFile): void {
+    entry.users--;
+    if (entry.users > 0) return;
+    if (entry.evicted) {
+      void entry.handle.close().catch(() => undefined);
+      return;
+    }
+    entry.idle = setTimeout(() => {
+      for (const [name, pending] of this.openFiles) {
+        void pending.then((e) => {
+          if (e === entry && e.users === 0) this.evict(name);
+        }, () => undefined);
+      }
+    }, IDLE_CLOSE_MS);
+    entry.idle.unref();
+  }
+
+  private evict(name: string): void {
+    const pending = this.openFiles.get(name);
+    if (!pending) return;
+    this.openFiles.delete(name);
+    void pending.then((entry) => {
+      entry.evicted = true;
+      if (entry.idle) clearTimeout(entry.idle);
+      if (entry.users === 0) return entry.handle.close();
+      return undefined;
+    }).catch(() => undefined);
   }
 
   async put(name: string, data: Uint8Array, options: PutOptions = {}): Promise<void> {
     this.assertUsable(name);
+    this.evict(name); // a replaced object (a repaired pack) must not be read through an old descriptor
     const target = this.pathOf(name);
     const relativeDir = parentOf(name);
     const dir = this.pathOf(relativeDir);
@@ -147,6 +226,7 @@ export class LocalBackend implements Backend {
 
   async delete(name: string): Promise<void> {
     this.assertUsable(name);
+    this.evict(name);
     try {
       // No directory fsync: a delete lost in a crash only leaves garbage behind,
       // which the repository tolerates (it never relies on an object being gone).
@@ -158,6 +238,7 @@ export class LocalBackend implements Backend {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const name of [...this.openFiles.keys()]) this.evict(name);
   }
 
   private async *walk(relativeDir: string, entryPrefix: string): AsyncGenerator<ObjectInfo> {

@@ -44,7 +44,7 @@ describe('crash safety', () => {
     const env = cliEnv(repo);
     expect((await runCli(['init', '--kdf-n', '1024'], env)).code).toBe(0);
     let killed = 0;
-    for (const delay of delays(20261128, 14, 1500)) {
+    for (const delay of delays(20261128, 16, 700)) {
       const { child, result } = startCli(['backup', source, '--quiet'], env);
       const timer = setTimeout(() => child.kill('SIGKILL'), delay);
       const outcome = await result;

@@ -24,7 +24,7 @@ import {
   type ToolResult,
 } from './lib/report';
 import { inheritedToolEnv, resticAdapter, strataAdapter, type ToolAdapter } from './lib/tools';
-import { compareTrees, diskUsage, locateRestoredRoot, scanTree, totals, type Manifest, type TreeTotals } from './lib/tree';
+import { compareTrees, diskUsage, locateRestoredRoot, probeFiles, scanTree, totals, type Manifest, type TreeTotals } from './lib/tree';
 
 const MiB = 1024 * 1024;
 /** Warn when other processes took more than this share of the CPU during a timed step. */
@@ -213,7 +213,7 @@ async function main(): Promise<number> {
       loud(run.coldNote);
     }
   }
-  log(`${tools.map((t) => t.version ?? t.name).join(' vs ')}; size ${opts.sizeLabel} (${opts.sizeBytes} bytes), seed ${opts.seed}; ${run.coldNote}`);
+  log(`${tools.map((t) => (t.version?.startsWith(t.name) ? t.version : `${t.name} ${t.version ?? ''}`.trim())).join(' vs ')}; size ${opts.sizeLabel} (${opts.sizeBytes} bytes), seed ${opts.seed}; ${run.coldNote}`);
 
   // ---- corpus
   const corpusDir = join(workDir, 'corpus');
@@ -250,7 +250,7 @@ async function main(): Promise<number> {
   log('hashing the edited corpus (reference for restore verification) ...');
   const expected: Manifest = await scanTree(corpusDir, { hash: true });
   const mutated: TreeTotals = totals(expected);
-  const probe = [...expected.entries()].find(([, e]) => e.type === 'file')?.[0] ?? '';
+  const probes = probeFiles(expected);
 
   // ---- backup 2
   const backup2Ok: Partial<Record<ToolName, boolean>> = {};
@@ -274,12 +274,12 @@ async function main(): Promise<number> {
     const r = await timedStep(run, t, res, 'restore', t.restoreArgs(target), mutated.bytes);
     if (r.ok) {
       log(`${t.name}: verifying the restored tree (names, sizes, SHA-256) ...`);
-      const root = locateRestoredRoot(target, corpusDir, probe);
+      const root = locateRestoredRoot(target, corpusDir, probes);
       res.restoredRoot = root;
       res.verify = compareTrees(expected, await scanTree(root, { hash: true }));
       const line = verifyLine(res);
       if (res.verify.mismatches > 0) {
-        res.failures.push(line);
+        res.failures.push(line.slice(t.name.length + 2));
         loud(line);
         for (const ex of res.verify.examples) process.stdout.write(`   ${ex}\n`);
       } else log(line);

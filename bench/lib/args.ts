@@ -36,7 +36,8 @@ Options:
   -h, --help         this text
 
 Environment: BENCH_SIZE (default size), BENCH_STRATA_BIN (CLI script instead of
-bin/strata.js), BENCH_MAKE_CORPUS (generator instead of /work/shared/bench/make-corpus).
+bin/strata.js), BENCH_RESTIC (restic binary instead of restic from PATH),
+BENCH_MAKE_CORPUS (generator instead of /work/shared/bench/make-corpus).
 
 Results: printed table and bench/.work/results.json.`;
 

@@ -102,7 +102,9 @@ export async function strataAdapter(projectRoot: string): Promise<ToolAdapter> {
 }
 
 export async function resticAdapter(projectRoot: string, workDir: string): Promise<ToolAdapter> {
-  const v = await capture('restic', ['version'], { timeoutMs: 30_000 });
+  // BENCH_RESTIC: another restic binary (default: restic from PATH).
+  const restic = process.env.BENCH_RESTIC ?? 'restic';
+  const v = await capture(restic, ['version'], { timeoutMs: 30_000 });
   const available = succeeded(v);
   const cacheDir = join(workDir, 'restic-cache');
   const env = (repo: string): NodeJS.ProcessEnv => ({
@@ -117,7 +119,7 @@ export async function resticAdapter(projectRoot: string, workDir: string): Promi
     available,
     reason: available ? null : `restic is not installed (${describeFailure(v)})`,
     version: available ? v.stdout.trim() : null,
-    cmd: 'restic',
+    cmd: restic,
     cwd: projectRoot,
     env,
     initArgs: () => ['init'],
@@ -127,7 +129,7 @@ export async function resticAdapter(projectRoot: string, workDir: string): Promi
     parseBackupSummary: (stdout) => lastJson(stdout, (o) => o.message_type === 'summary'),
     repoInfo: async (repo) => {
       const info: Record<string, unknown> = {};
-      const cfg = await capture('restic', ['cat', 'config'], { env: env(repo) });
+      const cfg = await capture(restic, ['cat', 'config'], { env: env(repo) });
       if (succeeded(cfg)) {
         try {
           const c = JSON.parse(cfg.stdout) as { version?: number };
@@ -138,7 +140,7 @@ export async function resticAdapter(projectRoot: string, workDir: string): Promi
           info.config = cfg.stdout.trim();
         }
       }
-      const stats = await capture('restic', ['stats', '--mode', 'raw-data', '--json'], { env: env(repo) });
+      const stats = await capture(restic, ['stats', '--mode', 'raw-data', '--json'], { env: env(repo) });
       if (succeeded(stats)) {
         try {
           info.rawDataStats = JSON.parse(stats.stdout) as unknown;

@@ -171,15 +171,29 @@ export function compareTrees(expected: Manifest, actual: Manifest): TreeDiff {
 /**
  * Tools lay a restore out differently: restic recreates the absolute source path under
  * --target, others put the tree at the target itself or under the source's basename.
- * Returns the first candidate that holds `probeRel` (a file known to be in the corpus).
+ * Returns the candidate holding the most of `probes` (files known to be in the corpus),
+ * so one lost file can't send the verification to the wrong place.
  */
-export function locateRestoredRoot(target: string, sourceAbs: string, probeRel: string): string {
+export function locateRestoredRoot(target: string, sourceAbs: string, probes: readonly string[]): string {
   const base = sourceAbs.split('/').filter(Boolean);
   const candidates = [target, join(target, ...base), join(target, base[base.length - 1] ?? '')];
+  let best = target;
+  let bestHits = 0;
   for (const c of candidates) {
-    if (existsSync(join(c, probeRel))) return c;
+    const hits = probes.filter((p) => existsSync(join(c, p))).length;
+    if (hits > bestHits) {
+      best = c;
+      bestHits = hits;
+    }
   }
-  return target;
+  return best;
+}
+
+/** Up to n file paths spread evenly over the manifest, for locateRestoredRoot. */
+export function probeFiles(m: Manifest, n = 25): string[] {
+  const files = [...m.entries()].filter(([, e]) => e.type === 'file').map(([rel]) => rel);
+  const step = Math.max(1, Math.floor(files.length / n));
+  return files.filter((_, i) => i % step === 0).slice(0, n);
 }
 
 // ---------------------------------------------------------------- repository size

@@ -96,19 +96,57 @@ export class BlobStore {
     await this.writeIndex();
   }
 
-  private async pack(type: BlobType, id: Uint8Array, data: Uint8Array): Promise<void> {
-    // Compression and encryption run in a blob worker; only the HChaCha20
-    // subkey step (one block) and the copy into the pack happen here.
-    const nonce = randomBytes(NONCE_LENGTH);
-    const { subkey, innerNonce } = innerKeyAndNonce(this.repo.keys.encryption, nonce);
-    const sealed = await blobWorkers.seal(data, {
-      params: compressionParams(data),
-      maxKeptRatio: MAX_KEPT_RATIO,
-      subkey,
-      innerNonce,
-      ad: blobAd(type, id),
+  /**
+   * Saves a batch of file chunks: a blob worker computes their ids (one
+   * message for the batch), duplicates are dropped here, and the new ones are
+   * compressed and sealed by a worker (one more message) and packed. Resolves
+   * with the ids, in order, once the new blobs are in pack writers.
+   */
+  async saveData(chunks: Uint8Array[]): Promise<Uint8Array[]> {
+    this.throwIfFailed();
+    if (chunks.length === 0) return [];
+    const idBytes = await blobWorkers.hashBatch(this.repo.keys.contentId, chunks);
+    const ids = chunks.map((_, i) => idBytes.slice(i * 32, i * 32 + 32));
+    const fresh: Array<{ id: Uint8Array; data: Uint8Array }> = [];
+    ids.forEach((id, i) => {
+      const data = chunks[i] as Uint8Array;
+      const hex = toHex(id);
+      if (this.pending.has(hex) || this.repo.index.has(id)) {
+        this.stats.dedupedBlobs++;
+        this.stats.dedupedBytes += data.length;
+        return;
+      }
+      this.pending.add(hex);
+      this.stats.newBlobs++;
+      this.stats.newBytes += data.length;
+      fresh.push({ id, data });
     });
-    const storedLength = sealed.bytes.length - TAG_LENGTH;
+    if (fresh.length > 0) await this.packMany(BlobType.data, fresh);
+    return ids;
+  }
+
+  private async pack(type: BlobType, id: Uint8Array, data: Uint8Array): Promise<void> {
+    await this.packMany(type, [{ id, data }]);
+  }
+
+  /** Compression and encryption run in a blob worker; only the HChaCha20 subkey step and the copy into the pack happen here. */
+  private async packMany(type: BlobType, blobs: Array<{ id: Uint8Array; data: Uint8Array }>): Promise<void> {
+    const prepared = blobs.map(({ id, data }) => {
+      const nonce = randomBytes(NONCE_LENGTH);
+      const { subkey, innerNonce } = innerKeyAndNonce(this.repo.keys.encryption, nonce);
+      return { id, nonce, job: { data, params: compressionParams(data), maxKeptRatio: MAX_KEPT_RATIO, subkey, innerNonce, ad: blobAd(type, id) } };
+    });
+    const sealed = await blobWorkers.sealBatch(prepared.map((p) => p.job));
+    for (let i = 0; i < prepared.length; i++) {
+      const { id, nonce, job } = prepared[i] as (typeof prepared)[number];
+      const result = sealed[i] as { bytes: Uint8Array; algo: number };
+      await this.place(type, { id, type, compression: result.algo, rawLength: job.data.length }, nonce, result.bytes);
+    }
+  }
+
+  /** Appends a sealed blob to the pack of its kind, storing packs as they fill. */
+  private async place(type: BlobType, entry: { id: Uint8Array; type: number; compression: number; rawLength: number }, nonce: Uint8Array, sealed: Uint8Array): Promise<void> {
+    const storedLength = sealed.length - TAG_LENGTH;
     const kind = type === BlobType.data ? 'data' : 'meta';
     let writer: PackWriter | undefined;
     for (;;) {
@@ -124,7 +162,7 @@ export class BlobStore {
       this.writers.delete(kind);
       await this.store(writer); // another save may start a new writer meanwhile: look again
     }
-    this.stats.storedBytes += writer.addSealed({ id, type, compression: sealed.algo, rawLength: data.length }, nonce, sealed.bytes);
+    this.stats.storedBytes += writer.addSealed(entry, nonce, sealed);
     if (writer.size >= this.repo.config.packSize) {
       this.writers.delete(kind);
       await this.store(writer);
@@ -134,7 +172,7 @@ export class BlobStore {
   /** Starts storing a pack; resolves once an upload slot is taken (back-pressure). */
   private async store(writer: PackWriter): Promise<void> {
     await this.uploads.acquire();
-    const pack = writer.finish();
+    const pack = await writer.finish();
     const upload = (async () => {
       try {
         await this.repo.backend.put(objectNames.pack(pack.id), pack.bytes, { tier: 'hot' });

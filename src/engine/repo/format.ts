@@ -27,6 +27,14 @@ const DOMAINS: Record<number, Uint8Array> = {
  * Trees and lists: HMAC over a type prefix and the plaintext, so ids never
  * collide across types (a file containing a tree's JSON stays a file).
  */
+/** The HMAC prefix of a blob type's content ids (null for data blobs). */
+export function contentIdDomain(type: number): Uint8Array | null {
+  if (type === BlobType.data) return null;
+  const domain = DOMAINS[type];
+  if (!domain) throw new Error(`unknown blob type ${type}`);
+  return domain;
+}
+
 export function contentId(hasher: { id(data: Uint8Array): Uint8Array; idInDomain(domain: Uint8Array, data: Uint8Array): Uint8Array }, type: number, data: Uint8Array): Uint8Array {
   const domain = DOMAINS[type];
   if (type === BlobType.data) return hasher.id(data);

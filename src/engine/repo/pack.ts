@@ -6,7 +6,7 @@
 //   Trailer := "SPK1" count(u32 LE) Entry(48)*  sealed, AD = PACK_TRAILER_AD
 // A pack's name is the SHA-256 of all its bytes, so any change renames it.
 
-import { createHash, type Hash } from 'node:crypto';
+import { webcrypto } from 'node:crypto';
 import { NONCE_LENGTH, open, sealInto, SEAL_OVERHEAD, TAG_LENGTH } from '../crypto/aead';
 import { DamagedObjectError } from '../errors';
 import { blobAd, ENTRY_BYTES, PACK_TRAILER_AD, readEntry, toHex, writeEntry, type BlobEntry } from './format';
@@ -29,11 +29,11 @@ export function trailerBytes(count: number): number {
 
 /**
  * Builds one pack in a caller-supplied buffer, sealing blobs straight into it
- * (no per-blob allocations), hashing as it goes.
+ * (no per-blob allocations). finish() names it by SHA-256, computed on
+ * libuv's thread pool (WebCrypto) so the main thread keeps chunking.
  */
 export class PackWriter {
   private readonly entries: BlobEntry[] = [];
-  private readonly hash: Hash = createHash('sha256');
   private offset = 0;
 
   constructor(private readonly key: Uint8Array, private readonly buffer: Uint8Array) {}
@@ -56,7 +56,6 @@ export class PackWriter {
     if (!this.fits(plain.length)) throw new RangeError('blob does not fit in this pack');
     const length = sealInto(this.key, plain, blobAd(entry.type, entry.id), this.buffer, this.offset);
     this.entries.push({ ...entry, offset: this.offset, length });
-    this.hash.update(this.buffer.subarray(this.offset, this.offset + length));
     this.offset += length;
     return length;
   }
@@ -70,24 +69,23 @@ export class PackWriter {
     this.buffer.set(nonce, this.offset);
     this.buffer.set(ciphertextAndTag, this.offset + NONCE_LENGTH);
     this.entries.push({ ...entry, offset: this.offset, length });
-    this.hash.update(this.buffer.subarray(this.offset, this.offset + length));
     this.offset += length;
     return length;
   }
 
-  finish(): FinishedPack {
+  async finish(): Promise<FinishedPack> {
     const plain = new Uint8Array(8 + this.entries.length * ENTRY_BYTES);
     const view = new DataView(plain.buffer);
     view.setUint32(0, TRAILER_MAGIC, true);
     view.setUint32(4, this.entries.length, true);
     this.entries.forEach((entry, i) => writeEntry(view, plain, 8 + i * ENTRY_BYTES, entry));
-    const start = this.offset;
     const trailerLength = sealInto(this.key, plain, PACK_TRAILER_AD, this.buffer, this.offset);
     this.offset += trailerLength;
     new DataView(this.buffer.buffer, this.buffer.byteOffset + this.offset, 4).setUint32(0, trailerLength, true);
     this.offset += 4;
-    this.hash.update(this.buffer.subarray(start, this.offset));
-    return { id: this.hash.digest('hex'), bytes: this.buffer.subarray(0, this.offset), buffer: this.buffer, entries: this.entries };
+    const bytes = this.buffer.subarray(0, this.offset);
+    const digest = new Uint8Array(await webcrypto.subtle.digest('SHA-256', bytes));
+    return { id: toHex(digest), bytes, buffer: this.buffer, entries: this.entries };
   }
 }
 

@@ -7,7 +7,8 @@ import { hostname, userInfo } from 'node:os';
 import { gearTable } from '../chunk/gear';
 import { DEFAULT_CHUNKER_PARAMS, FastCdc, type ChunkerParams } from '../chunk/fastcdc';
 import { decompressChunk } from '../compress/compression';
-import { open, seal } from '../crypto/aead';
+import { innerKeyAndNonce, NONCE_LENGTH, open, seal } from '../crypto/aead';
+import { blobWorkers, type OpenItem } from '../workers/blob-workers';
 import { ContentIdHasher } from '../crypto/content-id';
 import type { KdfParams } from '../crypto/kdf';
 import {
@@ -23,7 +24,7 @@ import { DamagedObjectError, EngineError } from '../errors';
 import { NotFoundError, type Backend } from '../storage/backend';
 import { ChunkIndex, type IndexedBlob } from './chunk-index';
 import { validateConfig, type RepoConfig } from './config';
-import { blobAd, blobTypeName, idOfName, objectAd, objectNames, toHex } from './format';
+import { blobAd, blobTypeName, contentIdDomain, idOfName, objectAd, objectNames, toHex } from './format';
 import { decodeIndex, encodeIndex, type PackEntries } from './index-file';
 
 export interface InitOptions {
@@ -270,6 +271,47 @@ export class Repository {
     } catch (error) {
       throw new DamagedObjectError(objectNames.pack(entry.pack), `blob ${toHex(entry.id)} does not decompress`, { cause: error });
     }
+  }
+
+  /**
+   * Opens the blobs `entries` of one pack, read as `region` starting at pack
+   * offset `regionStart`, in a blob worker: decryption, decompression and
+   * (with verify) the content-id check happen off the main thread.
+   */
+  async openBlobs(
+    entries: IndexedBlob[],
+    region: Uint8Array,
+    regionStart: number,
+    options: { verify: boolean; keep: boolean; onRegionHash?: (sha256: Uint8Array) => void },
+  ): Promise<Array<{ plain?: Uint8Array; error?: DamagedObjectError }>> {
+    const items: OpenItem[] = entries.map((entry) => {
+      const start = entry.offset - regionStart;
+      const nonce = region.subarray(start, start + NONCE_LENGTH);
+      if (start < 0 || start + entry.length > region.length || nonce.length !== NONCE_LENGTH) {
+        throw new RangeError('blob outside the region read');
+      }
+      const { subkey, innerNonce } = innerKeyAndNonce(this.keys.encryption, nonce);
+      return {
+        start,
+        length: entry.length,
+        subkey,
+        innerNonce,
+        ad: blobAd(entry.type, entry.id),
+        compression: entry.compression,
+        rawLength: entry.rawLength,
+        ...(options.verify ? { verify: { key: this.keys.contentId, domain: contentIdDomain(entry.type), id: entry.id } } : {}),
+        keep: options.keep,
+      };
+    });
+    const { opened: results, sha256 } = await blobWorkers.openBatch(region, items, options.onRegionHash !== undefined);
+    if (sha256) options.onRegionHash?.(sha256);
+    return results.map((result, i) => {
+      const entry = entries[i] as IndexedBlob;
+      if (result.error !== undefined) {
+        return { error: new DamagedObjectError(objectNames.pack(entry.pack), `blob ${toHex(entry.id)} ${result.error}`) };
+      }
+      return result.bytes ? { plain: result.bytes } : {};
+    });
   }
 
   // ---- snapshots -------------------------------------------------------

@@ -43,8 +43,11 @@ export interface BackupResult {
 }
 
 const READ_BLOCK = 4 * 1024 * 1024;
-/** Chunks of one file being compressed/sealed at once. */
-const CHUNKS_IN_FLIGHT = 8;
+/** A batch of chunks for the blob workers: up to this many chunks or bytes. */
+const BATCH_CHUNKS = 32;
+const BATCH_BYTES = 4 * 1024 * 1024;
+/** Batches of one file in flight at once. */
+const BATCHES_IN_FLIGHT = 2;
 
 export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
   if (options.paths.length === 0) throw new EngineError('INVALID_ARGUMENT', 'nothing to back up: give at least one path');
@@ -201,16 +204,28 @@ class BackupRun {
       return undefined;
     }
     try {
-      const inFlight: Promise<void>[] = [];
+      // Chunks go to the blob store in batches (one worker message each); a
+      // couple of batches stay in flight so reading overlaps hashing and sealing.
+      const inFlight: Array<Promise<Uint8Array[]>> = [];
+      let batch: Uint8Array[] = [];
+      let batchBytes = 0;
+      const send = async (): Promise<void> => {
+        const saving = this.store.saveData(batch);
+        saving.catch(() => undefined);
+        inFlight.push(saving);
+        batch = [];
+        batchBytes = 0;
+        if (inFlight.length >= BATCHES_IN_FLIGHT) ids.push(...await (inFlight.shift() as Promise<Uint8Array[]>));
+      };
       for await (const chunk of chunkStream(readAhead(handle, st.size), this.repo.chunker)) {
-        const saved = this.store.save(BlobType.data, chunk);
-        ids.push(saved.id);
+        batch.push(chunk);
+        batchBytes += chunk.length;
         size += chunk.length;
         this.progress(path, chunk.length);
-        inFlight.push(saved.done);
-        if (inFlight.length >= CHUNKS_IN_FLIGHT) await inFlight.shift();
+        if (batch.length >= BATCH_CHUNKS || batchBytes >= BATCH_BYTES) await send();
       }
-      await Promise.all(inFlight);
+      if (batch.length > 0) await send();
+      for (const saving of inFlight.splice(0)) ids.push(...await saving);
     } catch (error) {
       if (error instanceof EngineError || !isIoError(error)) throw error;
       this.warn(path, `cannot read: ${errorMessage(error)}`);

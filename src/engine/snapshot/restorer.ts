@@ -207,7 +207,12 @@ class RestoreRun {
     const first = run[0] as IndexedBlob;
     const last = run[run.length - 1] as IndexedBlob;
     const bytes = await this.repo.backend.getRange(objectNames.pack(first.pack), first.offset, last.offset + last.length - first.offset);
-    return Promise.all(run.map((entry) => this.repo.openBlob(entry, bytes.subarray(entry.offset - first.offset, entry.offset - first.offset + entry.length))));
+    const opened = await this.repo.openBlobs(run, bytes, first.offset, { verify: false, keep: true });
+    return opened.map((result) => {
+      if (result.error) throw result.error;
+      if (!result.plain) throw new EngineError('DAMAGED', 'blob worker returned no data');
+      return result.plain;
+    });
   }
 
   private async symlink(target: string, node: TreeNode, dir: string, dest: string, relPath: string): Promise<void> {

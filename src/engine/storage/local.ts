@@ -84,7 +84,8 @@ export class LocalBackend implements Backend {
     try {
       entry = await this.openCached(name);
       assertRangeWithin(name, offset, length, entry.size);
-      const bytes = new Uint8Array(length);
+      // Shared memory: blob workers can then read the range without a copy.
+      const bytes = new Uint8Array(new SharedArrayBuffer(length));
       let filled = 0;
       while (filled < length) {
         const { bytesRead } = await entry.handle.read(bytes, filled, length - filled, offset + filled);

@@ -39,8 +39,55 @@ function seal(job) {
   out.set(cipher.getAuthTag(), plain.length);
   return { bytes: out, algo };
 }
+// Opens one sealed blob of job.data (decrypt, decompress, optionally check its
+// content id); throws with a short reason on any failure.
+function openOne(data, item) {
+  const sealed = data.subarray(item.start, item.start + item.length);
+  if (sealed.length < 40) throw new Error('sealed blob too short');
+  const decipher = crypto.createDecipheriv('chacha20-poly1305', item.subkey, item.innerNonce, { authTagLength: 16 });
+  decipher.setAuthTag(sealed.subarray(sealed.length - 16));
+  decipher.setAAD(item.ad, { plaintextLength: sealed.length - 40 });
+  const plain = decipher.update(sealed.subarray(24, sealed.length - 16));
+  try { decipher.final(); } catch { plain.fill(0); throw new Error('fails authentication'); }
+  let out = plain;
+  if (item.compression === 1) {
+    try { out = zlib.brotliDecompressSync(plain, { maxOutputLength: Math.max(1, item.rawLength) }); }
+    catch { throw new Error('does not decompress'); }
+  } else if (item.compression !== 0) throw new Error('unknown compression ' + item.compression);
+  if (out.length !== item.rawLength) throw new Error('has ' + out.length + ' bytes, expected ' + item.rawLength);
+  if (item.verify) {
+    const h = crypto.createHmac('sha256', item.verify.key);
+    if (item.verify.domain) h.update(item.verify.domain);
+    if (!h.update(out).digest().equals(Buffer.from(item.verify.id))) throw new Error('has the wrong content id');
+  }
+  return out;
+}
 parentPort.on('message', (job) => {
   try {
+    if (job.op === 'openBatch') {
+      const results = job.items.map((item) => {
+        try {
+          const out = openOne(job.data, item);
+          return item.keep ? { bytes: owned(out) } : {};
+        } catch (error) {
+          return { error: String(error && error.message || error) };
+        }
+      });
+      const sha256 = job.sha256 ? owned(crypto.createHash('sha256').update(job.data).digest()) : undefined;
+      parentPort.postMessage({ id: job.id, opened: results, sha256 }, results.filter((r) => r.bytes).map((r) => r.bytes.buffer));
+      return;
+    }
+    if (job.op === 'hash') {
+      const ids = new Uint8Array(job.items.length * 32);
+      job.items.forEach((item, i) => ids.set(crypto.createHmac('sha256', job.key).update(item).digest(), i * 32));
+      parentPort.postMessage({ id: job.id, bytes: ids }, [ids.buffer]);
+      return;
+    }
+    if (job.op === 'sealBatch') {
+      const results = job.items.map(seal);
+      parentPort.postMessage({ id: job.id, batch: results }, results.map((r) => r.bytes.buffer));
+      return;
+    }
     if (job.op === 'seal') {
       const result = seal(job);
       parentPort.postMessage({ id: job.id, bytes: result.bytes, algo: result.algo }, [result.bytes.buffer]);
@@ -66,7 +113,40 @@ interface Reply {
   id: number;
   bytes?: Uint8Array;
   algo?: number;
+  batch?: Array<{ bytes: Uint8Array; algo: number }>;
+  opened?: Array<{ bytes?: Uint8Array; error?: string }>;
+  sha256?: Uint8Array;
   error?: string;
+}
+
+export interface OpenItem {
+  /** Offset and sealed length of the blob inside the data sent. */
+  start: number;
+  length: number;
+  subkey: Uint8Array;
+  innerNonce: Uint8Array;
+  ad: Uint8Array;
+  compression: number;
+  rawLength: number;
+  /** Recompute the content id (HMAC under key, over domain || plaintext) and compare. */
+  verify?: { key: Uint8Array; domain: Uint8Array | null; id: Uint8Array };
+  /** Return the plaintext (restore) or only the verdict (check). */
+  keep: boolean;
+}
+
+/**
+ * What to post for `data`: cloning a view clones its whole ArrayBuffer (a
+ * chunk's is a 4 MiB read block), so views of private memory are copied to
+ * an exact-size buffer first; shared memory is passed as is (no copy at all).
+ */
+function forPosting(data: Uint8Array): Uint8Array {
+  if (data.buffer instanceof SharedArrayBuffer) return data;
+  if (data.length < 64 * 1024) return data.byteOffset === 0 && data.buffer.byteLength === data.length ? data : data.slice();
+  // Structured clone of a large buffer runs at a few hundred MB/s (it is
+  // serialised); one copy into shared memory is an order of magnitude faster.
+  const shared = new Uint8Array(new SharedArrayBuffer(data.length));
+  shared.set(data);
+  return shared;
 }
 
 export interface SealJob {
@@ -89,19 +169,43 @@ class BlobWorkerPool {
   constructor(private readonly size: number) {}
 
   async run(op: 'compress' | 'decompress', data: Uint8Array, options: { params?: Record<number, number>; maxOutputLength?: number }): Promise<Uint8Array> {
-    const reply = await this.post(op, data, options);
+    const reply = await this.post(op, { data: forPosting(data), ...options });
     if (!reply.bytes) throw new Error('blob worker returned no data');
     return reply.bytes;
   }
 
   /** Compresses (if params) and encrypts in a worker: returns ciphertext || tag and the compression used. */
   async seal(data: Uint8Array, job: SealJob): Promise<{ bytes: Uint8Array; algo: number }> {
-    const reply = await this.post('seal', data, job);
+    const reply = await this.post('seal', { data: forPosting(data), ...job });
     if (!reply.bytes || reply.algo === undefined) throw new Error('blob worker returned no data');
     return { bytes: reply.bytes, algo: reply.algo };
   }
 
-  private post(op: 'compress' | 'decompress' | 'seal', data: Uint8Array, options: object): Promise<Reply> {
+  /** HMAC-SHA256 under `key` of each item, in one message: n x 32 bytes of ids. */
+  async hashBatch(key: Uint8Array, items: Uint8Array[]): Promise<Uint8Array> {
+    const reply = await this.post('hash', { key, items: items.map(forPosting) });
+    if (!reply.bytes || reply.bytes.length !== items.length * 32) throw new Error('blob worker returned no ids');
+    return reply.bytes;
+  }
+
+  /** seal() for several blobs in one message. */
+  async sealBatch(items: Array<SealJob & { data: Uint8Array }>): Promise<Array<{ bytes: Uint8Array; algo: number }>> {
+    const reply = await this.post('sealBatch', { items: items.map((item) => ({ ...item, data: forPosting(item.data) })) });
+    if (!reply.batch || reply.batch.length !== items.length) throw new Error('blob worker returned no data');
+    return reply.batch;
+  }
+
+  /**
+   * Opens several blobs of one region of a pack in a worker: plaintexts (if
+   * kept) or per-blob errors, and with `sha256` the SHA-256 of the whole region.
+   */
+  async openBatch(data: Uint8Array, items: OpenItem[], sha256 = false): Promise<{ opened: Array<{ bytes?: Uint8Array; error?: string }>; sha256?: Uint8Array }> {
+    const reply = await this.post('openBatch', { data: forPosting(data), items, sha256 });
+    if (!reply.opened || reply.opened.length !== items.length) throw new Error('blob worker returned no results');
+    return reply.sha256 ? { opened: reply.opened, sha256: reply.sha256 } : { opened: reply.opened };
+  }
+
+  private post(op: 'compress' | 'decompress' | 'seal' | 'hash' | 'sealBatch' | 'openBatch', payload: object): Promise<Reply> {
     this.ensureWorkers();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     // Jobs in flight keep the process alive; an idle pool never does.
@@ -112,18 +216,16 @@ class BlobWorkerPool {
     this.load[worker] = (this.load[worker] ?? 0) + 1;
     return new Promise<Reply>((resolve, reject) => {
       this.jobs.set(id, { resolve, reject, worker });
-      // Cloning a view clones its whole ArrayBuffer (a chunk's is a 4 MiB read
-      // block): send an exact-size copy instead, unless the memory is shared.
-      const shared = data.buffer instanceof SharedArrayBuffer;
-      const exact = shared || (data.byteOffset === 0 && data.buffer.byteLength === data.length) ? data : data.slice();
-      this.workers[worker]?.postMessage({ id, op, data: exact, ...options });
+      this.workers[worker]?.postMessage({ id, op, ...payload });
     });
   }
 
   private ensureWorkers(): void {
     if (this.workers.length > 0) return;
     for (let i = 0; i < this.size; i++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true });
+      // A small young generation makes the worker collect the wrappers of the
+      // shared read blocks it was sent soon, so their memory is released.
+      const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
       worker.unref(); // never keep the process alive on its own
       worker.on('message', (reply: Reply) => this.settle(reply));
       worker.on('error', (error) => this.failAll(error));

@@ -1,0 +1,70 @@
+// The blob workers must compute exactly what the main-thread code computes:
+// the same content ids, AEAD output that open() accepts, and rejections of
+// tampered blobs.
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { innerKeyAndNonce, open, xchachaEncrypt } from '../crypto/aead';
+import { ContentIdHasher } from '../crypto/content-id';
+import { blobWorkers } from './blob-workers';
+
+const key = new Uint8Array(randomBytes(32));
+const text = new TextEncoder().encode('a lesson about sound waves. '.repeat(4000));
+
+function shared(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(new SharedArrayBuffer(bytes.length));
+  out.set(bytes);
+  return out;
+}
+
+describe('blob workers', () => {
+  it('hash like ContentIdHasher, for private and shared memory', async () => {
+    const items = [new Uint8Array(0), new Uint8Array(randomBytes(1000)), text, shared(new Uint8Array(randomBytes(70_000))).subarray(5, 60_000)];
+    const ids = await blobWorkers.hashBatch(key, items);
+    const hasher = new ContentIdHasher(key);
+    items.forEach((item, i) => expect(Buffer.from(ids.subarray(i * 32, i * 32 + 32))).toEqual(Buffer.from(hasher.id(item))));
+  });
+
+  it('seal what xchachaEncrypt produces, and open() accepts it', async () => {
+    const nonce = new Uint8Array(randomBytes(24));
+    const ad = new TextEncoder().encode('ad');
+    const data = new Uint8Array(randomBytes(100_000));
+    const { subkey, innerNonce } = innerKeyAndNonce(key, nonce);
+    const [raw] = await blobWorkers.sealBatch([{ data, params: null, maxKeptRatio: 0.95, subkey, innerNonce, ad }]);
+    expect(raw?.algo).toBe(0);
+    expect(Buffer.from(raw?.bytes ?? [])).toEqual(Buffer.from(xchachaEncrypt(key, nonce, data, ad)));
+    const sealedBox = new Uint8Array(24 + (raw?.bytes.length ?? 0));
+    sealedBox.set(nonce);
+    sealedBox.set(raw?.bytes ?? new Uint8Array(), 24);
+    expect(Buffer.from(open(key, sealedBox, ad))).toEqual(Buffer.from(data));
+  });
+
+  it('open blobs, verifying content ids, and report tampering per blob', async () => {
+    const ad = new TextEncoder().encode('ad');
+    const blobs = [text, new Uint8Array(randomBytes(5000))];
+    const hasher = new ContentIdHasher(key);
+    const region: number[] = [];
+    const items = blobs.map((data) => {
+      const nonce = new Uint8Array(randomBytes(24));
+      const sealed = [...nonce, ...xchachaEncrypt(key, nonce, data, ad)];
+      const start = region.length;
+      region.push(...sealed);
+      const { subkey, innerNonce } = innerKeyAndNonce(key, nonce);
+      return { start, length: sealed.length, subkey, innerNonce, ad, compression: 0, rawLength: data.length, verify: { key, domain: null, id: hasher.id(data) }, keep: true };
+    });
+    const bytes = new Uint8Array(region);
+    const good = await blobWorkers.openBatch(bytes, items);
+    expect(good.opened.map((r) => r.error)).toEqual([undefined, undefined]);
+    expect(Buffer.from(good.opened[0]?.bytes ?? [])).toEqual(Buffer.from(text));
+
+    const tampered = bytes.slice();
+    const at = (items[1]?.start ?? 0) + 30;
+    tampered[at] = (tampered[at] ?? 0) ^ 1;
+    const bad = await blobWorkers.openBatch(tampered, items);
+    expect(bad.opened[0]?.error).toBeUndefined();
+    expect(bad.opened[1]?.error).toMatch(/authentication/);
+
+    const wrongId = items.map((item) => ({ ...item, verify: { key, domain: null, id: new Uint8Array(32) } }));
+    const mismatch = await blobWorkers.openBatch(bytes, wrongId);
+    expect(mismatch.opened[0]?.error).toMatch(/wrong content id/);
+  });
+});

@@ -89,7 +89,7 @@ Examples:
   program
     .command('init')
     .description('create a new encrypted repository')
-    .addOption(new Option('--kdf-n <n>', 'scrypt cost N for the passphrase (power of two; default 131072)'))
+    .addOption(new Option('--kdf-n <n>', 'scrypt cost N for the passphrase (power of two; default 65536, with p = 2)'))
     .action(async (opts: { kdfN?: string }) => {
       const g = globals();
       const location = repoLocation(g);

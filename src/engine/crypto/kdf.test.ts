@@ -52,10 +52,10 @@ describe('deriveKey', () => {
 });
 
 describe('defaultKdfParams', () => {
-  it('is N=2^17, r=8, p=1 with a fresh 16-byte salt, and passes validation', () => {
+  it('is N=2^16, r=8, p=2 with a fresh 16-byte salt, and passes validation', () => {
     const a = defaultKdfParams();
     const b = defaultKdfParams();
-    expect(a).toMatchObject({ algorithm: 'scrypt', N: 131072, r: 8, p: 1 });
+    expect(a).toMatchObject({ algorithm: 'scrypt', N: 65536, r: 8, p: 2 });
     expect(Buffer.from(a.salt, 'base64').length).toBe(16);
     expect(a.salt).not.toBe(b.salt);
     expect(validateKdfParams(a)).toEqual(a);

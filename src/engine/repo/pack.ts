@@ -6,9 +6,9 @@
 //   Trailer := "SPK1" count(u32 LE) Entry(48)*  sealed, AD = PACK_TRAILER_AD
 // A pack's name is the SHA-256 of all its bytes, so any change renames it.
 
-import { webcrypto } from 'node:crypto';
 import { NONCE_LENGTH, open, sealInto, SEAL_OVERHEAD, TAG_LENGTH } from '../crypto/aead';
 import { DamagedObjectError } from '../errors';
+import { blobWorkers } from '../workers/blob-workers';
 import { blobAd, ENTRY_BYTES, PACK_TRAILER_AD, readEntry, toHex, writeEntry, type BlobEntry } from './format';
 
 const TRAILER_MAGIC = 0x314b5053; // "SPK1" little-endian
@@ -29,8 +29,8 @@ export function trailerBytes(count: number): number {
 
 /**
  * Builds one pack in a caller-supplied buffer, sealing blobs straight into it
- * (no per-blob allocations). finish() names it by SHA-256, computed on
- * libuv's thread pool (WebCrypto) so the main thread keeps chunking.
+ * (no per-blob allocations). finish() names it by SHA-256, computed by a blob
+ * worker (the buffer is shared memory) so the main thread keeps chunking.
  */
 export class PackWriter {
   private readonly entries: BlobEntry[] = [];
@@ -84,9 +84,14 @@ export class PackWriter {
     new DataView(this.buffer.buffer, this.buffer.byteOffset + this.offset, 4).setUint32(0, trailerLength, true);
     this.offset += 4;
     const bytes = this.buffer.subarray(0, this.offset);
-    const digest = new Uint8Array(await webcrypto.subtle.digest('SHA-256', bytes));
+    const digest = await blobWorkers.sha256(bytes);
     return { id: toHex(digest), bytes, buffer: this.buffer, entries: this.entries };
   }
+}
+
+/** A pack buffer in shared memory, so a blob worker can hash it without a copy. */
+export function packBuffer(size: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(size));
 }
 
 /** Reuses pack buffers: allocating tens of MiB per pack keeps the GC busy. */
@@ -99,9 +104,9 @@ export class PackBufferPool {
     if (minimum <= this.size) {
       const buffer = this.free.pop();
       if (buffer) return buffer;
-      return new Uint8Array(this.size);
+      return packBuffer(this.size);
     }
-    return new Uint8Array(minimum);
+    return packBuffer(minimum);
   }
 
   give(buffer: Uint8Array): void {

@@ -44,8 +44,8 @@ export interface BackupResult {
 
 const READ_BLOCK = 4 * 1024 * 1024;
 /** A batch of chunks for the blob workers: up to this many chunks or bytes. */
-const BATCH_CHUNKS = 32;
-const BATCH_BYTES = 4 * 1024 * 1024;
+const BATCH_CHUNKS = 64;
+const BATCH_BYTES = 8 * 1024 * 1024;
 /** Batches of one file in flight at once. */
 const BATCHES_IN_FLIGHT = 2;
 

@@ -77,10 +77,9 @@ parentPort.on('message', (job) => {
       parentPort.postMessage({ id: job.id, opened: results, sha256 }, results.filter((r) => r.bytes).map((r) => r.bytes.buffer));
       return;
     }
-    if (job.op === 'hash') {
-      const ids = new Uint8Array(job.items.length * 32);
-      job.items.forEach((item, i) => ids.set(crypto.createHmac('sha256', job.key).update(item).digest(), i * 32));
-      parentPort.postMessage({ id: job.id, bytes: ids }, [ids.buffer]);
+    if (job.op === 'sha256') {
+      const digest = owned(crypto.createHash('sha256').update(job.data).digest());
+      parentPort.postMessage({ id: job.id, bytes: digest }, [digest.buffer]);
       return;
     }
     if (job.op === 'sealBatch') {
@@ -181,10 +180,10 @@ class BlobWorkerPool {
     return { bytes: reply.bytes, algo: reply.algo };
   }
 
-  /** HMAC-SHA256 under `key` of each item, in one message: n x 32 bytes of ids. */
-  async hashBatch(key: Uint8Array, items: Uint8Array[]): Promise<Uint8Array> {
-    const reply = await this.post('hash', { key, items: items.map(forPosting) });
-    if (!reply.bytes || reply.bytes.length !== items.length * 32) throw new Error('blob worker returned no ids');
+  /** SHA-256 of `data` (a pack), computed in a worker. */
+  async sha256(data: Uint8Array): Promise<Uint8Array> {
+    const reply = await this.post('sha256', { data: forPosting(data) });
+    if (!reply.bytes || reply.bytes.length !== 32) throw new Error('blob worker returned no digest');
     return reply.bytes;
   }
 
@@ -205,7 +204,7 @@ class BlobWorkerPool {
     return reply.sha256 ? { opened: reply.opened, sha256: reply.sha256 } : { opened: reply.opened };
   }
 
-  private post(op: 'compress' | 'decompress' | 'seal' | 'hash' | 'sealBatch' | 'openBatch', payload: object): Promise<Reply> {
+  private post(op: 'compress' | 'decompress' | 'seal' | 'sealBatch' | 'openBatch' | 'sha256', payload: object): Promise<Reply> {
     this.ensureWorkers();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     // Jobs in flight keep the process alive; an idle pool never does.

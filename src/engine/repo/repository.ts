@@ -283,6 +283,7 @@ export class Repository {
     region: Uint8Array,
     regionStart: number,
     options: { verify: boolean; keep: boolean; onRegionHash?: (sha256: Uint8Array) => void },
+    // keep: plaintexts are returned; raw blobs may come back as views of `region`, decrypted in place.
   ): Promise<Array<{ plain?: Uint8Array; error?: DamagedObjectError }>> {
     const items: OpenItem[] = entries.map((entry) => {
       const start = entry.offset - regionStart;
@@ -301,6 +302,7 @@ export class Repository {
         rawLength: entry.rawLength,
         ...(options.verify ? { verify: { key: this.keys.contentId, domain: contentIdDomain(entry.type), id: entry.id } } : {}),
         keep: options.keep,
+        inPlace: options.keep,
       };
     });
     const { opened: results, sha256 } = await blobWorkers.openBatch(region, items, options.onRegionHash !== undefined);
@@ -309,6 +311,10 @@ export class Repository {
       const entry = entries[i] as IndexedBlob;
       if (result.error !== undefined) {
         return { error: new DamagedObjectError(objectNames.pack(entry.pack), `blob ${toHex(entry.id)} ${result.error}`) };
+      }
+      if (result.inPlace) {
+        const start = entry.offset - regionStart + NONCE_LENGTH;
+        return { plain: region.subarray(start, start + entry.rawLength) };
       }
       return result.bytes ? { plain: result.bytes } : {};
     });

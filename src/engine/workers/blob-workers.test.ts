@@ -67,4 +67,21 @@ describe('blob workers', () => {
     const mismatch = await blobWorkers.openBatch(bytes, wrongId);
     expect(mismatch.opened[0]?.error).toMatch(/wrong content id/);
   });
+
+  it('decrypt raw blobs in place in shared memory, and wipe a tampered one', async () => {
+    const ad = new TextEncoder().encode('ad');
+    const data = new Uint8Array(randomBytes(150_000));
+    const nonce = new Uint8Array(randomBytes(24));
+    const region = shared(new Uint8Array([...nonce, ...xchachaEncrypt(key, nonce, data, ad)]));
+    const { subkey, innerNonce } = innerKeyAndNonce(key, nonce);
+    const item = { start: 0, length: region.length, subkey, innerNonce, ad, compression: 0, rawLength: data.length, keep: true, inPlace: true };
+    const tampered = shared(region);
+    tampered[100] = (tampered[100] ?? 0) ^ 1;
+    const good = await blobWorkers.openBatch(region, [item]);
+    expect(good.opened[0]?.inPlace).toBe(true);
+    expect(Buffer.from(region.subarray(24, 24 + data.length))).toEqual(Buffer.from(data));
+    const bad = await blobWorkers.openBatch(tampered, [item]);
+    expect(bad.opened[0]?.error).toMatch(/authentication/);
+    expect(tampered.subarray(24, 24 + data.length).every((b) => b === 0)).toBe(true);
+  });
 });

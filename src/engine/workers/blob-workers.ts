@@ -40,14 +40,28 @@ function seal(job) {
   return { bytes: out, algo };
 }
 // Opens one sealed blob of job.data (decrypt, decompress, optionally check its
-// content id); throws with a short reason on any failure.
+// content id); throws with a short reason on any failure. Raw blobs in shared
+// memory are decrypted in place (over their ciphertext) when item.inPlace:
+// the caller then reads them there, saving an allocation and a transfer.
 function openOne(data, item) {
   const sealed = data.subarray(item.start, item.start + item.length);
   if (sealed.length < 40) throw new Error('sealed blob too short');
   const decipher = crypto.createDecipheriv('chacha20-poly1305', item.subkey, item.innerNonce, { authTagLength: 16 });
   decipher.setAuthTag(sealed.subarray(sealed.length - 16));
   decipher.setAAD(item.ad, { plaintextLength: sealed.length - 40 });
-  const plain = decipher.update(sealed.subarray(24, sealed.length - 16));
+  const ciphertext = sealed.subarray(24, sealed.length - 16);
+  const inPlace = item.inPlace && item.compression === 0;
+  let plain;
+  if (inPlace) {
+    // Each 64 KiB slice is consumed before its plaintext is written over it.
+    for (let at = 0; at < ciphertext.length; at += 65536) {
+      ciphertext.set(decipher.update(ciphertext.subarray(at, at + 65536)), at);
+    }
+    plain = ciphertext;
+  } else {
+    plain = decipher.update(ciphertext);
+  }
+  // Unauthenticated plaintext is wiped, never used.
   try { decipher.final(); } catch { plain.fill(0); throw new Error('fails authentication'); }
   let out = plain;
   if (item.compression === 1) {
@@ -60,7 +74,7 @@ function openOne(data, item) {
     if (item.verify.domain) h.update(item.verify.domain);
     if (!h.update(out).digest().equals(Buffer.from(item.verify.id))) throw new Error('has the wrong content id');
   }
-  return out;
+  return inPlace ? null : out;
 }
 parentPort.on('message', (job) => {
   try {
@@ -68,6 +82,7 @@ parentPort.on('message', (job) => {
       const results = job.items.map((item) => {
         try {
           const out = openOne(job.data, item);
+          if (out === null) return { inPlace: true };
           return item.keep ? { bytes: owned(out) } : {};
         } catch (error) {
           return { error: String(error && error.message || error) };
@@ -113,7 +128,7 @@ interface Reply {
   bytes?: Uint8Array;
   algo?: number;
   batch?: Array<{ bytes: Uint8Array; algo: number }>;
-  opened?: Array<{ bytes?: Uint8Array; error?: string }>;
+  opened?: Array<{ bytes?: Uint8Array; inPlace?: boolean; error?: string }>;
   sha256?: Uint8Array;
   error?: string;
 }
@@ -131,6 +146,8 @@ export interface OpenItem {
   verify?: { key: Uint8Array; domain: Uint8Array | null; id: Uint8Array };
   /** Return the plaintext (restore) or only the verdict (check). */
   keep: boolean;
+  /** Raw blobs: write the plaintext over the ciphertext in `data` (shared memory only). */
+  inPlace?: boolean;
 }
 
 /**
@@ -198,8 +215,11 @@ class BlobWorkerPool {
    * Opens several blobs of one region of a pack in a worker: plaintexts (if
    * kept) or per-blob errors, and with `sha256` the SHA-256 of the whole region.
    */
-  async openBatch(data: Uint8Array, items: OpenItem[], sha256 = false): Promise<{ opened: Array<{ bytes?: Uint8Array; error?: string }>; sha256?: Uint8Array }> {
-    const reply = await this.post('openBatch', { data: forPosting(data), items, sha256 });
+  async openBatch(data: Uint8Array, items: OpenItem[], sha256 = false): Promise<{ opened: Array<{ bytes?: Uint8Array; inPlace?: boolean; error?: string }>; sha256?: Uint8Array }> {
+    const posted = forPosting(data);
+    // In-place results are only visible to the caller when it shares the memory.
+    const shared = posted === data && data.buffer instanceof SharedArrayBuffer;
+    const reply = await this.post('openBatch', { data: posted, items: items.map((item) => ({ ...item, inPlace: (item.inPlace ?? false) && shared })), sha256 });
     if (!reply.opened || reply.opened.length !== items.length) throw new Error('blob worker returned no results');
     return reply.sha256 ? { opened: reply.opened, sha256: reply.sha256 } : { opened: reply.opened };
   }

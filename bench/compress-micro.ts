@@ -17,7 +17,8 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { brotliCompress, brotliCompressSync, constants as Z, deflateRawSync } from 'node:zlib';
-import { chunkStream, DEFAULT_CHUNKER_PARAMS, FastCdc, readFileBlocks } from '../src/engine/chunk/fastcdc';
+import { readFileSync } from 'node:fs';
+import { chunkBuffer, DEFAULT_CHUNKER_PARAMS, FastCdc } from '../src/engine/chunk/fastcdc';
 import { gearTable } from '../src/engine/chunk/gear';
 import { blobWorkers } from '../src/engine/workers/blob-workers';
 import { Compression, compressChunk, looksIncompressible } from '../src/engine/compress/compression';
@@ -55,7 +56,7 @@ const chunksByKind = new Map<string, Uint8Array[]>();
 const seen = new Set<string>();
 for (const file of filesUnder(root)) {
   const kind = extname(file).slice(1) || 'none';
-  for await (const chunk of chunkStream(readFileBlocks(file), cdc)) {
+  for (const chunk of chunkBuffer(new Uint8Array(readFileSync(file)), cdc)) {
     const id = createHash('sha256').update(chunk).digest('hex');
     if (seen.has(id)) continue;
     seen.add(id);

@@ -1,13 +1,9 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   chunkBuffer,
   chunkStream,
   DEFAULT_CHUNKER_PARAMS,
   FastCdc,
-  readFileBlocks,
   spreadMask,
   validateChunkerParams,
   type ChunkerParams,
@@ -70,7 +66,7 @@ async function collect(source: AsyncIterable<Uint8Array>): Promise<Uint8Array[]>
 async function* blocksOf(data: Uint8Array, sizes: () => number): AsyncGenerator<Uint8Array> {
   for (let at = 0; at < data.length;) {
     const n = Math.min(sizes(), data.length - at);
-    // A fresh copy per block, as readFileBlocks gives.
+    // A fresh copy per block, as the archiver's file reader gives.
     yield data.slice(at, at + n);
     at += n;
   }
@@ -297,50 +293,5 @@ describe('edit locality (property)', () => {
       const tail = Math.min(originalChunks.length, editedChunks.length) - prefix - 3;
       if (tail > 0) expect(lengths(editedChunks.slice(-tail))).toEqual(lengths(originalChunks.slice(-tail)));
     }
-  });
-});
-
-describe('readFileBlocks', () => {
-  let dir = '';
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'strata-chunk-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
-
-  it('reads a file as fresh blocks of at most blockSize, in order', async () => {
-    const data = seededBytes(5 * MiB + 123, 12);
-    const path = join(dir, 'data.bin');
-    await writeFile(path, data);
-    const blocks = await collect(readFileBlocks(path, MiB));
-    expect(blocks.length).toBe(6);
-    for (const b of blocks) expect(b.length).toBeLessThanOrEqual(MiB);
-    expect(new Set(blocks.map((b) => b.buffer)).size).toBe(blocks.length);
-    expect(sameBytes(concat(blocks), data)).toBe(true);
-  });
-
-  it('feeds chunkStream to the same chunks as chunkBuffer of the whole file', async () => {
-    const data = seededBytes(9 * MiB + 1, 13);
-    const path = join(dir, 'chunks.bin');
-    await writeFile(path, data);
-    const cdc = new FastCdc(DEFAULT_CHUNKER_PARAMS, gearA);
-    expect(lengths(await collect(chunkStream(readFileBlocks(path), cdc)))).toEqual(lengths(chunkBuffer(data, cdc)));
-  });
-
-  it('handles empty and tiny files, and a consumer that stops early', async () => {
-    const empty = join(dir, 'empty');
-    const tiny = join(dir, 'tiny');
-    await writeFile(empty, new Uint8Array(0));
-    await writeFile(tiny, 'abc');
-    expect(await collect(readFileBlocks(empty))).toEqual([]);
-    expect((await collect(readFileBlocks(tiny))).map((b) => Buffer.from(b).toString())).toEqual(['abc']);
-    const big = join(dir, 'big');
-    await writeFile(big, seededBytes(3 * MiB, 14));
-    for await (const block of readFileBlocks(big, MiB)) {
-      expect(block.length).toBe(MiB);
-      break;
-    }
-    await expect(collect(readFileBlocks(join(dir, 'missing')))).rejects.toThrow(/ENOENT/);
   });
 });

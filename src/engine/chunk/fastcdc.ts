@@ -21,7 +21,6 @@
 //   positions depend on more bytes, so spreading the mask over positions
 //   1..30 uses a wide window instead of only the last ~20 bytes. Bit 31 is
 //   never used, which keeps the two-bytes-per-step loop exact (see scan()).
-import { open } from 'node:fs/promises';
 
 export interface ChunkerParams {
   algorithm: 'fastcdc-2020';
@@ -275,7 +274,7 @@ function concatPieces(pieces: readonly Uint8Array[], total: number): Uint8Array 
  * Zero copy where possible: a chunk that lies within one source block is
  * yielded as a subarray of that block; a chunk spanning blocks is copied once
  * into a fresh buffer. So the source must yield buffers it never writes to
- * again (readFileBlocks and Node streams do), and a kept chunk keeps its
+ * again (the archiver's file reader and Node streams do), and a kept chunk keeps its
  * source block alive. The scan resumes across blocks (no re-scanning).
  */
 export async function* chunkStream(source: AsyncIterable<Uint8Array>, cdc: FastCdc): AsyncGenerator<Uint8Array> {
@@ -314,59 +313,4 @@ export async function* chunkStream(source: AsyncIterable<Uint8Array>, cdc: FastC
     }
   }
   if (pendingLength > 0) yield concatPieces(pending, pendingLength);
-}
-
-/** Read buffer once the stat size is consumed (EOF probe, or a growing file). */
-const MIN_READ_BUFFER = 64 * KiB;
-
-interface BlockRead {
-  block: Uint8Array;
-  /** The read came up short: nothing more to read. */
-  eof: boolean;
-}
-
-/**
- * A file's content as blocks of at most blockSize bytes, each in a fresh
- * buffer (never reused, never detached), reading until EOF. One read runs
- * ahead while the consumer works on the current block, so at most two blocks
- * are held; the file is never read whole.
- */
-export async function* readFileBlocks(path: string, blockSize = 4 * MiB): AsyncGenerator<Uint8Array> {
-  if (!Number.isSafeInteger(blockSize) || blockSize <= 0) throw new RangeError(`blockSize must be a positive integer, got ${blockSize}`);
-  const handle = await open(path, 'r');
-  let next: Promise<BlockRead> | undefined;
-  try {
-    // The size only sizes buffers; reading goes on to EOF in case the file grew.
-    let expected = (await handle.stat()).size;
-    const readBlock = async (): Promise<BlockRead> => {
-      const want = Math.min(blockSize, expected > 0 ? expected : MIN_READ_BUFFER);
-      const buffer = plainBytes(Buffer.allocUnsafeSlow(want));
-      let filled = 0;
-      while (filled < want) {
-        const { bytesRead } = await handle.read(buffer, filled, want - filled, null);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      expected = Math.max(0, expected - filled);
-      if (filled === want) return { block: buffer, eof: false };
-      // Short read (EOF, or the file shrank): copy, so no uninitialised bytes
-      // sit behind the block and a small block doesn't pin `want` bytes.
-      return { block: new Uint8Array(buffer.subarray(0, filled)), eof: true };
-    };
-    const readAhead = (): Promise<BlockRead> => {
-      const read = readBlock();
-      read.catch(() => undefined); // a read still running when the consumer stops must not be an unhandled rejection
-      return read;
-    };
-    next = readAhead();
-    while (next) {
-      const read: BlockRead = await next;
-      next = read.eof ? undefined : readAhead();
-      if (read.block.length > 0) yield read.block;
-    }
-  } finally {
-    // Never close the handle under a read in flight.
-    if (next) await next.catch(() => undefined);
-    await handle.close();
-  }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { Compression, compressChunk, compressChunkSync, CorruptDataError, decompressChunk, looksIncompressible } from './compression';
+import { Compression, compressChunk, CorruptDataError, decompressChunk, looksIncompressible } from './compression';
 
 /** Seeded word salad: text-like statistics (skewed letters, repeated words). */
 function text(length: number, seed = 1): Uint8Array {
@@ -93,14 +93,6 @@ describe('compressChunk / decompressChunk', () => {
     expect((await decompressChunk(Compression.brotli, brotliEmpty, 0)).length).toBe(0);
   });
 
-  it('compressChunkSync gives the same result as compressChunk', async () => {
-    for (const data of [text(50_000), randomBytes(50_000), text(100)]) {
-      const sync = compressChunkSync(data);
-      const async = await compressChunk(data);
-      expect(sync.algo).toBe(async.algo);
-      expect(sameBytes(sync.data, async.data)).toBe(true);
-    }
-  });
 
   it('round-trips small inputs, compressed or not', async () => {
     for (const data of [text(1), text(100), text(511), randomBytes(1), randomBytes(100)]) {

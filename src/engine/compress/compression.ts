@@ -17,7 +17,7 @@
 //   printable ASCII/UTF-8 (a hint: no ratio change measured at these levels).
 //   The default 4 MiB window covers any chunk (fitting it: no change measured).
 // - A result is kept only if it is at most MAX_KEPT_RATIO of the input.
-import { constants as zlibConstants, brotliCompressSync, type BrotliOptions } from 'node:zlib';
+import { constants as zlibConstants, type BrotliOptions } from 'node:zlib';
 import { blobWorkers } from '../workers/blob-workers';
 import { constants as bufferConstants } from 'node:buffer';
 
@@ -147,13 +147,6 @@ export function compressionParams(data: Uint8Array): Record<number, number> | nu
   const verdict = analyse(data);
   if (data.length === 0 || verdict.incompressible) return null;
   return brotliOptions(data.length, verdict).params as Record<number, number>;
-}
-
-/** compressChunk on the calling thread, for small metadata where a thread-pool hop costs more than it saves. */
-export function compressChunkSync(data: Uint8Array): CompressedChunk {
-  const verdict = analyse(data);
-  if (data.length === 0 || verdict.incompressible) return { algo: Compression.none, data };
-  return choose(data, brotliCompressSync(data, brotliOptions(data.length, verdict)));
 }
 
 /**

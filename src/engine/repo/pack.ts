@@ -9,7 +9,7 @@
 import { NONCE_LENGTH, open, sealInto, SEAL_OVERHEAD, TAG_LENGTH } from '../crypto/aead';
 import { DamagedObjectError } from '../errors';
 import { blobWorkers } from '../workers/blob-workers';
-import { blobAd, ENTRY_BYTES, PACK_TRAILER_AD, readEntry, toHex, writeEntry, type BlobEntry } from './format';
+import { ENTRY_BYTES, PACK_TRAILER_AD, readEntry, toHex, writeEntry, type BlobEntry } from './format';
 
 const TRAILER_MAGIC = 0x314b5053; // "SPK1" little-endian
 
@@ -49,15 +49,6 @@ export class PackWriter {
   /** Whether a blob of `plainLength` stored bytes still fits, trailer included. */
   fits(plainLength: number): boolean {
     return this.offset + plainLength + SEAL_OVERHEAD + trailerBytes(this.entries.length + 1) <= this.buffer.length;
-  }
-
-  /** Seals `plain` (already compressed or raw) into the pack. */
-  add(entry: Omit<BlobEntry, 'offset' | 'length'>, plain: Uint8Array): number {
-    if (!this.fits(plain.length)) throw new RangeError('blob does not fit in this pack');
-    const length = sealInto(this.key, plain, blobAd(entry.type, entry.id), this.buffer, this.offset);
-    this.entries.push({ ...entry, offset: this.offset, length });
-    this.offset += length;
-    return length;
   }
 
   /** Adds a blob sealed elsewhere (a blob worker): nonce and ciphertext || tag. */

@@ -14,6 +14,7 @@ import { BlobStore } from '../repo/blob-store';
 import { BlobType, fromHex, toHex } from '../repo/format';
 import type { Repository } from '../repo/repository';
 import { ENGINE_VERSION } from '../version';
+import { readBlocks } from './file-reader';
 import { encodeContentList, fileChunks, findParent, loadTree, resolveSnapshot } from './snapshots';
 import { encodeTree, INLINE_CONTENT_LIMIT, type FileNode, type Snapshot, type Tree, type TreeNode } from './tree';
 
@@ -42,7 +43,6 @@ export interface BackupResult {
   warnings: number;
 }
 
-const READ_BLOCK = 4 * 1024 * 1024;
 /** A batch of chunks for the blob workers: up to this many chunks or bytes. */
 const BATCH_CHUNKS = 64;
 const BATCH_BYTES = 8 * 1024 * 1024;
@@ -217,7 +217,7 @@ class BackupRun {
         batchBytes = 0;
         if (inFlight.length >= BATCHES_IN_FLIGHT) ids.push(...await (inFlight.shift() as Promise<Uint8Array[]>));
       };
-      for await (const chunk of chunkStream(readAhead(handle, st.size), this.repo.chunker)) {
+      for await (const chunk of chunkStream(readBlocks(handle, st.size), this.repo.chunker)) {
         batch.push(chunk);
         batchBytes += chunk.length;
         size += chunk.length;
@@ -277,48 +277,4 @@ class BackupRun {
 function isIoError(error: unknown): boolean {
   return typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'string' &&
     /^E[A-Z]+$/.test((error as { code: string }).code);
-}
-
-/** End-of-file probes are small pooled buffers: almost always they read nothing. */
-const PROBE = 4096;
-
-/**
- * Reads a file in blocks sized from its expected length (a 4 MiB buffer for a
- * 50 KiB file would flood the GC with external memory), keeping one read in
- * flight ahead of the consumer. Reading continues to EOF in case the file grew.
- */
-async function* readAhead(handle: import('node:fs/promises').FileHandle, expected: number): AsyncGenerator<Uint8Array> {
-  let position = 0;
-  const readBlock = async (): Promise<Uint8Array> => {
-    const want = Math.min(READ_BLOCK, expected - position);
-    if (want <= 0) {
-      const probe = Buffer.allocUnsafe(PROBE);
-      const { bytesRead } = await handle.read(probe, 0, PROBE, position);
-      position += bytesRead;
-      return new Uint8Array(probe.buffer, probe.byteOffset, bytesRead);
-    }
-    // Shared memory: the blob workers read chunks of it without a copy.
-    const buffer = new Uint8Array(new SharedArrayBuffer(want));
-    let filled = 0;
-    while (filled < want) {
-      const { bytesRead } = await handle.read(buffer, filled, want - filled, position + filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    position += filled;
-    return filled === want ? buffer : buffer.subarray(0, filled);
-  };
-  // A read still pending when the consumer stops must not become an unhandled rejection.
-  const start = (): Promise<Uint8Array> => {
-    const read = readBlock();
-    read.catch(() => undefined);
-    return read;
-  };
-  let next = start();
-  for (;;) {
-    const block = await next;
-    if (block.length === 0) return;
-    next = start();
-    yield block;
-  }
 }

@@ -102,11 +102,6 @@ parentPort.on('message', (job) => {
       parentPort.postMessage({ id: job.id, batch: results }, results.map((r) => r.bytes.buffer));
       return;
     }
-    if (job.op === 'seal') {
-      const result = seal(job);
-      parentPort.postMessage({ id: job.id, bytes: result.bytes, algo: result.algo }, [result.bytes.buffer]);
-      return;
-    }
     const out = job.op === 'compress'
       ? zlib.brotliCompressSync(job.data, { params: job.params })
       : zlib.brotliDecompressSync(job.data, { maxOutputLength: job.maxOutputLength });
@@ -190,13 +185,6 @@ class BlobWorkerPool {
     return reply.bytes;
   }
 
-  /** Compresses (if params) and encrypts in a worker: returns ciphertext || tag and the compression used. */
-  async seal(data: Uint8Array, job: SealJob): Promise<{ bytes: Uint8Array; algo: number }> {
-    const reply = await this.post('seal', { data: forPosting(data), ...job });
-    if (!reply.bytes || reply.algo === undefined) throw new Error('blob worker returned no data');
-    return { bytes: reply.bytes, algo: reply.algo };
-  }
-
   /** SHA-256 of `data` (a pack), computed in a worker. */
   async sha256(data: Uint8Array): Promise<Uint8Array> {
     const reply = await this.post('sha256', { data: forPosting(data) });
@@ -224,7 +212,7 @@ class BlobWorkerPool {
     return reply.sha256 ? { opened: reply.opened, sha256: reply.sha256 } : { opened: reply.opened };
   }
 
-  private post(op: 'compress' | 'decompress' | 'seal' | 'sealBatch' | 'openBatch' | 'sha256', payload: object): Promise<Reply> {
+  private post(op: 'compress' | 'decompress' | 'sealBatch' | 'openBatch' | 'sha256', payload: object): Promise<Reply> {
     this.ensureWorkers();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     // Jobs in flight keep the process alive; an idle pool never does.

@@ -11,7 +11,7 @@ import { blobWorkers } from '../workers/blob-workers';
 import { Limiter } from '../async/limiter';
 import { BlobType, blobAd, contentId, objectNames, toHex } from './format';
 import type { PackEntries } from './index-file';
-import { packBuffer, PackBufferPool, PackWriter, trailerBytes, type FinishedPack } from './pack';
+import { packBuffer, PackBufferPool, PackWriter, trailerBytes } from './pack';
 import type { Repository } from './repository';
 
 /** Buffer of a metadata pack; a fuller one is stored and a new one started. */
@@ -43,7 +43,6 @@ export interface BlobStoreOptions {
   uploadConcurrency?: number;
   /** Write an index object after this many packs, so an interrupted run keeps its work. */
   indexEvery?: number;
-  onPackStored?: (pack: FinishedPack) => void;
 }
 
 export class BlobStore {
@@ -57,7 +56,7 @@ export class BlobStore {
   private readonly indexEvery: number;
   private readonly buffers: PackBufferPool;
 
-  constructor(private readonly repo: Repository, private readonly options: BlobStoreOptions = {}) {
+  constructor(private readonly repo: Repository, options: BlobStoreOptions = {}) {
     this.uploads = new Limiter(options.uploadConcurrency ?? 2);
     this.indexEvery = options.indexEvery ?? 16;
     // Room for a full pack plus the largest chunk that can push it over.
@@ -69,17 +68,8 @@ export class BlobStore {
   save(type: BlobType, data: Uint8Array): SaveResult {
     this.throwIfFailed();
     const id = contentId(this.repo.hasher, type, data);
-    const hex = toHex(id);
-    if (this.pending.has(hex) || this.repo.index.has(id)) {
-      this.stats.dedupedBlobs++;
-      this.stats.dedupedBytes += data.length;
-      return { id, isNew: false, done: Promise.resolve() };
-    }
-    this.pending.add(hex);
-    this.stats.newBlobs++;
-    this.stats.newBytes += data.length;
-    const done = this.pack(type, id, data);
-    return { id, isNew: true, done };
+    if (!this.claim(id, data.length)) return { id, isNew: false, done: Promise.resolve() };
+    return { id, isNew: true, done: this.packMany(type, [{ id, data }]) };
   }
 
   /** Stores every partial pack and indexes everything stored. */
@@ -99,35 +89,31 @@ export class BlobStore {
   /**
    * Saves a batch of file chunks: ids are computed here, duplicates dropped,
    * and the new ones compressed and sealed by a blob worker (one message for
-   * the batch) and packed. Resolves
-   * with the ids, in order, once the new blobs are in pack writers.
+   * the batch) and packed. Resolves with the ids, in order, once the new blobs
+   * are in pack writers.
    */
   async saveData(chunks: Uint8Array[]): Promise<Uint8Array[]> {
     this.throwIfFailed();
-    if (chunks.length === 0) return [];
     // Ids on this thread (HMAC runs at ~1.5 GB/s natively): hashing in the
     // workers measured slower, as they are the busier side.
     const ids = chunks.map((chunk) => contentId(this.repo.hasher, BlobType.data, chunk));
-    const fresh: Array<{ id: Uint8Array; data: Uint8Array }> = [];
-    ids.forEach((id, i) => {
-      const data = chunks[i] as Uint8Array;
-      const hex = toHex(id);
-      if (this.pending.has(hex) || this.repo.index.has(id)) {
-        this.stats.dedupedBlobs++;
-        this.stats.dedupedBytes += data.length;
-        return;
-      }
-      this.pending.add(hex);
-      this.stats.newBlobs++;
-      this.stats.newBytes += data.length;
-      fresh.push({ id, data });
-    });
+    const fresh = chunks.map((data, i) => ({ id: ids[i] as Uint8Array, data })).filter(({ id, data }) => this.claim(id, data.length));
     if (fresh.length > 0) await this.packMany(BlobType.data, fresh);
     return ids;
   }
 
-  private async pack(type: BlobType, id: Uint8Array, data: Uint8Array): Promise<void> {
-    await this.packMany(type, [{ id, data }]);
+  /** Marks a blob as being stored by this run; false (and counted as deduplicated) if it already is or was. */
+  private claim(id: Uint8Array, length: number): boolean {
+    const hex = toHex(id);
+    if (this.pending.has(hex) || this.repo.index.has(id)) {
+      this.stats.dedupedBlobs++;
+      this.stats.dedupedBytes += length;
+      return false;
+    }
+    this.pending.add(hex);
+    this.stats.newBlobs++;
+    this.stats.newBytes += length;
+    return true;
   }
 
   /** Compression and encryption run in a blob worker; only the HChaCha20 subkey step and the copy into the pack happen here. */
@@ -173,7 +159,13 @@ export class BlobStore {
   /** Starts storing a pack; resolves once an upload slot is taken (back-pressure). */
   private async store(writer: PackWriter): Promise<void> {
     await this.uploads.acquire();
-    const pack = await writer.finish();
+    let pack;
+    try {
+      pack = await writer.finish();
+    } catch (error) {
+      this.uploads.release(); // never leak the slot: later stores would wait forever
+      throw error;
+    }
     const upload = (async () => {
       try {
         await this.repo.backend.put(objectNames.pack(pack.id), pack.bytes, { tier: 'hot' });
@@ -183,7 +175,6 @@ export class BlobStore {
         }
         this.stats.packs++;
         this.unindexed.push({ pack: pack.id, size: pack.bytes.length, entries: pack.entries });
-        this.options.onPackStored?.(pack);
         if (this.unindexed.length >= this.indexEvery) await this.writeIndex();
       } catch (error) {
         this.failure ??= error;

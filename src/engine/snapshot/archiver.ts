@@ -44,8 +44,8 @@ export interface BackupResult {
 }
 
 /** A batch of chunks for the blob workers: up to this many chunks or bytes. */
-const BATCH_CHUNKS = 64;
-const BATCH_BYTES = 8 * 1024 * 1024;
+const BATCH_CHUNKS = 32;
+const BATCH_BYTES = 4 * 1024 * 1024;
 /** Batches of one file in flight at once. */
 const BATCHES_IN_FLIGHT = 2;
 
@@ -121,7 +121,7 @@ class BackupRun {
   bytes = 0;
   reusedFiles = 0;
   warnings = 0;
-  private readonly fileLimiter = new Limiter(3);
+  private readonly fileLimiter = new Limiter(2);
   private lastProgress = 0;
 
   constructor(private readonly repo: Repository, private readonly options: BackupOptions) {

@@ -177,12 +177,7 @@ class BlobWorkerPool {
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | undefined;
 
-  /**
-   * `writers`: workers that seal (the main thread is busy reading and
-   * chunking meanwhile); `readers`: workers that open blobs for restore and
-   * check, where the main thread mostly waits.
-   */
-  constructor(private readonly writers: number, private readonly readers: number) {}
+  constructor(private readonly size: number) {}
 
   async run(op: 'compress' | 'decompress', data: Uint8Array, options: { params?: Record<number, number>; maxOutputLength?: number }): Promise<Uint8Array> {
     const reply = await this.post(op, { data: forPosting(data), ...options });
@@ -218,13 +213,12 @@ class BlobWorkerPool {
   }
 
   private post(op: 'compress' | 'decompress' | 'sealBatch' | 'openBatch' | 'sha256', payload: object): Promise<Reply> {
-    const usable = op === 'openBatch' || op === 'decompress' ? this.readers : this.writers;
-    this.ensureWorkers(usable);
+    this.ensureWorkers();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     // Jobs in flight keep the process alive; an idle pool never does.
     if (this.jobs.size === 0) for (const w of this.workers) w.ref();
     let worker = 0;
-    for (let i = 1; i < usable; i++) if ((this.load[i] ?? 0) < (this.load[worker] ?? 0)) worker = i;
+    for (let i = 1; i < this.workers.length; i++) if ((this.load[i] ?? 0) < (this.load[worker] ?? 0)) worker = i;
     const id = this.nextId++;
     this.load[worker] = (this.load[worker] ?? 0) + 1;
     return new Promise<Reply>((resolve, reject) => {
@@ -233,8 +227,9 @@ class BlobWorkerPool {
     });
   }
 
-  private ensureWorkers(count: number): void {
-    while (this.workers.length < count) {
+  private ensureWorkers(): void {
+    if (this.workers.length > 0) return;
+    for (let i = 0; i < this.size; i++) {
       // A small young generation makes the worker collect the wrappers of the
       // shared read blocks it was sent soon, so their memory is released.
       const worker = new Worker(WORKER_SOURCE, { eval: true, resourceLimits: { maxYoungGenerationSizeMb: 2 } });
@@ -243,7 +238,6 @@ class BlobWorkerPool {
       worker.on('error', (error) => this.failAll(error));
       this.workers.push(worker);
       this.load.push(0);
-      if (this.jobs.size > 0) worker.ref();
     }
   }
 
@@ -280,10 +274,9 @@ class BlobWorkerPool {
 }
 
 /**
- * One pool per process. Sealing uses a worker per core beside the main thread
- * (which reads and chunks), at least 1, at most 4: on 2 cores one worker
- * measured faster than two, with 60 MiB less peak memory. Opening blobs
- * (restore, check) uses a worker per core: there the main thread mostly waits.
+ * One pool per process: a worker per core beside the main thread (which reads
+ * and chunks), at least 1, at most 4. On 2 cores one worker measured faster
+ * than two, with 60 MiB less peak memory: two workers and the main thread
+ * only fought over the cores.
  */
-const cores = availableParallelism();
-export const blobWorkers = new BlobWorkerPool(Math.max(1, Math.min(4, cores - 1)), Math.max(1, Math.min(4, cores)));
+export const blobWorkers = new BlobWorkerPool(Math.max(1, Math.min(4, availableParallelism() - 1)));

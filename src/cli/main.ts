@@ -118,7 +118,10 @@ Examples:
           paths: absolute,
           ...(opts.tag ? { tags: opts.tag } : {}),
           ...(opts.force ? { parent: false as const } : {}),
-          onProgress: (p) => bar.update(p.bytes, total, { what: `${p.files} files` }),
+          // The bar starts once the concurrent scan knows the total: a percentage and ETA need it.
+          onProgress: (p) => {
+            if (total !== undefined) bar.update(p.bytes, total, { what: `${p.files} files` });
+          },
           onWarning: (path, message) => {
             warnings.push({ path, message });
             if (!g.json) warn(`warning: ${path}: ${message}`);

@@ -223,7 +223,12 @@ Examples:
         });
         bar.stop();
         if (g.json) printJson({ snapshot: id, target: resolve(opts.target), ...result });
-        else out(`restored ${result.files} files, ${result.dirs} folders, ${result.symlinks} links (${formatBytes(result.bytes)}) from ${shortId(id)} to ${resolve(opts.target)}`);
+        else {
+          for (const f of result.failed) warn(`damaged: ${f.path}: ${f.message}`);
+          out(`restored ${result.files} files, ${result.dirs} folders, ${result.symlinks} links (${formatBytes(result.bytes)}) from ${shortId(id)} to ${resolve(opts.target)}`);
+          if (result.failed.length > 0) warn(`${result.failed.length} file(s) not restored: their data is damaged or missing (run \`strata check --read-data\`)`);
+        }
+        if (result.failed.length > 0) process.exitCode = ExitCode.damaged;
       } finally {
         bar.stop();
       }

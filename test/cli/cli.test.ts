@@ -147,6 +147,10 @@ describe('strata CLI', () => {
     const result = await runCli(['check', '--read-data'], e);
     expect(result.code).toBe(5);
     expect(result.stderr).toContain(`data/${sub}/${pack}`);
+    const restored = await runCli(['restore', 'latest', '--target', join(dir.path, 'damaged-restore')], e);
+    expect(restored.code).toBe(5);
+    expect(restored.stderr).toContain(`data/${sub}/${pack}`);
+    expect(restored.stderr).not.toContain('    at ');
   });
 
   it('gives a usage error for unknown commands', async () => {

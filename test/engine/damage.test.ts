@@ -73,9 +73,14 @@ describe('damage', () => {
     expect(full.problems.length).toBeGreaterThan(0);
     expect(full.problems.every((p) => p.object === `data/${victim.pack.slice(0, 2)}/${victim.pack}`)).toBe(true);
 
-    await expect(restore(damaged, snapshotB, { target: join(dir.path, 'restored-b') })).rejects.toThrow(/damaged object/);
+    // The damaged file is reported and left out (no half-written file); the rest restores.
+    const targetB = join(dir.path, 'restored-b');
+    const partial = await restore(damaged, snapshotB, { target: targetB });
+    expect(partial.failed.map((f) => f.path)).toEqual(['b/two.bin']);
+    expect(partial.failed[0]?.message).toMatch(/damaged object/);
+    expect(await readdir(join(targetB, 'b'))).toEqual([]);
     const targetA = join(dir.path, 'restored-a');
-    await restore(damaged, snapshotA, { target: targetA });
+    expect((await restore(damaged, snapshotA, { target: targetA })).failed).toEqual([]);
     expect(Buffer.compare(await readFile(join(targetA, 'a', 'one.bin')), Buffer.from(seededBytes(1, 3 * 1024 * 1024)))).toBe(0);
   });
 

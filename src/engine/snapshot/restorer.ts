@@ -36,6 +36,8 @@ export interface RestoreResult {
   dirs: number;
   symlinks: number;
   bytes: number;
+  /** Files whose data is damaged or missing: not restored (nothing half-written is left), the rest is. */
+  failed: Array<{ path: string; message: string }>;
 }
 
 /** Splits and validates a snapshot-relative include path. */
@@ -62,7 +64,7 @@ export async function restore(repo: Repository, snapshot: Snapshot, options: Res
   const run = new RestoreRun(repo, options);
   await run.directory(snapshot.tree, target, '', includes.length > 0 ? includes : undefined);
   await run.finish();
-  return { files: run.files, dirs: run.dirs, symlinks: run.symlinks, bytes: run.bytes };
+  return { files: run.files, dirs: run.dirs, symlinks: run.symlinks, bytes: run.bytes, failed: run.failed };
 }
 
 /** Largest single read of adjacent blobs. */
@@ -78,6 +80,7 @@ class RestoreRun {
   dirs = 0;
   symlinks = 0;
   bytes = 0;
+  readonly failed: Array<{ path: string; message: string }> = [];
   private readonly fileLimiter = new Limiter(6);
   private readonly pending: Promise<void>[] = [];
   private readonly dirTimes: Array<{ path: string; node: TreeNode }> = [];
@@ -111,7 +114,14 @@ class RestoreRun {
         continue; // the include names something below a non-directory: nothing to restore
       } else if (node.type === 'file') {
         await this.fileLimiter.acquire();
-        const task = this.file(node, dir, dest, relPath).finally(() => this.fileLimiter.release());
+        // Damaged data costs that file only: the others are still restored.
+        const task = this.file(node, dir, dest, relPath)
+          .catch((error: unknown) => {
+            if (!(error instanceof EngineError && error.code === 'DAMAGED')) throw error;
+            this.failed.push({ path: relPath, message: error.message });
+            this.options.onWarning?.(relPath, error.message);
+          })
+          .finally(() => this.fileLimiter.release());
         task.catch(() => undefined);
         this.pending.push(task);
       } else {

@@ -4,7 +4,8 @@
 // islands in random bytes), zstd -3 (restic's default level) as the reference
 // ratio when the zstd CLI is installed, speed and verdicts of the
 // incompressibility detector, main-thread cost of async zlib vs the worker
-// pool, and compressChunk end to end.
+// pool (as BlobStore uses it: compress and seal), and the whole policy end to
+// end (compressionParams, then the workers' sealBatch).
 //
 //   /work/shared/bench/make-corpus /tmp/corpus-small --size 64M --seed 1
 //   npx tsx bench/compress-micro.ts [/tmp/corpus-small]
@@ -12,7 +13,7 @@
 // Speeds are best of ROUNDS in CPU time (user + system) of the synchronous
 // API, i.e. one core, so other load on the machine disturbs them less.
 import { spawnSync } from 'node:child_process';
-import { createHash, randomFillSync } from 'node:crypto';
+import { createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -21,9 +22,19 @@ import { readFileSync } from 'node:fs';
 import { chunkBuffer, DEFAULT_CHUNKER_PARAMS, FastCdc } from '../src/engine/chunk/fastcdc';
 import { gearTable } from '../src/engine/chunk/gear';
 import { blobWorkers } from '../src/engine/workers/blob-workers';
-import { Compression, compressChunk, looksIncompressible } from '../src/engine/compress/compression';
+import { Compression, compressionParams, looksIncompressible, MAX_KEPT_RATIO } from '../src/engine/compress/compression';
+import { innerKeyAndNonce } from '../src/engine/crypto/aead';
 
 const root = process.argv[2] ?? '/tmp/corpus-small';
+const sealKey = new Uint8Array(randomBytes(32));
+
+/** Compresses (per `params`) and seals chunks in a blob worker, as BlobStore does. */
+function sealAll(chunks: Uint8Array[], params: (chunk: Uint8Array) => Record<number, number> | null) {
+  return blobWorkers.sealBatch(chunks.map((data) => {
+    const { subkey, innerNonce } = innerKeyAndNonce(sealKey, new Uint8Array(randomBytes(24)));
+    return { data, params: params(data), maxKeptRatio: MAX_KEPT_RATIO, subkey, innerNonce, ad: new Uint8Array(0) };
+  }));
+}
 const ROUNDS = 3;
 const TEXT_KINDS = ['md', 'txt', 'json', 'csv', 'pdf'];
 
@@ -179,7 +190,7 @@ const textChunks = TEXT_KINDS.filter((k) => k !== 'pdf').flatMap((k) => chunksBy
 const q2params = { [Z.BROTLI_PARAM_QUALITY]: 2 };
 const asyncVariants: [string, (d: Uint8Array) => Promise<Uint8Array>][] = [
   ['zlib.brotliCompress', (d) => new Promise((resolve, reject) => brotliCompress(d, { params: q2params }, (e, r) => (e ? reject(e) : resolve(r))))],
-  ['brotli worker pool', (d) => blobWorkers.run('compress', d, { params: q2params })],
+  ['blob worker (seal)', async (d) => (await sealAll([d], () => q2params))[0]?.bytes ?? new Uint8Array()],
 ];
 for (const [name, run] of asyncVariants) {
   await Promise.all(textChunks.slice(0, 4).map(run)); // warm up (the pool starts its workers on first use)
@@ -194,7 +205,7 @@ for (const [name, run] of asyncVariants) {
   console.log(`  ${name.padEnd(20)} ${(used.active / textChunks.length).toFixed(2)} ms/call, ${(sum(textChunks) / 1e6 / seconds).toFixed(0)} MB/s wall`);
 }
 
-console.log('\ncompressChunk end to end over all unique chunks');
+console.log('\ncompression policy end to end over all unique chunks (compressionParams + sealBatch)');
 let stored = 0;
 let compressedCount = 0;
 const started = performance.now();
@@ -203,9 +214,9 @@ const cpuBefore = process.cpuUsage();
 const pending = [...allChunks];
 await Promise.all([0, 1].map(async () => {
   for (let chunk = pending.shift(); chunk; chunk = pending.shift()) {
-    const result = await compressChunk(chunk);
-    stored += result.data.length;
-    if (result.algo === Compression.brotli) compressedCount++;
+    const [result] = await sealAll([chunk], compressionParams);
+    stored += (result?.bytes.length ?? 16) - 16;
+    if (result?.algo === Compression.brotli) compressedCount++;
   }
 }));
 const wall = (performance.now() - started) / 1e3;

@@ -212,7 +212,6 @@ Examples:
     .action(async (ref: string, opts: { target: string; include?: string[] }) => {
       const g = globals();
       const repo = await openRepo(g);
-      await repo.ensureIndex();
       const { id, snapshot } = await resolveSnapshot(repo, ref);
       const bar = progressBar('restore', showProgress(g));
       try {

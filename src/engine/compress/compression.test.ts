@@ -1,7 +1,12 @@
+// The compression policy as production runs it: compressionParams() decides,
+// a blob worker compresses, applies the keep rule and seals (sealBatch), and
+// opens and decompresses defensively (openBatch).
 import { randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { Compression, compressChunk, CorruptDataError, decompressChunk, looksIncompressible } from './compression';
+import { innerKeyAndNonce, xchachaEncrypt } from '../crypto/aead';
+import { blobWorkers } from '../workers/blob-workers';
+import { Compression, compressionParams, looksIncompressible, MAX_KEPT_RATIO } from './compression';
 
 /** Seeded word salad: text-like statistics (skewed letters, repeated words). */
 function text(length: number, seed = 1): Uint8Array {
@@ -23,32 +28,70 @@ function concat(parts: readonly Uint8Array[]): Uint8Array {
   return new Uint8Array(Buffer.concat(parts));
 }
 
-describe('compressChunk / decompressChunk', () => {
+const key = new Uint8Array(randomBytes(32));
+const ad = new TextEncoder().encode('compression test');
+
+interface Stored {
+  algo: number;
+  /** Bytes stored for the blob (compressed or raw), before encryption. */
+  storedLength: number;
+  nonce: Uint8Array;
+  sealed: Uint8Array;
+}
+
+/** Stores `data` the way BlobStore does. */
+async function store(data: Uint8Array): Promise<Stored> {
+  const nonce = new Uint8Array(randomBytes(24));
+  const { subkey, innerNonce } = innerKeyAndNonce(key, nonce);
+  const [result] = await blobWorkers.sealBatch([{ data, params: compressionParams(data), maxKeptRatio: MAX_KEPT_RATIO, subkey, innerNonce, ad }]);
+  if (!result) throw new Error('no result');
+  return { algo: result.algo, storedLength: result.bytes.length - 16, nonce, sealed: result.bytes };
+}
+
+/** Seals already-compressed (or deliberately damaged) bytes without compressing them. */
+function sealPlain(plain: Uint8Array): Stored {
+  const nonce = new Uint8Array(randomBytes(24));
+  return { algo: Compression.brotli, storedLength: plain.length, nonce, sealed: xchachaEncrypt(key, nonce, plain, ad) };
+}
+
+/** Opens a stored blob the way restore does; rejects with the worker's reason. */
+async function open(stored: Stored, rawLength: number, algo = stored.algo): Promise<Uint8Array> {
+  const { subkey, innerNonce } = innerKeyAndNonce(key, stored.nonce);
+  const region = concat([stored.nonce, stored.sealed]);
+  const { opened } = await blobWorkers.openBatch(region, [{ start: 0, length: region.length, subkey, innerNonce, ad, compression: algo, rawLength, keep: true }]);
+  const [result] = opened;
+  if (result?.error !== undefined) throw new Error(result.error);
+  if (!result?.bytes) throw new Error('no data');
+  return result.bytes;
+}
+
+describe('compression as blobs are stored and opened', () => {
   it('compresses text with brotli, smaller, and round-trips', async () => {
     const data = text(300_000);
-    const result = await compressChunk(data);
-    expect(result.algo).toBe(Compression.brotli);
-    expect(result.data.length).toBeLessThan(data.length * 0.5);
-    expect(sameBytes(await decompressChunk(result.algo, result.data, data.length), data)).toBe(true);
+    const stored = await store(data);
+    expect(stored.algo).toBe(Compression.brotli);
+    expect(stored.storedLength).toBeLessThan(data.length * 0.5);
+    expect(sameBytes(await open(stored, data.length), data)).toBe(true);
   });
 
-  it('returns random bytes raw, recognised by sampling alone', async () => {
+  it('stores random bytes raw, recognised by sampling alone', async () => {
     for (const length of [600, 64 * 1024, 1024 * 1024]) {
       const data = randomBytes(length);
-      // The sampler's verdict, which makes compressChunk skip brotli.
+      // The sampler's verdict, which makes the worker skip brotli.
       expect(looksIncompressible(data)).toBe(true);
-      const result = await compressChunk(data);
-      expect(result.algo).toBe(Compression.none);
-      expect(result.data).toBe(data);
+      expect(compressionParams(data)).toBeNull();
+      const stored = await store(data);
+      expect(stored.algo).toBe(Compression.none);
+      expect(stored.storedLength).toBe(length);
     }
   });
 
   it('keeps a JPEG-like buffer with a text header raw, and it round-trips', async () => {
     const header = concat([Uint8Array.of(0xff, 0xd8, 0xff, 0xe1), new TextEncoder().encode('<x:xmpmeta xmlns:x="adobe:ns:meta/">'), text(4000)]);
     const data = concat([header, randomBytes(1024 * 1024)]);
-    const result = await compressChunk(data);
-    expect(result.algo).toBe(Compression.none);
-    expect(sameBytes(await decompressChunk(result.algo, result.data, data.length), data)).toBe(true);
+    const stored = await store(data);
+    expect(stored.algo).toBe(Compression.none);
+    expect(sameBytes(await open(stored, data.length), data)).toBe(true);
   });
 
   it('compresses mixed content (text objects between random streams, as in PDFs)', async () => {
@@ -56,10 +99,10 @@ describe('compressChunk / decompressChunk', () => {
     for (let i = 0; i < 8; i++) parts.push(text(12_000, i + 1), randomBytes(40_000));
     const data = concat(parts);
     expect(looksIncompressible(data)).toBe(false);
-    const result = await compressChunk(data);
-    expect(result.algo).toBe(Compression.brotli);
-    expect(result.data.length).toBeLessThan(data.length * 0.9);
-    expect(sameBytes(await decompressChunk(result.algo, result.data, data.length), data)).toBe(true);
+    const stored = await store(data);
+    expect(stored.algo).toBe(Compression.brotli);
+    expect(stored.storedLength).toBeLessThan(data.length * 0.9);
+    expect(sameBytes(await open(stored, data.length), data)).toBe(true);
   });
 
   it('uses block splitting on mixed content: a text island in random bytes still pays', async () => {
@@ -67,85 +110,87 @@ describe('compressChunk / decompressChunk', () => {
     // below quality 4 codes the block with one literal table and saves ~1.6%.
     const letters = Uint8Array.from(randomBytes(6000), (b) => 'abcdefghijklmnopqrstuvwxyz      '.charCodeAt(b % 32));
     const data = concat([letters, randomBytes(32 * 1024 - 6000)]);
-    const result = await compressChunk(data);
-    expect(result.algo).toBe(Compression.brotli);
-    expect(result.data.length).toBeLessThan(data.length * 0.95);
-    expect(sameBytes(await decompressChunk(result.algo, result.data, data.length), data)).toBe(true);
+    const stored = await store(data);
+    expect(stored.algo).toBe(Compression.brotli);
+    expect(stored.storedLength).toBeLessThan(data.length * 0.95);
+    expect(sameBytes(await open(stored, data.length), data)).toBe(true);
   });
 
   it('stores data raw when brotli would save too little', async () => {
-    // 64 samples tile 32 KiB exactly: 4 of them see the hex text, enough to
-    // try brotli, but 2 KiB of hex (4 bits/byte) in 32 KiB saves ~3%.
+    // Some samples see the hex text, enough to try brotli, but 2 KiB of hex
+    // (4 bits/byte) in 32 KiB saves ~3%.
     const data = concat([new TextEncoder().encode(randomBytes(1024).toString('hex')), randomBytes(30 * 1024)]);
     expect(looksIncompressible(data)).toBe(false);
+    expect(compressionParams(data)).not.toBeNull();
     expect(zlib.brotliCompressSync(data).length).toBeLessThan(data.length);
-    const result = await compressChunk(data);
-    expect(result.algo).toBe(Compression.none);
-    expect(result.data).toBe(data);
+    const stored = await store(data);
+    expect(stored.algo).toBe(Compression.none);
+    expect(stored.storedLength).toBe(data.length);
   });
 
   it('handles empty input', async () => {
     const empty = new Uint8Array(0);
-    const result = await compressChunk(empty);
-    expect(result).toEqual({ algo: Compression.none, data: empty });
-    expect((await decompressChunk(Compression.none, empty, 0)).length).toBe(0);
-    const brotliEmpty = zlib.brotliCompressSync(empty);
-    expect((await decompressChunk(Compression.brotli, brotliEmpty, 0)).length).toBe(0);
+    expect(compressionParams(empty)).toBeNull();
+    const stored = await store(empty);
+    expect(stored.algo).toBe(Compression.none);
+    expect((await open(stored, 0)).length).toBe(0);
+    expect((await open(sealPlain(zlib.brotliCompressSync(empty)), 0)).length).toBe(0);
   });
-
 
   it('round-trips small inputs, compressed or not', async () => {
     for (const data of [text(1), text(100), text(511), randomBytes(1), randomBytes(100)]) {
-      const result = await compressChunk(data);
-      expect(result.data.length).toBeLessThanOrEqual(data.length);
-      expect(sameBytes(await decompressChunk(result.algo, result.data, data.length), data)).toBe(true);
+      const stored = await store(data);
+      expect(stored.storedLength).toBeLessThanOrEqual(data.length);
+      expect(sameBytes(await open(stored, data.length), data)).toBe(true);
     }
   });
 });
 
-describe('decompressChunk on bad input', () => {
-  it('rejects corrupted brotli data with CorruptDataError', async () => {
+describe('opening stored blobs with bad compressed data', () => {
+  const compressed = (data: Uint8Array): Uint8Array =>
+    new Uint8Array(zlib.brotliCompressSync(data, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1 } }));
+
+  it('rejects corrupted brotli data', async () => {
     const data = text(100_000);
-    const { algo, data: compressed } = await compressChunk(data);
-    expect(algo).toBe(Compression.brotli);
-    const truncated = compressed.subarray(0, compressed.length >> 1);
-    await expect(decompressChunk(algo, truncated, data.length)).rejects.toThrow(CorruptDataError);
+    const packed = compressed(data);
+    await expect(open(sealPlain(packed.subarray(0, packed.length >> 1)), data.length)).rejects.toThrow(/does not decompress|expected/);
     let rejected = 0;
-    for (const at of [0, 1, 7, compressed.length >> 2, compressed.length >> 1, compressed.length - 1]) {
-      const damaged = compressed.slice();
+    for (const at of [0, 1, 7, packed.length >> 2, packed.length >> 1, packed.length - 1]) {
+      const damaged = packed.slice();
       damaged[at] = damaged[at]! ^ 0x5a;
       // A flipped bit may still decode, but never to the original length and bytes unnoticed.
-      const outcome = await decompressChunk(algo, damaged, data.length).then(
+      const outcome = await open(sealPlain(damaged), data.length).then(
         (out) => (sameBytes(out, data) ? 'intact' : 'wrong'),
-        (error: unknown) => (error instanceof CorruptDataError ? 'rejected' : 'other error'),
+        () => 'rejected',
       );
       expect(['rejected', 'wrong']).toContain(outcome);
       if (outcome === 'rejected') rejected++;
     }
     expect(rejected).toBeGreaterThan(0);
-    await expect(decompressChunk(algo, randomBytes(1000), data.length)).rejects.toThrow(CorruptDataError);
+    await expect(open(sealPlain(new Uint8Array(randomBytes(1000))), data.length)).rejects.toThrow(/does not decompress|expected/);
   });
 
   it('rejects a wrong rawLength', async () => {
     const data = text(100_000);
-    const { algo, data: compressed } = await compressChunk(data);
-    await expect(decompressChunk(algo, compressed, data.length - 1)).rejects.toThrow(CorruptDataError);
-    await expect(decompressChunk(algo, compressed, data.length + 1)).rejects.toThrow(CorruptDataError);
-    await expect(decompressChunk(Compression.none, data, data.length + 1)).rejects.toThrow(CorruptDataError);
+    const stored = sealPlain(compressed(data));
+    await expect(open(stored, data.length - 1)).rejects.toThrow(/does not decompress|expected/);
+    await expect(open(stored, data.length + 1)).rejects.toThrow(/expected/);
+    await expect(open(sealPlain(data), data.length + 1, Compression.none)).rejects.toThrow(/expected/);
     for (const bad of [-1, 1.5, Number.NaN, Number.MAX_SAFE_INTEGER]) {
-      await expect(decompressChunk(algo, compressed, bad)).rejects.toThrow(CorruptDataError);
+      await expect(open(stored, bad)).rejects.toThrow();
     }
   });
 
   it('stops a decompression bomb at rawLength instead of inflating it', async () => {
-    const bomb = zlib.brotliCompressSync(new Uint8Array(64 * 1024 * 1024), { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 1 } });
+    const bomb = compressed(new Uint8Array(64 * 1024 * 1024));
     expect(bomb.length).toBeLessThan(64 * 1024); // inflates 1000-fold and more
-    await expect(decompressChunk(Compression.brotli, bomb, 4096)).rejects.toThrow(CorruptDataError);
+    await expect(open(sealPlain(bomb), 4096)).rejects.toThrow(/does not decompress/);
   });
 
   it('rejects unknown algorithm codes', async () => {
-    await expect(decompressChunk(7, new Uint8Array(4), 4)).rejects.toThrow(/unknown compression algorithm 7/);
-    await expect(decompressChunk(-1, new Uint8Array(4), 4)).rejects.toThrow(CorruptDataError);
+    const stored = sealPlain(new Uint8Array(4));
+    await expect(open(stored, 4, 7)).rejects.toThrow(/unknown compression 7/);
+    await expect(open(stored, 4, -1)).rejects.toThrow(/unknown compression/);
   });
 });
 

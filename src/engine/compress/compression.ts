@@ -1,14 +1,16 @@
-// Per-blob compression: decides cheaply whether a blob is worth compressing,
-// compresses with brotli where it pays, and decompresses defensively. The
-// algorithm codes are stored in the index, so they never change meaning.
+// Per-blob compression policy: decides cheaply whether a blob is worth
+// compressing and with which brotli parameters. The blob workers
+// (workers/blob-workers.ts) compress, apply the keep rule and decompress
+// defensively. The algorithm codes are stored in the index, so they never
+// change meaning.
 //
 // Choices, measured by bench/compress-micro.ts on make-corpus files (see there):
-// - Detection: order-0 entropy of up to 64 spread samples of 512 bytes. Media
+// - Detection: order-0 entropy of up to 16 spread samples of 512 bytes. Media
 //   and already-compressed data measure ~7.6 bits/byte per sample, text and
 //   JSON/CSV ~4-5.5, base64 ~6. Sampling across the whole chunk matters for
 //   mixed files (PDF: text objects between image streams).
 // - Uniform content (nearly every sample compressible: text, JSON, CSV) gets
-//   brotli quality 2: ~100 MB/s on one core here, ratio within ~2% of zstd -3.
+//   brotli quality 1: ~150 MB/s on one core here, ~6% more bytes than q2.
 //   Mixed content gets quality 4, the lowest that splits blocks: below it a
 //   whole block shares one literal table, so islands without repeats save
 //   little (4 KiB of random letters in 32 KiB: 0.5% at q2, 5.2% at q4); with
@@ -18,23 +20,10 @@
 //   The default 4 MiB window covers any chunk (fitting it: no change measured).
 // - A result is kept only if it is at most MAX_KEPT_RATIO of the input.
 import { constants as zlibConstants, type BrotliOptions } from 'node:zlib';
-import { blobWorkers } from '../workers/blob-workers';
-import { constants as bufferConstants } from 'node:buffer';
 
 /** Compression codes as stored in the repository index. Never renumber. */
 export const Compression = { none: 0, brotli: 1 } as const;
 export type CompressionCode = (typeof Compression)[keyof typeof Compression];
-
-export interface CompressedChunk {
-  algo: CompressionCode;
-  /** The compressed bytes, or the input itself when algo is none. */
-  data: Uint8Array;
-}
-
-/** Stored data that cannot be decompressed to what the index says. */
-export class CorruptDataError extends Error {
-  override name = 'CorruptDataError';
-}
 
 /** Brotli quality for uniformly compressible blobs: q1 measured 1.5x faster than q2 for ~6% more bytes on text (0.2% of a corpus repository). */
 export const BROTLI_QUALITY_UNIFORM = 1;
@@ -118,62 +107,9 @@ function brotliOptions(length: number, verdict: SampleVerdict): BrotliOptions {
   };
 }
 
-/** A plain Uint8Array view, so consumers' byte loops see one array class. */
-function plainBytes(data: Uint8Array): Uint8Array {
-  return data.constructor === Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-function choose(data: Uint8Array, compressed: Uint8Array): CompressedChunk {
-  if (compressed.length > data.length * MAX_KEPT_RATIO) return { algo: Compression.none, data };
-  return { algo: Compression.brotli, data: plainBytes(compressed) };
-}
-
-/**
- * Compresses a blob if that pays. Brotli runs in the worker pool of
- * ../workers/blob-workers, so several calls in flight use several cores and cost the
- * main thread little. Returns the input itself (not a copy) when it is stored
- * raw.
- */
-export async function compressChunk(data: Uint8Array): Promise<CompressedChunk> {
-  const verdict = analyse(data);
-  if (data.length === 0 || verdict.incompressible) return { algo: Compression.none, data };
-  const options = brotliOptions(data.length, verdict);
-  const compressed = await blobWorkers.run('compress', data, { params: options.params as Record<number, number> });
-  return choose(data, compressed);
-}
-
 /** Brotli parameters for `data`, or null when it should be stored raw (for the blob workers). */
 export function compressionParams(data: Uint8Array): Record<number, number> | null {
   const verdict = analyse(data);
   if (data.length === 0 || verdict.incompressible) return null;
   return brotliOptions(data.length, verdict).params as Record<number, number>;
-}
-
-/**
- * Inverse of compressChunk. Rejects with CorruptDataError on an unknown
- * code, undecodable data, or a result whose length is not rawLength. Never
- * allocates more than rawLength (from the authenticated index) for output.
- */
-export async function decompressChunk(algo: number, data: Uint8Array, rawLength: number): Promise<Uint8Array> {
-  if (!Number.isSafeInteger(rawLength) || rawLength < 0 || rawLength > bufferConstants.MAX_LENGTH) {
-    throw new CorruptDataError(`invalid raw length ${rawLength}`);
-  }
-  switch (algo) {
-    case Compression.none:
-      if (data.length !== rawLength) throw new CorruptDataError(`stored blob has ${data.length} bytes, expected ${rawLength}`);
-      return data;
-    case Compression.brotli: {
-      let output: Uint8Array;
-      try {
-        // maxOutputLength stops a corrupt or hostile stream from inflating without bound.
-        output = await blobWorkers.run('decompress', data, { maxOutputLength: Math.max(1, rawLength) });
-      } catch (error) {
-        throw new CorruptDataError(`brotli data does not decompress: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
-      }
-      if (output.length !== rawLength) throw new CorruptDataError(`brotli data decompresses to ${output.length} bytes, expected ${rawLength}`);
-      return plainBytes(output);
-    }
-    default:
-      throw new CorruptDataError(`unknown compression algorithm ${algo}`);
-  }
 }

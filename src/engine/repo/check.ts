@@ -45,21 +45,14 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
   const stored = new Map<string, number>();
   for await (const info of repo.backend.list(objectNames.packPrefix)) stored.set(idOfName(info.name), info.size);
   // Every pack an index object names (even one whose blobs all have an earlier
-  // copy elsewhere), with the end of its last blob where the table knows it.
-  const indexedPacks = new Map<string, number>();
-  for (const pack of repo.index.packsWithSize()) indexedPacks.set(pack, 0);
-  for (const entry of repo.index.entries()) {
-    indexedPacks.set(entry.pack, Math.max(indexedPacks.get(entry.pack) ?? 0, entry.offset + entry.length));
-  }
-  for (const [pack, end] of indexedPacks) {
+  // copy elsewhere) must be stored with the size the index recorded.
+  const indexedPacks = new Set(repo.index.packsWithSize());
+  for (const pack of indexedPacks) {
     const size = stored.get(pack);
+    const recorded = repo.index.packSize(pack) ?? 0;
     if (size === undefined) problem(objectNames.pack(pack), 'pack is missing (the index names it)');
-    else if (size < end + 4) problem(objectNames.pack(pack), `pack is truncated (${size} bytes, the index needs more than ${end})`);
-    else {
-      const recorded = repo.index.packSize(pack);
-      if (recorded !== undefined && recorded !== size) {
-        problem(objectNames.pack(pack), `pack is ${size} bytes, the index says ${recorded} (${size < recorded ? 'truncated' : 'altered'})`);
-      }
+    else if (size !== recorded) {
+      problem(objectNames.pack(pack), `pack is ${size} bytes, the index says ${recorded} (${size < recorded ? 'truncated' : 'altered'})`);
     }
   }
   for (const pack of stored.keys()) {

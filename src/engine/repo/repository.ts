@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { gearTable } from '../chunk/gear';
 import { DEFAULT_CHUNKER_PARAMS, FastCdc, type ChunkerParams } from '../chunk/fastcdc';
-import { decompressChunk } from '../compress/compression';
 import { innerKeyAndNonce, NONCE_LENGTH, open, seal } from '../crypto/aead';
 import { blobWorkers, type OpenItem } from '../workers/blob-workers';
 import { ContentIdHasher } from '../crypto/content-id';
@@ -247,7 +246,7 @@ export class Repository {
 
   // ---- blobs -----------------------------------------------------------
 
-  /** Reads, authenticates and decompresses one blob. */
+  /** Reads, authenticates and decompresses one blob (in a blob worker, like every blob read). */
   async loadBlob(id: Uint8Array, expectedType?: number): Promise<Uint8Array> {
     const entry = this.index.get(id);
     if (!entry) throw new EngineError('DAMAGED', `missing data: blob ${toHex(id)} is in no index (run \`strata check\`; \`strata repair index\` may recover it)`);
@@ -255,22 +254,10 @@ export class Repository {
       throw new DamagedObjectError(objectNames.pack(entry.pack), `blob ${toHex(id)} is a ${blobTypeName(entry.type)} blob, expected ${blobTypeName(expectedType)}`);
     }
     const sealed = await this.backend.getRange(objectNames.pack(entry.pack), entry.offset, entry.length);
-    return this.openBlob(entry, sealed);
-  }
-
-  /** Decrypts and decompresses a sealed blob read from its pack. */
-  async openBlob(entry: IndexedBlob, sealed: Uint8Array): Promise<Uint8Array> {
-    let plain: Uint8Array;
-    try {
-      plain = open(this.keys.encryption, sealed, blobAd(entry.type, entry.id));
-    } catch (error) {
-      throw new DamagedObjectError(objectNames.pack(entry.pack), `blob ${toHex(entry.id)} fails authentication`, { cause: error });
-    }
-    try {
-      return await decompressChunk(entry.compression, plain, entry.rawLength);
-    } catch (error) {
-      throw new DamagedObjectError(objectNames.pack(entry.pack), `blob ${toHex(entry.id)} does not decompress`, { cause: error });
-    }
+    const [opened] = await this.openBlobs([entry], sealed, entry.offset, { verify: false, keep: true });
+    if (opened?.error) throw opened.error;
+    if (!opened?.plain) throw new DamagedObjectError(objectNames.pack(entry.pack), `blob ${toHex(id)} could not be opened`);
+    return opened.plain;
   }
 
   /**

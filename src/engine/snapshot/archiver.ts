@@ -21,9 +21,6 @@ import { encodeTree, INLINE_CONTENT_LIMIT, type FileNode, type Snapshot, type Tr
 export interface BackupProgress {
   files: number;
   bytes: number;
-  /** Totals from a concurrent scan; undefined until the scan finishes. */
-  totalFiles?: number;
-  totalBytes?: number;
   currentPath?: string;
 }
 
@@ -123,6 +120,8 @@ class BackupRun {
   warnings = 0;
   private readonly fileLimiter = new Limiter(2);
   private lastProgress = 0;
+  /** Bytes read so far, for progress (file totals are counted when a file completes). */
+  private progressBytes = 0;
 
   constructor(private readonly repo: Repository, private readonly options: BackupOptions) {
     this.store = new BlobStore(repo);
@@ -266,7 +265,6 @@ class BackupRun {
     this.options.onProgress({ files: this.files, bytes: this.progressBytes, currentPath: path });
   }
 
-  private progressBytes = 0;
 
   private warn(path: string, message: string): void {
     this.warnings++;

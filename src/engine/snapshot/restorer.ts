@@ -6,7 +6,7 @@
 // mode and mtime are restored, directories' mtimes last.
 
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, open, rename, rm, symlink, utimes } from 'node:fs/promises';
+import { chmod, lstat, lutimes, mkdir, open, rename, rm, symlink, utimes } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Limiter } from '../async/limiter';
 import { EngineError, UnsafePathError } from '../errors';
@@ -19,7 +19,6 @@ import { isSafeName, type FileNode, type Snapshot, type TreeNode } from './tree'
 export interface RestoreProgress {
   files: number;
   bytes: number;
-  totalBytes: number;
   currentPath?: string;
 }
 
@@ -234,8 +233,8 @@ class RestoreRun {
       await rm(temp, { force: true });
       throw error;
     }
-    // lutimes keeps the link's own time; not all platforms have it.
-    await import('node:fs/promises').then((fs) => fs.lutimes(dest, node.mtimeMs / 1000, node.mtimeMs / 1000)).catch(() => undefined);
+    // The link's own time; a platform without lutimes keeps the current one.
+    await lutimes(dest, node.mtimeMs / 1000, node.mtimeMs / 1000).catch(() => undefined);
     this.symlinks++;
   }
 
@@ -256,6 +255,6 @@ class RestoreRun {
     const now = Date.now();
     if (now - this.lastProgress < 100) return;
     this.lastProgress = now;
-    this.options.onProgress({ files: this.files, bytes: this.bytes, totalBytes: 0, currentPath: path });
+    this.options.onProgress({ files: this.files, bytes: this.bytes, currentPath: path });
   }
 }

@@ -102,11 +102,7 @@ parentPort.on('message', (job) => {
       parentPort.postMessage({ id: job.id, batch: results }, results.map((r) => r.bytes.buffer));
       return;
     }
-    const out = job.op === 'compress'
-      ? zlib.brotliCompressSync(job.data, { params: job.params })
-      : zlib.brotliDecompressSync(job.data, { maxOutputLength: job.maxOutputLength });
-    const bytes = owned(out);
-    parentPort.postMessage({ id: job.id, bytes }, [bytes.buffer]);
+    throw new Error('unknown operation ' + job.op);
   } catch (error) {
     parentPort.postMessage({ id: job.id, error: String(error && error.message || error) });
   }
@@ -179,12 +175,6 @@ class BlobWorkerPool {
 
   constructor(private readonly size: number) {}
 
-  async run(op: 'compress' | 'decompress', data: Uint8Array, options: { params?: Record<number, number>; maxOutputLength?: number }): Promise<Uint8Array> {
-    const reply = await this.post(op, { data: forPosting(data), ...options });
-    if (!reply.bytes) throw new Error('blob worker returned no data');
-    return reply.bytes;
-  }
-
   /** SHA-256 of `data` (a pack), computed in a worker. */
   async sha256(data: Uint8Array): Promise<Uint8Array> {
     const reply = await this.post('sha256', { data: forPosting(data) });
@@ -212,7 +202,7 @@ class BlobWorkerPool {
     return reply.sha256 ? { opened: reply.opened, sha256: reply.sha256 } : { opened: reply.opened };
   }
 
-  private post(op: 'compress' | 'decompress' | 'sealBatch' | 'openBatch' | 'sha256', payload: object): Promise<Reply> {
+  private post(op: 'sealBatch' | 'openBatch' | 'sha256', payload: object): Promise<Reply> {
     this.ensureWorkers();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     // Jobs in flight keep the process alive; an idle pool never does.

@@ -1,11 +1,12 @@
 // The `strata` command line end to end, as a user runs it: real processes,
 // real folders, exit statuses and one-line errors.
 
+import { spawnSync } from 'node:child_process';
 import { readFile, writeFile, mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildEdgeCaseTree, snapshotOfDisk, tempDir } from '../helpers';
-import { cliEnv, runCli } from './run-cli';
+import { buildEdgeCaseTree, seededBytes, snapshotOfDisk, tempDir } from '../helpers';
+import { cliEnv, runCli, STRATA_BIN } from './run-cli';
 
 let dir: { path: string; cleanup: () => Promise<void> };
 let repo: string;
@@ -151,6 +152,23 @@ describe('strata CLI', () => {
     expect(restored.code).toBe(5);
     expect(restored.stderr).toContain(`data/${sub}/${pack}`);
     expect(restored.stderr).not.toContain('    at ');
+  });
+
+  it('shows progress (bytes, rate, ETA) on a terminal and nothing but the result when piped', async () => {
+    const big = join(dir.path, 'big-course');
+    await mkdir(big);
+    for (let i = 0; i < 6; i++) await writeFile(join(big, `lecture-${i}.mp4`), seededBytes(i + 50, 12 * 1024 * 1024));
+    const progressRepo = join(dir.path, 'progress-repo');
+    const e = cliEnv(progressRepo);
+    expect((await runCli(['init', '--kdf-n', '1024'], e)).code).toBe(0);
+    // `script` gives the command a pseudo-terminal, as a user's shell would.
+    const tty = spawnSync('script', ['-qec', `${JSON.stringify(process.execPath)} ${JSON.stringify(STRATA_BIN)} backup ${JSON.stringify(big)}`, '/dev/null'], { env: e, encoding: 'utf8', timeout: 120_000 });
+    expect(tty.status).toBe(0);
+    expect(tty.stdout).toMatch(/backup .*\d+% \| \d+ files \| [\d.]+ \w+ of 72\.0 MiB \| [\d.]+ \w+\/s \| ETA/);
+    const piped = await runCli(['backup', big, '--force'], e);
+    expect(piped.code).toBe(0);
+    expect(piped.stdout).toMatch(/^snapshot [0-9a-f]{8} saved\n$/);
+    expect(piped.stderr).not.toMatch(/%|ETA/);
   });
 
   it('gives a usage error for unknown commands', async () => {

@@ -31,8 +31,9 @@ const sealKey = new Uint8Array(randomBytes(32));
 /** Compresses (per `params`) and seals chunks in a blob worker, as BlobStore does. */
 function sealAll(chunks: Uint8Array[], params: (chunk: Uint8Array) => Record<number, number> | null) {
   return blobWorkers.sealBatch(chunks.map((data) => {
-    const { subkey, innerNonce } = innerKeyAndNonce(sealKey, new Uint8Array(randomBytes(24)));
-    return { data, params: params(data), maxKeptRatio: MAX_KEPT_RATIO, subkey, innerNonce, ad: new Uint8Array(0) };
+    const nonce = new Uint8Array(randomBytes(24));
+    const { subkey, innerNonce } = innerKeyAndNonce(sealKey, nonce);
+    return { data, params: params(data), maxKeptRatio: MAX_KEPT_RATIO, nonce, subkey, innerNonce, ad: new Uint8Array(0) };
   }));
 }
 const ROUNDS = 3;
@@ -215,7 +216,7 @@ const pending = [...allChunks];
 await Promise.all([0, 1].map(async () => {
   for (let chunk = pending.shift(); chunk; chunk = pending.shift()) {
     const [result] = await sealAll([chunk], compressionParams);
-    stored += (result?.bytes.length ?? 16) - 16;
+    stored += (result?.bytes.length ?? 40) - 40; // nonce and tag
     if (result?.algo === Compression.brotli) compressedCount++;
   }
 }));

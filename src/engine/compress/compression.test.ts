@@ -43,9 +43,10 @@ interface Stored {
 async function store(data: Uint8Array): Promise<Stored> {
   const nonce = new Uint8Array(randomBytes(24));
   const { subkey, innerNonce } = innerKeyAndNonce(key, nonce);
-  const [result] = await blobWorkers.sealBatch([{ data, params: compressionParams(data), maxKeptRatio: MAX_KEPT_RATIO, subkey, innerNonce, ad }]);
+  const [result] = await blobWorkers.sealBatch([{ data, params: compressionParams(data), maxKeptRatio: MAX_KEPT_RATIO, nonce, subkey, innerNonce, ad }]);
   if (!result) throw new Error('no result');
-  return { algo: result.algo, storedLength: result.bytes.length - 16, nonce, sealed: result.bytes };
+  // The worker writes nonce || ciphertext || tag.
+  return { algo: result.algo, storedLength: result.bytes.length - 40, nonce, sealed: result.bytes.subarray(24) };
 }
 
 /** Seals already-compressed (or deliberately damaged) bytes without compressing them. */

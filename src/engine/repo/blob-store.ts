@@ -6,14 +6,16 @@
 
 import { randomBytes } from 'node:crypto';
 import { compressionParams, MAX_KEPT_RATIO } from '../compress/compression';
-import { innerKeyAndNonce, NONCE_LENGTH, SEAL_OVERHEAD, TAG_LENGTH } from '../crypto/aead';
-import { blobWorkers } from '../workers/blob-workers';
+import { innerKeyAndNonce, NONCE_LENGTH } from '../crypto/aead';
+import { blobWorkers, sealBatchBytes } from '../workers/blob-workers';
 import { Limiter } from '../async/limiter';
 import { BlobType, blobAd, contentId, objectNames, toHex } from './format';
 import type { PackEntries } from './index-file';
 import { packBuffer, PackBufferPool, PackWriter, trailerBytes } from './pack';
 import type { Repository } from './repository';
 
+/** Room for a batch of data blobs as the archiver sends them (up to 4 MiB plus one chunk, and the seal overhead). */
+const BATCH_ROOM = 4 * 1024 * 1024 + 64 * 1024;
 /** Buffer of a metadata pack; a fuller one is stored and a new one started. */
 const METADATA_PACK_BUFFER = 4 * 1024 * 1024;
 
@@ -45,10 +47,22 @@ export interface BlobStoreOptions {
   indexEvery?: number;
 }
 
+/** A pack being filled, and the batch being sealed into it (one at a time, so blobs stay contiguous). */
+interface OpenPack {
+  writer: PackWriter;
+  busy: Promise<void> | undefined;
+}
+
 export class BlobStore {
   readonly stats: BlobStoreStats = { newBlobs: 0, newBytes: 0, storedBytes: 0, dedupedBlobs: 0, dedupedBytes: 0, packs: 0 };
   private readonly pending = new Set<string>();
-  private readonly writers = new Map<'data' | 'meta', PackWriter>();
+  /**
+   * Open packs by kind. Blob workers seal batches straight into a pack's
+   * buffer; each pack takes one batch at a time, so data has two per worker:
+   * a worker finishing one batch always finds the next queued.
+   */
+  private readonly open = { data: [] as OpenPack[], meta: [] as OpenPack[] };
+  private readonly openLimit = { data: 2 * blobWorkers.size, meta: 1 };
   private readonly uploads: Limiter;
   private readonly inFlight = new Set<Promise<void>>();
   private unindexed: PackEntries[] = [];
@@ -59,9 +73,8 @@ export class BlobStore {
   constructor(private readonly repo: Repository, options: BlobStoreOptions = {}) {
     this.uploads = new Limiter(options.uploadConcurrency ?? 2);
     this.indexEvery = options.indexEvery ?? 16;
-    // Room for a full pack plus the largest chunk that can push it over.
-    const packSize = repo.config.packSize;
-    this.buffers = new PackBufferPool(packSize + repo.config.chunker.maxSize + SEAL_OVERHEAD + trailerBytes(4096), 2);
+    // A pack short of its target size always has room for one more batch.
+    this.buffers = new PackBufferPool(repo.config.packSize + BATCH_ROOM + repo.config.chunker.maxSize + trailerBytes(4096), 2 * blobWorkers.size + 2);
   }
 
   /** Hashes `data` now; if new, compresses, seals and packs it in the background. */
@@ -75,10 +88,13 @@ export class BlobStore {
   /** Stores every partial pack and indexes everything stored. */
   async flush(): Promise<void> {
     for (const kind of ['data', 'meta'] as const) {
-      const writer = this.writers.get(kind);
-      if (writer && writer.count > 0) {
-        this.writers.delete(kind);
-        await this.store(writer);
+      for (;;) {
+        const busy = this.open[kind].map((p) => p.busy).filter((b) => b !== undefined);
+        if (busy.length === 0) break;
+        await Promise.allSettled(busy);
+      }
+      for (const pack of this.open[kind].splice(0)) {
+        if (pack.writer.count > 0) await this.store(pack.writer);
       }
     }
     await Promise.all(this.inFlight);
@@ -87,16 +103,14 @@ export class BlobStore {
   }
 
   /**
-   * Saves a batch of file chunks: ids are computed here, duplicates dropped,
-   * and the new ones compressed and sealed by a blob worker (one message for
-   * the batch) and packed. Resolves with the ids, in order, once the new blobs
-   * are in pack writers.
+   * Saves a batch of file chunks: ids are computed by a blob worker,
+   * duplicates dropped, and the new ones compressed and sealed by a blob
+   * worker into a pack. Resolves with the ids, in order, once the new blobs
+   * are in pack writers (and the chunks' memory is no longer read).
    */
   async saveData(chunks: Uint8Array[]): Promise<Uint8Array[]> {
     this.throwIfFailed();
-    // Ids on this thread (HMAC runs at ~1.5 GB/s natively): hashing in the
-    // workers measured slower, as they are the busier side.
-    const ids = chunks.map((chunk) => contentId(this.repo.hasher, BlobType.data, chunk));
+    const ids = await blobWorkers.hashBatch(this.repo.keys.contentId, chunks);
     const fresh = chunks.map((data, i) => ({ id: ids[i] as Uint8Array, data })).filter(({ id, data }) => this.claim(id, data.length));
     if (fresh.length > 0) await this.packMany(BlobType.data, fresh);
     return ids;
@@ -116,43 +130,72 @@ export class BlobStore {
     return true;
   }
 
-  /** Compression and encryption run in a blob worker; only the HChaCha20 subkey step and the copy into the pack happen here. */
+  /**
+   * A blob worker compresses and seals the batch straight into an open pack's
+   * buffer; only the HChaCha20 subkey step happens here. Stores the pack once
+   * it reaches the target size.
+   */
   private async packMany(type: BlobType, blobs: Array<{ id: Uint8Array; data: Uint8Array }>): Promise<void> {
-    const prepared = blobs.map(({ id, data }) => {
-      const nonce = randomBytes(NONCE_LENGTH);
+    const kind = type === BlobType.data ? 'data' : 'meta';
+    const nonces = randomBytes(NONCE_LENGTH * blobs.length);
+    const jobs = blobs.map(({ id, data }, i) => {
+      const nonce = new Uint8Array(nonces.buffer, nonces.byteOffset + i * NONCE_LENGTH, NONCE_LENGTH);
       const { subkey, innerNonce } = innerKeyAndNonce(this.repo.keys.encryption, nonce);
-      return { id, nonce, job: { data, params: compressionParams(data), maxKeptRatio: MAX_KEPT_RATIO, subkey, innerNonce, ad: blobAd(type, id) } };
+      return { data, params: compressionParams(data), maxKeptRatio: MAX_KEPT_RATIO, nonce, subkey, innerNonce, ad: blobAd(type, id) };
     });
-    const sealed = await blobWorkers.sealBatch(prepared.map((p) => p.job));
-    for (let i = 0; i < prepared.length; i++) {
-      const { id, nonce, job } = prepared[i] as (typeof prepared)[number];
-      const result = sealed[i] as { bytes: Uint8Array; algo: number };
-      await this.place(type, { id, type, compression: result.algo, rawLength: job.data.length }, nonce, result.bytes);
+    const { pack, release } = await this.takePack(kind, sealBatchBytes(blobs.map((b) => b.data.length)), blobs.length);
+    try {
+      const sealed = await blobWorkers.sealBatch(jobs, pack.writer.tail());
+      sealed.forEach((result, i) => {
+        const { id, data } = blobs[i] as { id: Uint8Array; data: Uint8Array };
+        this.stats.storedBytes += pack.writer.addPlaced({ id, type, compression: result.algo, rawLength: data.length }, result.bytes.length);
+      });
+    } finally {
+      release();
+    }
+    if (pack.writer.size >= this.repo.config.packSize && !pack.busy) {
+      const list = this.open[kind];
+      const at = list.indexOf(pack);
+      if (at >= 0) {
+        list.splice(at, 1);
+        await this.store(pack.writer);
+      }
     }
   }
 
-  /** Appends a sealed blob to the pack of its kind, storing packs as they fill. */
-  private async place(type: BlobType, entry: { id: Uint8Array; type: number; compression: number; rawLength: number }, nonce: Uint8Array, sealed: Uint8Array): Promise<void> {
-    const storedLength = sealed.length - TAG_LENGTH;
-    const kind = type === BlobType.data ? 'data' : 'meta';
-    let writer: PackWriter | undefined;
+  /**
+   * An open pack of `kind` with room for the batch, marked busy (until
+   * release()) before anyone else can look; waits for one if need be.
+   */
+  private async takePack(kind: 'data' | 'meta', sealedBytes: number, count: number): Promise<{ pack: OpenPack; release: () => void }> {
+    const claim = (pack: OpenPack): { pack: OpenPack; release: () => void } => {
+      let release: () => void = () => undefined;
+      pack.busy = new Promise<void>((resolve) => {
+        release = () => {
+          pack.busy = undefined;
+          resolve();
+        };
+      });
+      return { pack, release };
+    };
+    const list = this.open[kind];
     for (;;) {
-      writer = this.writers.get(kind);
-      if (!writer) {
-        const need = storedLength + SEAL_OVERHEAD + trailerBytes(1);
+      const free = list.find((p) => p.busy === undefined);
+      if (free) {
+        if (free.writer.room(sealedBytes, count)) return claim(free);
+        list.splice(list.indexOf(free), 1);
+        await this.store(free.writer); // another batch may take or open a pack meanwhile: look again
+        continue;
+      }
+      if (list.length < this.openLimit[kind]) {
+        const need = sealedBytes + trailerBytes(count);
         // Metadata (trees, chunk lists) is small: its packs get a small buffer of their own.
         const buffer = kind === 'data' ? this.buffers.take(need) : packBuffer(Math.max(need, METADATA_PACK_BUFFER));
-        writer = new PackWriter(this.repo.keys.encryption, buffer);
-        this.writers.set(kind, writer);
+        const pack: OpenPack = { writer: new PackWriter(this.repo.keys.encryption, buffer), busy: undefined };
+        list.push(pack);
+        return claim(pack);
       }
-      if (writer.fits(storedLength)) break;
-      this.writers.delete(kind);
-      await this.store(writer); // another save may start a new writer meanwhile: look again
-    }
-    this.stats.storedBytes += writer.addSealed(entry, nonce, sealed);
-    if (writer.size >= this.repo.config.packSize) {
-      this.writers.delete(kind);
-      await this.store(writer);
+      await Promise.race(list.map((p) => p.busy));
     }
   }
 

@@ -48,7 +48,17 @@ export class PackWriter {
 
   /** Whether a blob of `plainLength` stored bytes still fits, trailer included. */
   fits(plainLength: number): boolean {
-    return this.offset + plainLength + SEAL_OVERHEAD + trailerBytes(this.entries.length + 1) <= this.buffer.length;
+    return this.room(plainLength + SEAL_OVERHEAD, 1);
+  }
+
+  /** Whether `count` more sealed blobs of `sealedBytes` in all still fit, trailer included. */
+  room(sealedBytes: number, count: number): boolean {
+    return this.offset + sealedBytes + trailerBytes(this.entries.length + count) <= this.buffer.length;
+  }
+
+  /** Where the next blob goes: the rest of the buffer (sealed blobs are written there, then added with addPlaced). */
+  tail(): Uint8Array {
+    return this.buffer.subarray(this.offset);
   }
 
   /** Adds a blob sealed elsewhere (a blob worker): nonce and ciphertext || tag. */
@@ -56,9 +66,15 @@ export class PackWriter {
     const plainLength = ciphertextAndTag.length - TAG_LENGTH;
     if (nonce.length !== NONCE_LENGTH || plainLength < 0) throw new RangeError('malformed sealed blob');
     if (!this.fits(plainLength)) throw new RangeError('blob does not fit in this pack');
-    const length = NONCE_LENGTH + ciphertextAndTag.length;
     this.buffer.set(nonce, this.offset);
     this.buffer.set(ciphertextAndTag, this.offset + NONCE_LENGTH);
+    return this.addPlaced(entry, NONCE_LENGTH + ciphertextAndTag.length);
+  }
+
+  /** Records the sealed blob (nonce || ciphertext || tag) of `length` bytes already written at the next offset (see tail()). */
+  addPlaced(entry: Omit<BlobEntry, 'offset' | 'length'>, length: number): number {
+    if (!Number.isSafeInteger(length) || length < SEAL_OVERHEAD) throw new RangeError('malformed sealed blob');
+    if (!this.room(length, 1)) throw new RangeError('blob does not fit in this pack');
     this.entries.push({ ...entry, offset: this.offset, length });
     this.offset += length;
     return length;

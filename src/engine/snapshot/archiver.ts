@@ -7,14 +7,13 @@ import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { hostname, userInfo } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { chunkStream } from '../chunk/fastcdc';
 import { Limiter } from '../async/limiter';
 import { EngineError, errorMessage } from '../errors';
 import { BlobStore } from '../repo/blob-store';
 import { BlobType, fromHex, toHex } from '../repo/format';
 import type { Repository } from '../repo/repository';
 import { ENGINE_VERSION } from '../version';
-import { readBlocks } from './file-reader';
+import { BlockPool, readFileChunks, type Block } from './file-chunks';
 import { encodeContentList, fileChunks, findParent, loadTree, resolveSnapshot } from './snapshots';
 import { encodeTree, INLINE_CONTENT_LIMIT, type FileNode, type Snapshot, type Tree, type TreeNode } from './tree';
 
@@ -45,6 +44,8 @@ const BATCH_CHUNKS = 32;
 const BATCH_BYTES = 4 * 1024 * 1024;
 /** Batches of one file in flight at once. */
 const BATCHES_IN_FLIGHT = 2;
+/** File data read at a time. */
+const READ_SIZE = 4 * 1024 * 1024;
 
 export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
   if (options.paths.length === 0) throw new EngineError('INVALID_ARGUMENT', 'nothing to back up: give at least one path');
@@ -118,13 +119,16 @@ class BackupRun {
   bytes = 0;
   reusedFiles = 0;
   warnings = 0;
-  private readonly fileLimiter = new Limiter(2);
+  /** Files read at once: enough that the blob workers never wait on one file's round trips. */
+  private readonly fileLimiter = new Limiter(6);
+  private readonly blocks: BlockPool;
   private lastProgress = 0;
   /** Bytes read so far, for progress (file totals are counted when a file completes). */
   private progressBytes = 0;
 
   constructor(private readonly repo: Repository, private readonly options: BackupOptions) {
     this.store = new BlobStore(repo);
+    this.blocks = new BlockPool(repo.chunker.params.maxSize, READ_SIZE);
   }
 
   async entry(path: string, name: string, previous: TreeNode | undefined): Promise<TreeNode | undefined> {
@@ -205,26 +209,35 @@ class BackupRun {
     try {
       // Chunks go to the blob store in batches (one worker message each); a
       // couple of batches stay in flight so reading overlaps hashing and sealing.
-      const inFlight: Array<Promise<Uint8Array[]>> = [];
+      // Each batch's blocks go back to the pool once its blobs are stored.
+      const inFlight: Array<{ saving: Promise<Uint8Array[]>; blocks: Block[] }> = [];
       let batch: Uint8Array[] = [];
+      let blocks: Block[] = [];
       let batchBytes = 0;
+      const settle = async (): Promise<void> => {
+        const oldest = inFlight.shift() as (typeof inFlight)[number];
+        ids.push(...await oldest.saving);
+        for (const block of oldest.blocks) block.release();
+      };
       const send = async (): Promise<void> => {
         const saving = this.store.saveData(batch);
         saving.catch(() => undefined);
-        inFlight.push(saving);
+        inFlight.push({ saving, blocks });
         batch = [];
+        blocks = [];
         batchBytes = 0;
-        if (inFlight.length >= BATCHES_IN_FLIGHT) ids.push(...await (inFlight.shift() as Promise<Uint8Array[]>));
+        if (inFlight.length >= BATCHES_IN_FLIGHT) await settle();
       };
-      for await (const chunk of chunkStream(readBlocks(handle, st.size), this.repo.chunker)) {
-        batch.push(chunk);
-        batchBytes += chunk.length;
-        size += chunk.length;
-        this.progress(path, chunk.length);
+      for await (const chunk of readFileChunks(handle, st.size, this.repo.chunker, this.blocks)) {
+        batch.push(chunk.data);
+        blocks.push(chunk.block);
+        batchBytes += chunk.data.length;
+        size += chunk.data.length;
+        this.progress(path, chunk.data.length);
         if (batch.length >= BATCH_CHUNKS || batchBytes >= BATCH_BYTES) await send();
       }
       if (batch.length > 0) await send();
-      for (const saving of inFlight.splice(0)) ids.push(...await saving);
+      while (inFlight.length > 0) await settle();
     } catch (error) {
       if (error instanceof EngineError || !isIoError(error)) throw error;
       this.warn(path, `cannot read: ${errorMessage(error)}`);

@@ -2,10 +2,11 @@
 // the same content ids, AEAD output that open() accepts, and rejections of
 // tampered blobs.
 import { createHash, randomBytes } from 'node:crypto';
+import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { innerKeyAndNonce, open, xchachaEncrypt } from '../crypto/aead';
 import { ContentIdHasher } from '../crypto/content-id';
-import { blobWorkers } from './blob-workers';
+import { blobWorkers, sealBatchBytes } from './blob-workers';
 
 const key = new Uint8Array(randomBytes(32));
 const text = new TextEncoder().encode('a lesson about sound waves. '.repeat(4000));
@@ -29,13 +30,44 @@ describe('blob workers', () => {
     const ad = new TextEncoder().encode('ad');
     const data = new Uint8Array(randomBytes(100_000));
     const { subkey, innerNonce } = innerKeyAndNonce(key, nonce);
-    const [raw] = await blobWorkers.sealBatch([{ data, params: null, maxKeptRatio: 0.95, subkey, innerNonce, ad }]);
+    const [raw] = await blobWorkers.sealBatch([{ data, params: null, maxKeptRatio: 0.95, nonce, subkey, innerNonce, ad }]);
     expect(raw?.algo).toBe(0);
-    expect(Buffer.from(raw?.bytes ?? [])).toEqual(Buffer.from(xchachaEncrypt(key, nonce, data, ad)));
-    const sealedBox = new Uint8Array(24 + (raw?.bytes.length ?? 0));
-    sealedBox.set(nonce);
-    sealedBox.set(raw?.bytes ?? new Uint8Array(), 24);
+    const sealedBox = raw?.bytes ?? new Uint8Array();
+    expect(Buffer.from(sealedBox.subarray(0, 24))).toEqual(Buffer.from(nonce));
+    expect(Buffer.from(sealedBox.subarray(24))).toEqual(Buffer.from(xchachaEncrypt(key, nonce, data, ad)));
     expect(Buffer.from(open(key, sealedBox, ad))).toEqual(Buffer.from(data));
+  });
+
+  it('compute content ids like the main thread', async () => {
+    const chunks = [text, new Uint8Array(0), shared(new Uint8Array(randomBytes(70_000)))];
+    const hasher = new ContentIdHasher(key);
+    const ids = await blobWorkers.hashBatch(key, chunks);
+    expect(ids.map((id) => Buffer.from(id).toString('hex'))).toEqual(chunks.map((c) => Buffer.from(hasher.id(c)).toString('hex')));
+  });
+
+  it('seal a batch into a shared slab, one result after another, as they would alone', async () => {
+    const ad = new TextEncoder().encode('ad');
+    const datas = [new Uint8Array(randomBytes(70_000)), text, new Uint8Array(0)];
+    const jobs = datas.map((data) => {
+      const nonce = new Uint8Array(randomBytes(24));
+      const { subkey, innerNonce } = innerKeyAndNonce(key, nonce);
+      return { data, params: data === text ? { [1]: 1 } : null, maxKeptRatio: 0.95, nonce, subkey, innerNonce, ad };
+    });
+    const slab = new Uint8Array(new SharedArrayBuffer(sealBatchBytes(datas.map((d) => d.length)) + 10));
+    const inSlab = await blobWorkers.sealBatch(jobs, slab.subarray(10));
+    expect(inSlab.map((r) => r.algo)).toEqual([0, 1, 0]);
+    let at = 10;
+    inSlab.forEach((r, i) => {
+      expect(r.bytes.buffer).toBe(slab.buffer);
+      expect(r.bytes.byteOffset).toBe(at);
+      at += r.bytes.length;
+      const plain = open(key, r.bytes, ad);
+      const data = datas[i] ?? new Uint8Array();
+      expect(Buffer.from(r.algo === 1 ? zlib.brotliDecompressSync(plain) : plain)).toEqual(Buffer.from(data));
+    });
+    expect(at).toBeLessThan(slab.length); // the compressed one took less than its share
+    await expect(blobWorkers.sealBatch(jobs, slab.subarray(0, 100))).rejects.toThrow(/sealBatchBytes/);
+    await expect(blobWorkers.sealBatch(jobs, new Uint8Array(slab.length))).rejects.toThrow(/shared memory/);
   });
 
   it('open blobs, verifying content ids, and report tampering per blob', async () => {

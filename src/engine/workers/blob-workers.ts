@@ -19,25 +19,29 @@ const { parentPort } = require('node:worker_threads');
 const zlib = require('node:zlib');
 const crypto = require('node:crypto');
 const owned = (out) => out.byteOffset === 0 && out.buffer.byteLength === out.length ? new Uint8Array(out.buffer, 0, out.length) : new Uint8Array(out);
-function seal(job) {
+// Seals job.data into out at \`at\` as nonce || ciphertext || tag; returns the
+// sealed length and whether the data went in compressed.
+function seal(job, out, at) {
   let plain = job.data;
   let algo = 0;
   if (job.params) {
     const packed = zlib.brotliCompressSync(job.data, { params: job.params });
     if (packed.length <= job.data.length * job.maxKeptRatio) { plain = packed; algo = 1; }
   }
+  const length = 24 + plain.length + 16;
+  if (job.nonce.length !== 24 || at + length > out.length) throw new Error('output buffer too small');
   const cipher = crypto.createCipheriv('chacha20-poly1305', job.subkey, job.innerNonce, { authTagLength: 16 });
   cipher.setAAD(job.ad, { plaintextLength: plain.length });
-  const out = new Uint8Array(plain.length + 16);
-  let written = 0;
-  for (let at = 0; at < plain.length; at += 65536) {
-    const piece = cipher.update(plain.subarray(at, at + 65536));
+  out.set(job.nonce, at);
+  let written = at + 24;
+  for (let i = 0; i < plain.length; i += 65536) {
+    const piece = cipher.update(plain.subarray(i, i + 65536));
     out.set(piece, written);
     written += piece.length;
   }
   cipher.final();
-  out.set(cipher.getAuthTag(), plain.length);
-  return { bytes: out, algo };
+  out.set(cipher.getAuthTag(), written);
+  return { length, algo };
 }
 // Opens one sealed blob of job.data (decrypt, decompress, optionally check its
 // content id); throws with a short reason on any failure. Raw blobs in shared
@@ -97,9 +101,21 @@ parentPort.on('message', (job) => {
       parentPort.postMessage({ id: job.id, bytes: digest }, [digest.buffer]);
       return;
     }
+    if (job.op === 'hashBatch') {
+      const ids = new Uint8Array(32 * job.items.length);
+      job.items.forEach((data, i) => ids.set(crypto.createHmac('sha256', job.key).update(data).digest(), 32 * i));
+      parentPort.postMessage({ id: job.id, bytes: ids }, [ids.buffer]);
+      return;
+    }
     if (job.op === 'sealBatch') {
-      const results = job.items.map(seal);
-      parentPort.postMessage({ id: job.id, batch: results }, results.map((r) => r.bytes.buffer));
+      // Into the caller's shared buffer, one after another: nothing to allocate, transfer or copy back.
+      let at = 0;
+      const placed = job.items.map((item) => {
+        const r = seal(item, job.out, at);
+        at += r.length;
+        return r;
+      });
+      parentPort.postMessage({ id: job.id, placed });
       return;
     }
     throw new Error('unknown operation ' + job.op);
@@ -118,7 +134,7 @@ interface Reply {
   id: number;
   bytes?: Uint8Array;
   algo?: number;
-  batch?: Array<{ bytes: Uint8Array; algo: number }>;
+  placed?: Array<{ length: number; algo: number }>;
   opened?: Array<{ bytes?: Uint8Array; inPlace?: boolean; error?: string }>;
   sha256?: Uint8Array;
   error?: string;
@@ -156,7 +172,15 @@ function forPosting(data: Uint8Array): Uint8Array {
   return shared;
 }
 
+/** Room sealBatch() needs to write the results for inputs of these lengths. */
+export function sealBatchBytes(lengths: number[]): number {
+  // Compressed output is kept only when smaller than its input.
+  return lengths.reduce((sum, n) => sum + 24 + n + 16, 0);
+}
+
 export interface SealJob {
+  /** The blob's random 24-byte XChaCha20 nonce, written before the ciphertext. */
+  nonce: Uint8Array;
   /** Brotli parameters, or null to store the data raw. */
   params: Record<number, number> | null;
   /** Keep the compressed form only if at most this share of the input. */
@@ -173,7 +197,7 @@ class BlobWorkerPool {
   private nextId = 1;
   private idleTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly size: number) {}
+  constructor(readonly size: number) {}
 
   /** SHA-256 of `data` (a pack), computed in a worker. */
   async sha256(data: Uint8Array): Promise<Uint8Array> {
@@ -182,11 +206,33 @@ class BlobWorkerPool {
     return reply.bytes;
   }
 
-  /** seal() for several blobs in one message. */
-  async sealBatch(items: Array<SealJob & { data: Uint8Array }>): Promise<Array<{ bytes: Uint8Array; algo: number }>> {
-    const reply = await this.post('sealBatch', { items: items.map((item) => ({ ...item, data: forPosting(item.data) })) });
-    if (!reply.batch || reply.batch.length !== items.length) throw new Error('blob worker returned no data');
-    return reply.batch;
+  /** Content ids of data blobs (HMAC-SHA256 under `key`), computed in a worker. */
+  async hashBatch(key: Uint8Array, items: Uint8Array[]): Promise<Uint8Array[]> {
+    const reply = await this.post('hashBatch', { key, items: items.map(forPosting) });
+    if (!reply.bytes || reply.bytes.length !== 32 * items.length) throw new Error('blob worker returned no ids');
+    const ids = reply.bytes;
+    return items.map((_, i) => ids.subarray(32 * i, 32 * i + 32));
+  }
+
+  /**
+   * Seals several blobs in one message, each as nonce || ciphertext || tag,
+   * written one after another into \`out\` (shared memory of at least
+   * sealBatchBytes(); a fresh buffer when omitted). Returns views of \`out\`.
+   */
+  async sealBatch(items: Array<SealJob & { data: Uint8Array }>, out?: Uint8Array): Promise<Array<{ bytes: Uint8Array; algo: number }>> {
+    const need = sealBatchBytes(items.map((i) => i.data.length));
+    const target = out ?? new Uint8Array(new SharedArrayBuffer(Math.max(1, need)));
+    if (!(target.buffer instanceof SharedArrayBuffer) || target.length < need) {
+      throw new RangeError('sealBatch output must be shared memory of sealBatchBytes() bytes');
+    }
+    const reply = await this.post('sealBatch', { items: items.map((item) => ({ ...item, data: forPosting(item.data) })), out: target });
+    if (reply.placed?.length !== items.length) throw new Error('blob worker returned no data');
+    let at = 0;
+    return reply.placed.map((p) => {
+      const bytes = target.subarray(at, at + p.length);
+      at += p.length;
+      return { bytes, algo: p.algo };
+    });
   }
 
   /**
@@ -202,7 +248,7 @@ class BlobWorkerPool {
     return reply.sha256 ? { opened: reply.opened, sha256: reply.sha256 } : { opened: reply.opened };
   }
 
-  private post(op: 'sealBatch' | 'openBatch' | 'sha256', payload: object): Promise<Reply> {
+  private post(op: 'hashBatch' | 'sealBatch' | 'openBatch' | 'sha256', payload: object): Promise<Reply> {
     this.ensureWorkers();
     if (this.idleTimer) clearTimeout(this.idleTimer);
     // Jobs in flight keep the process alive; an idle pool never does.

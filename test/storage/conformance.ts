@@ -129,6 +129,16 @@ export function describeBackendConformance(label: string, open: () => Promise<Op
       it('throws NotFoundError for a missing object', async () => {
         await expectStorageError(() => backend.getRange('range/missing', 0, 1), NotFoundError, 'NOT_FOUND');
       });
+
+      it('reads into lent memory or its own, the returned bytes right either way', async () => {
+        const lent = new Uint8Array(new SharedArrayBuffer(300)).fill(0xee);
+        const bytes = await backend.getRange('range/object', 100, 200, lent);
+        expectSameBytes(bytes, data.subarray(100, 300));
+        // Lent memory that is too small is not used.
+        const small = new Uint8Array(new SharedArrayBuffer(10));
+        expectSameBytes(await backend.getRange('range/object', 0, 50, small), data.subarray(0, 50));
+        expect(small.every((b) => b === 0)).toBe(true);
+      });
     });
 
     describe('head', () => {

@@ -11,7 +11,8 @@ import { blobWorkers, sealBatchBytes } from '../workers/blob-workers';
 import { Limiter } from '../async/limiter';
 import { BlobType, blobAd, contentId, objectNames, toHex } from './format';
 import type { PackEntries } from './index-file';
-import { packBuffer, PackBufferPool, PackWriter, trailerBytes } from './pack';
+import { sharedBuffer, SharedBufferPool } from '../memory/shared-buffers';
+import { PackWriter, trailerBytes } from './pack';
 import type { Repository } from './repository';
 
 /** Room for a batch of data blobs as the archiver sends them (up to 4 MiB plus one chunk, and the seal overhead). */
@@ -62,19 +63,19 @@ export class BlobStore {
    * a worker finishing one batch always finds the next queued.
    */
   private readonly open = { data: [] as OpenPack[], meta: [] as OpenPack[] };
-  private readonly openLimit = { data: 2 * blobWorkers.size, meta: 1 };
+  private readonly openLimit = { data: 2 * blobWorkers.writers, meta: 1 };
   private readonly uploads: Limiter;
   private readonly inFlight = new Set<Promise<void>>();
   private unindexed: PackEntries[] = [];
   private failure: unknown;
   private readonly indexEvery: number;
-  private readonly buffers: PackBufferPool;
+  private readonly buffers: SharedBufferPool;
 
   constructor(private readonly repo: Repository, options: BlobStoreOptions = {}) {
     this.uploads = new Limiter(options.uploadConcurrency ?? 2);
     this.indexEvery = options.indexEvery ?? 16;
     // A pack short of its target size always has room for one more batch.
-    this.buffers = new PackBufferPool(repo.config.packSize + BATCH_ROOM + repo.config.chunker.maxSize + trailerBytes(4096), 2 * blobWorkers.size + 2);
+    this.buffers = new SharedBufferPool(repo.config.packSize + BATCH_ROOM + repo.config.chunker.maxSize + trailerBytes(4096), 2 * blobWorkers.writers + 2);
   }
 
   /** Hashes `data` now; if new, compresses, seals and packs it in the background. */
@@ -190,7 +191,7 @@ export class BlobStore {
       if (list.length < this.openLimit[kind]) {
         const need = sealedBytes + trailerBytes(count);
         // Metadata (trees, chunk lists) is small: its packs get a small buffer of their own.
-        const buffer = kind === 'data' ? this.buffers.take(need) : packBuffer(Math.max(need, METADATA_PACK_BUFFER));
+        const buffer = kind === 'data' ? this.buffers.take(need) : sharedBuffer(Math.max(need, METADATA_PACK_BUFFER));
         const pack: OpenPack = { writer: new PackWriter(this.repo.keys.encryption, buffer), busy: undefined };
         list.push(pack);
         return claim(pack);

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { errorMessage } from '../errors';
 import { NotFoundError } from '../storage/backend';
 import { fileChunks, listSnapshots, loadSnapshot, loadTree } from '../snapshot/snapshots';
+import { SharedBufferPool } from '../memory/shared-buffers';
 import { Limiter } from '../async/limiter';
 import { fromHex, idOfName, objectNames, toHex } from './format';
 import { parseTrailer } from './pack';
@@ -105,8 +106,9 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
     let done = 0;
     // Two packs at a time: one is read while the other is verified.
     const limiter = new Limiter(2);
+    const buffers = new SharedBufferPool(repo.config.packSize + 8 * 1024 * 1024, 2);
     await Promise.all(packs.map((pack) => limiter.run(async () => {
-      const read = await checkPackData(repo, pack, stored.get(pack) ?? 0, indexedPacks.has(pack), problem);
+      const read = await checkPackData(repo, pack, stored.get(pack) ?? 0, indexedPacks.has(pack), problem, buffers);
       bytesRead += read; // after the await: `x += await` would read x before it
       options.onProgress?.(++done, packs.length, pack, read);
     })));
@@ -141,12 +143,15 @@ async function checkPackData(
   size: number,
   indexed: boolean,
   problem: (object: string, message: string) => void,
+  buffers: SharedBufferPool,
 ): Promise<number> {
   const name = objectNames.pack(pack);
   let bytes: Uint8Array;
+  // Reused memory, given back once the pack is verified (not on errors: a worker may still read it).
+  const buffer = buffers.take(size);
   try {
     // A range read of the whole pack: backends may hand it over in memory the blob workers share.
-    bytes = await repo.backend.getRange(name, 0, size);
+    bytes = await repo.backend.getRange(name, 0, size, buffer);
   } catch (error) {
     if (error instanceof NotFoundError) problem(name, 'pack disappeared during check');
     else problem(name, `cannot read: ${errorMessage(error)}`);
@@ -180,5 +185,6 @@ async function checkPackData(
     if (bad <= 5) problem(name, result.error.message);
   }
   if (bad > 5) problem(name, `${bad - 5} more damaged blobs in this pack`);
+  buffers.give(buffer);
   return bytes.length;
 }

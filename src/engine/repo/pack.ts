@@ -96,31 +96,6 @@ export class PackWriter {
   }
 }
 
-/** A pack buffer in shared memory, so a blob worker can hash it without a copy. */
-export function packBuffer(size: number): Uint8Array {
-  return new Uint8Array(new SharedArrayBuffer(size));
-}
-
-/** Reuses pack buffers: allocating tens of MiB per pack keeps the GC busy. */
-export class PackBufferPool {
-  private readonly free: Uint8Array[] = [];
-
-  constructor(readonly size: number, private readonly keep = 4) {}
-
-  take(minimum: number): Uint8Array {
-    if (minimum <= this.size) {
-      const buffer = this.free.pop();
-      if (buffer) return buffer;
-      return packBuffer(this.size);
-    }
-    return packBuffer(minimum);
-  }
-
-  give(buffer: Uint8Array): void {
-    if (buffer.length === this.size && this.free.length < this.keep) this.free.push(buffer);
-  }
-}
-
 /** Parses a pack's trailer. `tail` is the end of the pack (or all of it). */
 export function parseTrailer(key: Uint8Array, name: string, packSize: number, readTail: Uint8Array): BlobEntry[] {
   if (readTail.length < 4) throw new DamagedObjectError(name, 'pack too short for a trailer');

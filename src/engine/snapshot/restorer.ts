@@ -13,6 +13,7 @@ import { EngineError, UnsafePathError } from '../errors';
 import type { IndexedBlob } from '../repo/chunk-index';
 import { objectNames, toHex } from '../repo/format';
 import type { Repository } from '../repo/repository';
+import { SharedBufferPool } from '../memory/shared-buffers';
 import { fileChunks, loadTree } from './snapshots';
 import { isSafeName, type FileNode, type Snapshot, type TreeNode } from './tree';
 
@@ -68,10 +69,18 @@ export async function restore(repo: Repository, snapshot: Snapshot, options: Res
 
 /** Largest single read of adjacent blobs. */
 const RUN_BYTES = 8 * 1024 * 1024;
+/** Files restored at once. */
+const FILES_AT_ONCE = 6;
 
 /** setuid and setgid are never restored: a snapshot must not be able to plant privileged files. */
 function safeMode(mode: number): number {
   return mode & 0o1777;
+}
+
+interface LoadedRun {
+  pieces: Uint8Array[];
+  /** The memory the run was read into, for the pool once the pieces are written. */
+  buffer: Uint8Array;
 }
 
 class RestoreRun {
@@ -80,7 +89,9 @@ class RestoreRun {
   symlinks = 0;
   bytes = 0;
   readonly failed: Array<{ path: string; message: string }> = [];
-  private readonly fileLimiter = new Limiter(6);
+  private readonly fileLimiter = new Limiter(FILES_AT_ONCE);
+  /** Memory for runs being read and written: each file has one being written and one being read. */
+  private readonly runBuffers = new SharedBufferPool(RUN_BYTES, 2 * FILES_AT_ONCE);
   private readonly pending: Promise<void>[] = [];
   private readonly dirTimes: Array<{ path: string; node: TreeNode }> = [];
   private lastProgress = 0;
@@ -157,7 +168,7 @@ class RestoreRun {
       const runs = this.readRuns(await fileChunks(this.repo, node), relPath);
       let written = 0;
       // Fetch the next run of blobs while writing the current one.
-      const load = (i: number): Promise<Uint8Array[]> | undefined => {
+      const load = (i: number): Promise<LoadedRun> | undefined => {
         const run = runs[i];
         if (!run) return undefined;
         const loading = this.loadRun(run);
@@ -166,10 +177,11 @@ class RestoreRun {
       };
       let next = load(0);
       for (let i = 0; i < runs.length; i++) {
-        const pieces = await (next as Promise<Uint8Array[]>);
+        const { pieces, buffer } = await (next as Promise<LoadedRun>);
         next = load(i + 1);
         const bytes = pieces.reduce((sum, p) => sum + p.length, 0);
         await handle.writev(pieces, written);
+        this.runBuffers.give(buffer); // written: nothing reads it any more (not given back on errors)
         written += bytes;
         this.progress(relPath, bytes);
       }
@@ -212,16 +224,20 @@ class RestoreRun {
     return runs;
   }
 
-  private async loadRun(run: IndexedBlob[]): Promise<Uint8Array[]> {
+  /** Reads and opens a run: raw blobs come back decrypted in place, as views of `buffer`. */
+  private async loadRun(run: IndexedBlob[]): Promise<LoadedRun> {
     const first = run[0] as IndexedBlob;
     const last = run[run.length - 1] as IndexedBlob;
-    const bytes = await this.repo.backend.getRange(objectNames.pack(first.pack), first.offset, last.offset + last.length - first.offset);
+    const length = last.offset + last.length - first.offset;
+    const buffer = this.runBuffers.take(length);
+    const bytes = await this.repo.backend.getRange(objectNames.pack(first.pack), first.offset, length, buffer);
     const opened = await this.repo.openBlobs(run, bytes, first.offset, { verify: false, keep: true });
-    return opened.map((result) => {
+    const pieces = opened.map((result) => {
       if (result.error) throw result.error;
       if (!result.plain) throw new EngineError('DAMAGED', 'blob worker returned no data');
       return result.plain;
     });
+    return { pieces, buffer };
   }
 
   private async symlink(target: string, node: TreeNode, dir: string, dest: string, relPath: string): Promise<void> {

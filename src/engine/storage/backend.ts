@@ -38,8 +38,13 @@ export interface Backend {
   /** Human-readable location, for messages (a path or URL; never secrets). */
   readonly location: string;
   get(name: string): Promise<Uint8Array>;
-  /** Bytes [offset, offset+length) of the object; RangeError past its end. */
-  getRange(name: string, offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Bytes [offset, offset+length) of the object; RangeError past its end.
+   * `into`, if given, is memory of at least `length` bytes the caller lends:
+   * a backend may read into it (saving an allocation) and return a view of
+   * its start. Callers use the returned array either way.
+   */
+  getRange(name: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array>;
   put(name: string, data: Uint8Array, options?: PutOptions): Promise<void>;
   head(name: string): Promise<ObjectInfo>;
   list(prefix: string): AsyncIterable<ObjectInfo>;

@@ -80,8 +80,8 @@ export class FaultInjectingBackend implements Backend {
     return this.read('get', name, () => this.inner.get(name));
   }
 
-  async getRange(name: string, offset: number, length: number): Promise<Uint8Array> {
-    return this.read('getRange', name, () => this.inner.getRange(name, offset, length));
+  async getRange(name: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
+    return this.read('getRange', name, () => this.inner.getRange(name, offset, length, into));
   }
 
   async put(name: string, data: Uint8Array, options?: PutOptions): Promise<void> {

@@ -78,14 +78,14 @@ export class LocalBackend implements Backend {
     }
   }
 
-  async getRange(name: string, offset: number, length: number): Promise<Uint8Array> {
+  async getRange(name: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
     this.assertUsable(name);
     let entry: OpenFile | undefined;
     try {
       entry = await this.openCached(name);
       assertRangeWithin(name, offset, length, entry.size);
       // Shared memory: blob workers can then read the range without a copy.
-      const bytes = new Uint8Array(new SharedArrayBuffer(length));
+      const bytes = into && into.length >= length ? into.subarray(0, length) : new Uint8Array(new SharedArrayBuffer(length));
       let filled = 0;
       while (filled < length) {
         const { bytesRead } = await entry.handle.read(bytes, filled, length - filled, offset + filled);

@@ -61,8 +61,8 @@ export class RetryingBackend implements Backend {
     return this.withRetries('get', name, () => this.inner.get(name));
   }
 
-  getRange(name: string, offset: number, length: number): Promise<Uint8Array> {
-    return this.withRetries('getRange', name, () => this.inner.getRange(name, offset, length));
+  getRange(name: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
+    return this.withRetries('getRange', name, () => this.inner.getRange(name, offset, length, into));
   }
 
   async put(name: string, data: Uint8Array, options?: PutOptions): Promise<void> {

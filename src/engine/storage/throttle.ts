@@ -44,8 +44,8 @@ export class ThrottledBackend implements Backend {
     return data;
   }
 
-  async getRange(name: string, offset: number, length: number): Promise<Uint8Array> {
-    const data = await this.slots.run(() => this.inner.getRange(name, offset, length));
+  async getRange(name: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
+    const data = await this.slots.run(() => this.inner.getRange(name, offset, length, into));
     await this.bandwidth?.take(data.length);
     return data;
   }

@@ -8,7 +8,7 @@
 
 import { NONCE_LENGTH, open, sealInto, SEAL_OVERHEAD, TAG_LENGTH } from '../crypto/aead';
 import { DamagedObjectError } from '../errors';
-import { blobWorkers } from '../workers/blob-workers';
+import { createHash } from 'node:crypto';
 import { ENTRY_BYTES, PACK_TRAILER_AD, readEntry, toHex, writeEntry, type BlobEntry } from './format';
 
 const TRAILER_MAGIC = 0x314b5053; // "SPK1" little-endian
@@ -29,8 +29,7 @@ export function trailerBytes(count: number): number {
 
 /**
  * Builds one pack in a caller-supplied buffer, sealing blobs straight into it
- * (no per-blob allocations). finish() names it by SHA-256, computed by a blob
- * worker (the buffer is shared memory) so the main thread keeps chunking.
+ * (no per-blob allocations). finish() names it by SHA-256.
  */
 export class PackWriter {
   private readonly entries: BlobEntry[] = [];
@@ -91,7 +90,8 @@ export class PackWriter {
     new DataView(this.buffer.buffer, this.buffer.byteOffset + this.offset, 4).setUint32(0, trailerLength, true);
     this.offset += 4;
     const bytes = this.buffer.subarray(0, this.offset);
-    const digest = await blobWorkers.sha256(bytes);
+    // On this thread: in a backup the blob workers are the busier side.
+    const digest = createHash('sha256').update(bytes).digest();
     return { id: toHex(digest), bytes, buffer: this.buffer, entries: this.entries };
   }
 }

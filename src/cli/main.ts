@@ -20,6 +20,7 @@ import { describeError, EXIT_CODES_HELP, ExitCode, exitCodeOf } from './exit-cod
 import { currentPassphrase, newPassphrase } from './passphrase';
 import { formatBytes, progressBar } from './progress';
 import { UsageError } from './usage-error';
+import { registerVersionCommands } from './version-commands';
 
 interface GlobalOptions {
   repo?: string;
@@ -80,7 +81,14 @@ Examples:
   strata --repo ~/strata-repo backup ~/Courses/physics
   strata --repo ~/strata-repo snapshots
   strata --repo ~/strata-repo restore latest --target /tmp/restored
-  strata --repo ~/strata-repo check --read-data`)
+  strata --repo ~/strata-repo check --read-data
+
+Version history of course folders:
+  strata add ~/Courses/physics            track a folder (records its files now)
+  strata scan                             record every change since the last scan
+  strata log ~/Courses/physics/intro.md   a file's versions, newest first
+  strata show ~/Courses/physics/intro.md@3 > old-intro.md
+  strata tag ~/Courses/physics/intro.md@3 "sent to reviewer"`)
     .showHelpAfterError('(run strata --help for usage)')
     .exitOverride();
 
@@ -351,6 +359,15 @@ Examples:
       process.removeAllListeners('SIGINT'); // serve shuts down cleanly on its own
       await serve(Number(opts.port), globals().repo ?? process.env.STRATA_REPO);
     });
+
+  registerVersionCommands(program, {
+    globals,
+    openRepo: () => openRepo(globals()),
+    repoLocation: () => repoLocation(globals()),
+    out,
+    warn,
+    printJson,
+  });
 
   return program;
 }

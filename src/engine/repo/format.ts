@@ -54,6 +54,8 @@ export const objectNames = {
   index: (id: string) => `index/${id}`,
   snapshotPrefix: 'snapshots/',
   snapshot: (id: string) => `snapshots/${id}`,
+  /** Version batches: `versions/<device>-<seq>` (versions/records.ts). */
+  versionsPrefix: 'versions/',
 } as const;
 
 /** The id at the end of an object name (`data/ab/ab12...` -> `ab12...`). */
@@ -68,7 +70,7 @@ const encoder = new TextEncoder();
  * Associated data binding an encrypted object to its type and name, so the
  * remote cannot swap one object for another undetected.
  */
-export function objectAd(type: 'config' | 'index' | 'snapshot', id: string): Uint8Array {
+export function objectAd(type: 'config' | 'index' | 'snapshot' | 'versions', id: string): Uint8Array {
   return encoder.encode(`strata/v1 ${type} ${id}`);
 }
 

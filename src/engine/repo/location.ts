@@ -9,7 +9,8 @@ import type { Backend } from '../storage/backend';
 import { LocalBackend } from '../storage/local';
 import { Repository, type InitOptions } from './repository';
 
-function localPath(location: string): string {
+/** The local directory of a repository location. */
+export function localPath(location: string): string {
   if (location.trim() === '') throw new EngineError('INVALID_ARGUMENT', 'no repository given: use --repo DIR or set STRATA_REPO');
   return resolve(location.startsWith('file://') ? new URL(location).pathname : location);
 }

@@ -175,11 +175,11 @@ export class Repository {
 
   // ---- encrypted objects -----------------------------------------------
 
-  sealObject(type: 'index' | 'snapshot', id: string, plain: Uint8Array): Uint8Array {
+  sealObject(type: 'index' | 'snapshot' | 'versions', id: string, plain: Uint8Array): Uint8Array {
     return seal(this.keys.encryption, plain, objectAd(type, id));
   }
 
-  async readObject(type: 'index' | 'snapshot', name: string): Promise<Uint8Array> {
+  async readObject(type: 'index' | 'snapshot' | 'versions', name: string): Promise<Uint8Array> {
     const sealed = await this.backend.get(name);
     try {
       return open(this.keys.encryption, sealed, objectAd(type, idOfName(name)));
@@ -195,7 +195,12 @@ export class Repository {
     return id;
   }
 
-  async readJson(type: 'snapshot', name: string): Promise<unknown> {
+  /** Writes a sealed JSON object under a name the caller chose; AlreadyExistsError if it exists. */
+  async putJsonExclusive(type: 'versions', name: string, value: unknown): Promise<void> {
+    await this.backend.put(name, this.sealObject(type, idOfName(name), encoder.encode(JSON.stringify(value))), { ifNotExists: true });
+  }
+
+  async readJson(type: 'snapshot' | 'versions', name: string): Promise<unknown> {
     const plain = await this.readObject(type, name);
     try {
       return JSON.parse(decoder.decode(plain));

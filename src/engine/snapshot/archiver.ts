@@ -13,9 +13,9 @@ import { BlobStore } from '../repo/blob-store';
 import { BlobType, fromHex, toHex } from '../repo/format';
 import type { Repository } from '../repo/repository';
 import { ENGINE_VERSION } from '../version';
-import { BlockPool, readFileChunks, type Block } from './file-chunks';
-import { encodeContentList, fileChunks, findParent, loadTree, resolveSnapshot } from './snapshots';
-import { encodeTree, INLINE_CONTENT_LIMIT, type FileNode, type Snapshot, type Tree, type TreeNode } from './tree';
+import { FileStore } from './file-store';
+import { fileChunks, findParent, loadTree, resolveSnapshot } from './snapshots';
+import { encodeTree, type FileNode, type Snapshot, type Tree, type TreeNode } from './tree';
 
 export interface BackupProgress {
   files: number;
@@ -38,14 +38,6 @@ export interface BackupResult {
   snapshot: Snapshot;
   warnings: number;
 }
-
-/** A batch of chunks for the blob workers: up to this many chunks or bytes. */
-const BATCH_CHUNKS = 32;
-const BATCH_BYTES = 4 * 1024 * 1024;
-/** Batches of one file in flight at once. */
-const BATCHES_IN_FLIGHT = 2;
-/** File data read at a time. */
-const READ_SIZE = 4 * 1024 * 1024;
 
 export async function backup(repo: Repository, options: BackupOptions): Promise<BackupResult> {
   if (options.paths.length === 0) throw new EngineError('INVALID_ARGUMENT', 'nothing to back up: give at least one path');
@@ -121,14 +113,14 @@ class BackupRun {
   warnings = 0;
   /** Files read at once: enough that the blob workers never wait on one file's round trips. */
   private readonly fileLimiter = new Limiter(6);
-  private readonly blocks: BlockPool;
+  private readonly fileStore: FileStore;
   private lastProgress = 0;
   /** Bytes read so far, for progress (file totals are counted when a file completes). */
   private progressBytes = 0;
 
   constructor(private readonly repo: Repository, private readonly options: BackupOptions) {
     this.store = new BlobStore(repo);
-    this.blocks = new BlockPool(repo.chunker.params.maxSize, READ_SIZE);
+    this.fileStore = new FileStore(repo, this.store);
   }
 
   async entry(path: string, name: string, previous: TreeNode | undefined): Promise<TreeNode | undefined> {
@@ -197,8 +189,6 @@ class BackupRun {
       this.progress(path, st.size);
       return { ...base, size: previous.size, ...(previous.content ? { content: previous.content } : { contentList: previous.contentList ?? '' }) };
     }
-    const ids: Uint8Array[] = [];
-    let size = 0;
     let handle;
     try {
       handle = await open(path, 'r');
@@ -206,38 +196,9 @@ class BackupRun {
       this.warn(path, `cannot open: ${errorMessage(error)}`);
       return undefined;
     }
+    let stored;
     try {
-      // Chunks go to the blob store in batches (one worker message each); a
-      // couple of batches stay in flight so reading overlaps hashing and sealing.
-      // Each batch's blocks go back to the pool once its blobs are stored.
-      const inFlight: Array<{ saving: Promise<Uint8Array[]>; blocks: Block[] }> = [];
-      let batch: Uint8Array[] = [];
-      let blocks: Block[] = [];
-      let batchBytes = 0;
-      const settle = async (): Promise<void> => {
-        const oldest = inFlight.shift() as (typeof inFlight)[number];
-        ids.push(...await oldest.saving);
-        for (const block of oldest.blocks) block.release();
-      };
-      const send = async (): Promise<void> => {
-        const saving = this.store.saveData(batch);
-        saving.catch(() => undefined);
-        inFlight.push({ saving, blocks });
-        batch = [];
-        blocks = [];
-        batchBytes = 0;
-        if (inFlight.length >= BATCHES_IN_FLIGHT) await settle();
-      };
-      for await (const chunk of readFileChunks(handle, st.size, this.repo.chunker, this.blocks)) {
-        batch.push(chunk.data);
-        blocks.push(chunk.block);
-        batchBytes += chunk.data.length;
-        size += chunk.data.length;
-        this.progress(path, chunk.data.length);
-        if (batch.length >= BATCH_CHUNKS || batchBytes >= BATCH_BYTES) await send();
-      }
-      if (batch.length > 0) await send();
-      while (inFlight.length > 0) await settle();
+      stored = await this.fileStore.storeContent(handle, st.size, (bytes) => this.progress(path, bytes));
     } catch (error) {
       if (error instanceof EngineError || !isIoError(error)) throw error;
       this.warn(path, `cannot read: ${errorMessage(error)}`);
@@ -246,13 +207,8 @@ class BackupRun {
       await handle.close();
     }
     this.files++;
-    this.bytes += size;
-    if (ids.length > INLINE_CONTENT_LIMIT) {
-      const list = this.store.save(BlobType.list, encodeContentList(ids));
-      await list.done;
-      return { ...base, size, contentList: toHex(list.id) };
-    }
-    return { ...base, size, content: ids.map(toHex) };
+    this.bytes += stored.size;
+    return { ...base, size: stored.size, ...await this.fileStore.contentRef(stored.ids) };
   }
 
   /**

@@ -50,7 +50,7 @@ export async function loadTree(repo: Repository, id: string): Promise<Tree> {
 }
 
 /** A file's chunk ids, reading its list blob when it has one. */
-export async function fileChunks(repo: Repository, node: FileNode): Promise<Uint8Array[]> {
+export async function fileChunks(repo: Repository, node: Pick<FileNode, 'content' | 'contentList'>): Promise<Uint8Array[]> {
   if (node.content) return node.content.map(fromHex);
   if (!node.contentList) return [];
   const bytes = await repo.loadBlob(fromHex(node.contentList), BlobType.list);

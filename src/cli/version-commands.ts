@@ -1,0 +1,196 @@
+// The version-history commands of the CLI: tracked folders (add, folders,
+// remove), scan, log, show, tag and config. Thin: parsing and printing here,
+// the work in engine/versions.
+
+import type { Command } from 'commander';
+import { localPath } from '../engine/repo/location';
+import type { Repository } from '../engine/repo/repository';
+import type { VersionRecord } from '../engine/versions/records';
+import { parseWhen } from '../engine/versions/when';
+import { parseVersionRef, Workspace, type LogEntry } from '../engine/versions/workspace';
+import { ExitCode } from './exit-codes';
+import { UsageError } from './usage-error';
+
+export interface CliContext {
+  globals(): { repo?: string; json?: boolean; quiet?: boolean };
+  openRepo(): Promise<Repository>;
+  repoLocation(): string;
+  out(line: string): void;
+  warn(line: string): void;
+  printJson(value: unknown): void;
+}
+
+async function workspace(ctx: CliContext): Promise<Workspace> {
+  return Workspace.open(await ctx.openRepo(), localPath(ctx.repoLocation()));
+}
+
+function versionJson(entry: { folder?: string; record: VersionRecord; tags: string[] }): object {
+  const { record: r } = entry;
+  return {
+    ...(entry.folder ? { folder: entry.folder } : {}),
+    path: r.path, version: r.n, op: r.op, time: r.time, author: r.author, device: r.device, size: r.size, sha256: r.sha256,
+    summary: r.summary, ...(r.message ? { message: r.message } : {}), ...(r.from ? { from: r.from } : {}), tags: entry.tags, file: r.file, meta: r.meta,
+  };
+}
+
+function logLine(entry: LogEntry): string {
+  const r = entry.record;
+  const time = new Date(r.time).toLocaleString('sv-SE').slice(0, 16); // YYYY-MM-DD HH:MM, local time
+  const tags = entry.tags.length > 0 ? `  [${entry.tags.join(', ')}]` : '';
+  const what = r.message ? `${r.message} (${r.summary})` : r.summary;
+  return `${time}  ${`@${r.n}`.padStart(5)}  ${r.op.padEnd(8)} ${r.path}  ${what}  — ${r.author}${tags}`;
+}
+
+function parseSettle(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = Number(value);
+  if (!Number.isFinite(ms) || ms < 0) throw new UsageError(`--settle must be a number of milliseconds, got ${value}`);
+  return ms;
+}
+
+export function registerVersionCommands(program: Command, ctx: CliContext): void {
+  const scanReport = (result: Awaited<ReturnType<Workspace['scan']>>): void => {
+    const g = ctx.globals();
+    if (g.json) {
+      ctx.printJson({ batch: result.batch ?? null, versions: result.versions.map((record) => versionJson({ record, tags: [] })), unchanged: result.unchanged, settling: result.settling, warnings: result.warnings });
+    } else {
+      for (const v of result.versions) ctx.out(`${v.op.padEnd(8)} ${v.path}  @${v.n}  ${v.summary}`);
+      for (const path of result.settling) ctx.out(`waiting  ${path}  (still being written; recorded on a later scan)`);
+      ctx.out(result.versions.length === 0 ? `no changes (${result.unchanged} files unchanged)` : `${result.versions.length} new versions, ${result.unchanged} files unchanged`);
+    }
+    if (result.warnings > 0) process.exitCode = ExitCode.partial;
+  };
+  const onWarning = (path: string, message: string): void => ctx.warn(`warning: ${path}: ${message}`);
+
+  program
+    .command('add')
+    .description('track a course folder: every change in it becomes a version')
+    .argument('<path>', 'the folder')
+    .option('--name <name>', 'name of the folder in history (default: its folder name)')
+    .option('--no-scan', 'do not record the folder\'s current files now')
+    .action(async (path: string, opts: { name?: string; scan: boolean }) => {
+      const ws = await workspace(ctx);
+      const folder = await ws.addFolder(path, opts.name);
+      if (!ctx.globals().json) ctx.out(`tracking "${folder.name}" (${folder.path})`);
+      if (opts.scan) scanReport(await ws.scan([folder.name], { settleMs: 0, onWarning }));
+      else if (ctx.globals().json) ctx.printJson(folder);
+    });
+
+  program
+    .command('folders')
+    .description('list tracked folders')
+    .action(async () => {
+      const ws = await workspace(ctx);
+      const folders = ws.folders();
+      if (ctx.globals().json) {
+        ctx.printJson(folders);
+        return;
+      }
+      if (folders.length === 0) {
+        ctx.out('no folders tracked yet: strata add PATH');
+        return;
+      }
+      for (const f of folders) ctx.out(`${f.name.padEnd(24)} ${String(f.files).padStart(6)} files ${String(f.versions).padStart(7)} versions  ${f.path}${f.tracked ? '' : '  (not tracked any more)'}`);
+    });
+
+  program
+    .command('remove')
+    .description('stop tracking a folder (its history is kept)')
+    .argument('<name>', 'the folder\'s name (see strata folders)')
+    .action(async (name: string) => {
+      const ws = await workspace(ctx);
+      const folder = await ws.removeFolder(name);
+      if (ctx.globals().json) ctx.printJson(folder);
+      else ctx.out(`stopped tracking "${folder.name}"; its history is kept`);
+    });
+
+  program
+    .command('scan')
+    .description('record every change in tracked folders since the last scan')
+    .argument('[names...]', 'folders to scan (default: all tracked)')
+    .option('-m, --message <text>', 'describe the changes (replaces the generated summary)')
+    .option('--settle <ms>', 'leave files modified less than this long ago for a later scan', '2000')
+    .action(async (names: string[], opts: { message?: string; settle?: string }) => {
+      const ws = await workspace(ctx);
+      const settleMs = parseSettle(opts.settle);
+      scanReport(await ws.scan(names, { ...(opts.message ? { message: opts.message } : {}), ...(settleMs !== undefined ? { settleMs } : {}), onWarning }));
+    });
+
+  program
+    .command('log')
+    .description('history of a file, or of every file under a folder, newest first')
+    .argument('<path>', 'a file or folder in a tracked folder (deleted files too)')
+    .option('--since <time>', 'only versions from this time on (ISO 8601, "yesterday 14:00", "3 days ago")')
+    .option('--until <time>', 'only versions up to this time')
+    .option('--author <text>', 'only versions whose author contains this')
+    .option('--tag <tag>', 'only versions with this tag')
+    .action(async (path: string, opts: { since?: string; until?: string; author?: string; tag?: string }) => {
+      const ws = await workspace(ctx);
+      const entries = ws.log(path, {
+        ...(opts.since ? { since: parseWhen(opts.since) } : {}),
+        ...(opts.until ? { until: parseWhen(opts.until) } : {}),
+        ...(opts.author ? { author: opts.author } : {}),
+        ...(opts.tag ? { tag: opts.tag } : {}),
+      });
+      if (ctx.globals().json) {
+        ctx.printJson(entries.map(versionJson));
+        return;
+      }
+      if (entries.length === 0) ctx.out('no versions match');
+      for (const entry of entries) ctx.out(logLine(entry));
+    });
+
+  program
+    .command('show')
+    .description('print a version\'s content on stdout')
+    .argument('<path@n>', 'file and version number (newest without @N)')
+    .action(async (ref: string) => {
+      const ws = await workspace(ctx);
+      const { path, n } = parseVersionRef(ref);
+      const record = ws.version(path, n);
+      if (ctx.globals().json) {
+        ctx.printJson(versionJson({ record, tags: ws.history.file(record.file)?.tags.get(record.n) ?? [] }));
+        return;
+      }
+      for await (const piece of ws.content(record)) {
+        if (!process.stdout.write(piece)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+      }
+    });
+
+  program
+    .command('tag')
+    .description('tag a version')
+    .argument('<path@n>', 'file and version number')
+    .argument('<tag>', 'the tag')
+    .action(async (ref: string, tag: string) => {
+      const ws = await workspace(ctx);
+      const { path, n } = parseVersionRef(ref);
+      const record = ws.version(path, n);
+      await ws.tag(path, record.n, tag);
+      if (ctx.globals().json) ctx.printJson({ path: record.path, version: record.n, tag });
+      else ctx.out(`tagged ${record.path}@${record.n} "${tag}"`);
+    });
+
+  const config = program.command('config').description('settings of this machine\'s use of the repository');
+  config
+    .command('set')
+    .description('set a setting (author: the name recorded in new versions)')
+    .argument('<key>', 'author')
+    .argument('<value>', 'e.g. "Ada Lovelace <ada@example.org>"')
+    .action(async (key: string, value: string) => {
+      if (key !== 'author') throw new UsageError(`unknown setting ${JSON.stringify(key)}: the settings are: author`);
+      const ws = await workspace(ctx);
+      await ws.setAuthor(value);
+      ctx.out(`author: ${ws.author()}`);
+    });
+  config
+    .command('get')
+    .description('show a setting')
+    .argument('<key>', 'author')
+    .action(async (key: string) => {
+      if (key !== 'author') throw new UsageError(`unknown setting ${JSON.stringify(key)}: the settings are: author`);
+      const ws = await workspace(ctx);
+      if (ctx.globals().json) ctx.printJson({ author: ws.author() });
+      else ctx.out(ws.author());
+    });
+}

@@ -1,0 +1,46 @@
+// Reading a version's content back, and telling text from binary: text is
+// decided by content (valid UTF-8 without NUL bytes), not by the file's name.
+
+import type { Repository } from '../repo/repository';
+import { BlobType } from '../repo/format';
+import { fileChunks } from '../snapshot/snapshots';
+import type { VersionRecord } from './records';
+
+/** Larger files are summarised and compared as binary data. */
+export const TEXT_LIMIT = 8 * 1024 * 1024;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The text of `bytes` if they are text (valid UTF-8, no NUL, not too large), else undefined. */
+export function asText(bytes: Uint8Array): string | undefined {
+  if (bytes.length > TEXT_LIMIT || bytes.includes(0)) return undefined;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A version's chunk ids. */
+export async function versionChunks(repo: Repository, record: VersionRecord): Promise<Uint8Array[]> {
+  await repo.ensureIndex();
+  return fileChunks(repo, record);
+}
+
+/** A version's content, chunk by chunk (large media are never held whole). */
+export async function* versionContent(repo: Repository, record: VersionRecord): AsyncGenerator<Uint8Array> {
+  for (const id of await versionChunks(repo, record)) yield await repo.loadBlob(id, BlobType.data);
+}
+
+/** A version's whole content, for files up to `limit` bytes (text diffs); undefined above it. */
+export async function versionBytes(repo: Repository, record: VersionRecord, limit = TEXT_LIMIT): Promise<Uint8Array | undefined> {
+  if (record.size > limit) return undefined;
+  const out = new Uint8Array(record.size);
+  let at = 0;
+  for await (const piece of versionContent(repo, record)) {
+    if (at + piece.length > out.length) return undefined; // damaged or inconsistent: not text we can trust
+    out.set(piece, at);
+    at += piece.length;
+  }
+  return at === out.length ? out : undefined;
+}

@@ -1,0 +1,156 @@
+// Version records as stored: the record kinds, their validation when read
+// back (a batch comes from storage and is checked like any untrusted input),
+// and the batch object that carries them. Batches are written per device with
+// a per-device sequence number in their name, so two devices never write the
+// same object (docs/format.md, "Version batches").
+
+import { DamagedObjectError } from '../errors';
+
+export const BATCH_FORMAT = 1;
+
+/** What happened to a file in a version. */
+export type VersionOp = 'add' | 'edit' | 'rename' | 'delete' | 'rollback' | 'restore';
+
+export interface VersionRecord {
+  kind: 'version';
+  /** Folder id (random, stable; the folder's name and place are in folder records and local state). */
+  folder: string;
+  /** File id: random, stable across renames and moves. */
+  file: string;
+  /** Version number of this file, from 1. */
+  n: number;
+  /** Folder-relative path, '/'-separated, each part a safe name. */
+  path: string;
+  /** The previous path, for renames. */
+  from?: string;
+  op: VersionOp;
+  time: string;
+  author: string;
+  device: string;
+  size: number;
+  /** Hex SHA-256 of the content; empty for deletions. */
+  sha256: string;
+  mode: number;
+  mtimeMs: number;
+  /** File system identity at the time (to tell unchanged files without reading them). */
+  ctimeMs: number;
+  inode: number;
+  /** Chunk ids inline, or a list blob: absent for deletions. */
+  content?: string[];
+  contentList?: string;
+  /** Generated: "+12 -3 lines", "3 of 40 chunks changed", ... */
+  summary: string;
+  /** Given by the user (--message). */
+  message?: string;
+  tags: string[];
+  meta: Record<string, string>;
+}
+
+export interface TagRecord {
+  kind: 'tag';
+  file: string;
+  n: number;
+  tag: string;
+  time: string;
+  author: string;
+  device: string;
+}
+
+export interface FolderRecord {
+  kind: 'folder';
+  folder: string;
+  name: string;
+  op: 'add' | 'remove';
+  time: string;
+  device: string;
+}
+
+export type HistoryRecord = VersionRecord | TagRecord | FolderRecord;
+
+export interface Batch {
+  format: typeof BATCH_FORMAT;
+  device: string;
+  seq: number;
+  time: string;
+  records: HistoryRecord[];
+}
+
+/** Object name of a device's batch number `seq`: `versions/<device>-<seq, 10 digits>`. */
+export function batchName(device: string, seq: number): string {
+  if (!DEVICE_ID.test(device)) throw new RangeError(`bad device id ${JSON.stringify(device)}`);
+  if (!Number.isSafeInteger(seq) || seq < 1 || seq > 9_999_999_999) throw new RangeError(`bad batch number ${seq}`);
+  return `${BATCH_PREFIX}${device}-${String(seq).padStart(10, '0')}`;
+}
+
+export const BATCH_PREFIX = 'versions/';
+const BATCH_NAME = /^versions\/([0-9a-f]{16})-(\d{10})$/;
+export const DEVICE_ID = /^[0-9a-f]{16}$/;
+const HEX_ID = /^[0-9a-f]{32}$/;
+const CONTENT_ID = /^[0-9a-f]{64}$/;
+const SHA256 = /^[0-9a-f]{64}$/;
+const OPS: readonly VersionOp[] = ['add', 'edit', 'rename', 'delete', 'rollback', 'restore'];
+
+/** Device and sequence number of a batch object name, or undefined if it is not one. */
+export function parseBatchName(name: string): { device: string; seq: number } | undefined {
+  const m = BATCH_NAME.exec(name);
+  return m ? { device: m[1] as string, seq: Number(m[2]) } : undefined;
+}
+
+/** Whether `path` is a folder-relative path whose every part is a safe name. */
+export function isSafeRelativePath(path: string): boolean {
+  if (typeof path !== 'string' || path.length === 0 || path.length > 4096) return false;
+  return path.split('/').every((p) => p.length > 0 && p.length <= 1024 && p !== '.' && p !== '..' && !p.includes('\\') && !p.includes('\0'));
+}
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isStr = (v: unknown, max = 4096): v is string => typeof v === 'string' && v.length <= max;
+const isTime = (v: unknown): v is string => isStr(v, 64) && !Number.isNaN(Date.parse(v));
+
+function fail(name: string, why: string): never {
+  throw new DamagedObjectError(name, `invalid version batch: ${why}`);
+}
+
+function checkVersion(name: string, r: Record<string, unknown>): VersionRecord {
+  if (!isStr(r.folder) || !HEX_ID.test(r.folder)) fail(name, 'bad folder id');
+  if (!isStr(r.file) || !HEX_ID.test(r.file)) fail(name, 'bad file id');
+  if (!isInt(r.n) || r.n < 1) fail(name, 'bad version number');
+  if (!isSafeRelativePath(r.path as string)) fail(name, `unsafe path ${JSON.stringify(String(r.path).slice(0, 100))}`);
+  if (r.from !== undefined && !isSafeRelativePath(r.from as string)) fail(name, 'unsafe previous path');
+  if (!OPS.includes(r.op as VersionOp)) fail(name, 'bad operation');
+  if (!isTime(r.time) || !isStr(r.author, 512) || !isStr(r.device) || !DEVICE_ID.test(r.device)) fail(name, 'bad time, author or device');
+  if (!isInt(r.size) || !isInt(r.mode) || !isNum(r.mtimeMs) || !isNum(r.ctimeMs) || !isInt(r.inode)) fail(name, 'bad size or metadata');
+  if (!isStr(r.sha256) || (r.op === 'delete' ? r.sha256 !== '' : !SHA256.test(r.sha256))) fail(name, 'bad checksum');
+  const hasContent = r.content !== undefined;
+  const hasList = r.contentList !== undefined;
+  if (r.op === 'delete' ? hasContent || hasList : hasContent === hasList) fail(name, 'needs exactly one content reference (none for deletions)');
+  if (hasContent && !(Array.isArray(r.content) && r.content.every((id) => isStr(id) && CONTENT_ID.test(id)))) fail(name, 'bad chunk ids');
+  if (hasList && !(isStr(r.contentList) && CONTENT_ID.test(r.contentList))) fail(name, 'bad chunk list id');
+  if (!isStr(r.summary, 1024) || (r.message !== undefined && !isStr(r.message, 65536))) fail(name, 'bad summary or message');
+  if (!Array.isArray(r.tags) || !r.tags.every((t) => isStr(t, 256))) fail(name, 'bad tags');
+  const meta = r.meta;
+  if (typeof meta !== 'object' || meta === null || Array.isArray(meta) || !Object.values(meta).every((v) => isStr(v))) fail(name, 'bad metadata');
+  return r as unknown as VersionRecord;
+}
+
+/** Validates a decrypted batch object (`name` for messages); returns it typed. */
+export function parseBatch(name: string, value: unknown): Batch {
+  if (typeof value !== 'object' || value === null) fail(name, 'not an object');
+  const b = value as Record<string, unknown>;
+  if (b.format !== BATCH_FORMAT) fail(name, `unsupported format ${String(b.format)}`);
+  const where = parseBatchName(name);
+  if (!where || b.device !== where.device || b.seq !== where.seq) fail(name, 'device or number does not match the name');
+  if (!isTime(b.time) || !Array.isArray(b.records)) fail(name, 'bad time or records');
+  for (const item of b.records as unknown[]) {
+    if (typeof item !== 'object' || item === null) fail(name, 'a record is not an object');
+    const r = item as Record<string, unknown>;
+    if (r.device !== b.device) fail(name, 'a record names another device');
+    if (r.kind === 'version') checkVersion(name, r);
+    else if (r.kind === 'tag') {
+      if (!isStr(r.file) || !HEX_ID.test(r.file) || !isInt(r.n) || r.n < 1 || !isStr(r.tag, 256) || r.tag === '' || !isTime(r.time) || !isStr(r.author, 512)) fail(name, 'bad tag record');
+    } else if (r.kind === 'folder') {
+      if (!isStr(r.folder) || !HEX_ID.test(r.folder) || !isStr(r.name, 256) || r.name === '' || (r.op !== 'add' && r.op !== 'remove') || !isTime(r.time)) fail(name, 'bad folder record');
+    } else fail(name, `unknown record kind ${JSON.stringify(String(r.kind).slice(0, 40))}`);
+  }
+  return value as Batch;
+}

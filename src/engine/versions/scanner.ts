@@ -1,0 +1,281 @@
+// One pass over tracked folders that turns every change since the last pass
+// into versions: new files, edits, renames and moves (a file keeps its id),
+// and deletions. Unchanged files are told by their stat (size, mtime, ctime,
+// inode) and not read. A file modified within the settle time, or one that
+// changes while it is read, is left for a later pass: a version is never a
+// half-written file. Packs, then index, then the batch naming them are
+// written, as for snapshots, so a crash leaves nothing that names missing data.
+
+import { randomBytes } from 'node:crypto';
+import { lstat, open, readdir, readFile } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { join } from 'node:path';
+import { Limiter } from '../async/limiter';
+import { EngineError, errorMessage } from '../errors';
+import { BlobStore } from '../repo/blob-store';
+import type { Repository } from '../repo/repository';
+import { AlreadyExistsError } from '../storage/backend';
+import { FileStore } from '../snapshot/file-store';
+import { asText, TEXT_LIMIT, versionBytes } from './content';
+import type { History } from './history';
+import { IgnoreRules } from './ignore-rules';
+import type { LocalState, StatKey, TrackedFolder } from './local-state';
+import { BATCH_FORMAT, batchName, type Batch, type HistoryRecord, type VersionRecord } from './records';
+import { addedSummary, changeSummary } from './summary';
+
+export interface ScanOptions {
+  /** The folders to scan (tracked ones). */
+  folders: TrackedFolder[];
+  author: string;
+  /** Replaces the generated summary of every version of this pass. */
+  message?: string;
+  /** Files modified less than this long ago are left for the next pass (default 2000 ms). */
+  settleMs?: number;
+  onProgress?: (progress: { files: number; path: string }) => void;
+  onWarning?: (path: string, message: string) => void;
+  now?: () => number;
+}
+
+export interface ScanResult {
+  /** Name of the batch written, if anything changed. */
+  batch?: string;
+  versions: VersionRecord[];
+  unchanged: number;
+  /** Folder-relative paths (with the folder's name) still being written: left for the next pass. */
+  settling: string[];
+  warnings: number;
+}
+
+export const DEFAULT_SETTLE_MS = 2000;
+
+interface Found {
+  path: string;
+  st: Stats;
+}
+
+/** Records changes in `options.folders` as one batch of versions. */
+export async function scanFolders(repo: Repository, state: LocalState, history: History, options: ScanOptions): Promise<ScanResult> {
+  await repo.ensureIndex();
+  const store = new BlobStore(repo);
+  const files = new FileStore(repo, store);
+  const now = options.now ?? Date.now;
+  const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
+  const result: ScanResult = { versions: [], unchanged: 0, settling: [], warnings: 0 };
+  const warn = (path: string, message: string): void => {
+    result.warnings++;
+    options.onWarning?.(path, message);
+  };
+  const time = new Date(now()).toISOString();
+  const seenUpdates = new Map<string, Record<string, StatKey>>();
+  let progress = 0;
+
+  for (const folder of options.folders) {
+    const rules = await IgnoreRules.forFolder(folder.path);
+    const found = await walk(folder.path, rules, warn);
+    const live = history.current(folder.id);
+    const seen: Record<string, StatKey> = {};
+    const added: Array<{ found: Found; stored: Stored }> = [];
+    const limiter = new Limiter(4);
+
+    const changed = await Promise.all(found.map((entry) => limiter.run(async (): Promise<VersionRecord | undefined> => {
+      options.onProgress?.({ files: ++progress, path: entry.path });
+      const prev = live.get(entry.path);
+      const key = statKey(entry.st);
+      if (prev && (sameKey(key, [prev.size, prev.mtimeMs, prev.ctimeMs, prev.inode]) || sameKey(key, state.seen(folder.id, entry.path)))) {
+        if (!sameKey(key, [prev.size, prev.mtimeMs, prev.ctimeMs, prev.inode])) seen[entry.path] = key;
+        result.unchanged++;
+        return undefined;
+      }
+      if (now() - entry.st.mtimeMs < settleMs) {
+        result.settling.push(`${folder.name}/${entry.path}`);
+        return undefined;
+      }
+      const stored = await storeSettled(files, join(folder.path, entry.path), warn);
+      if (stored === 'changing') {
+        result.settling.push(`${folder.name}/${entry.path}`);
+        return undefined;
+      }
+      if (!stored) return undefined;
+      if (prev && prev.sha256 === stored.sha256) {
+        seen[entry.path] = statKey(stored.st); // touched, same content: no version
+        result.unchanged++;
+        return undefined;
+      }
+      if (!prev) {
+        added.push({ found: entry, stored });
+        return undefined;
+      }
+      const content = await files.contentRef(stored.ids);
+      const summary = changeSummary(entry.path, await describe(repo, prev), { ...(stored.text !== undefined ? { text: stored.text } : {}), chunks: chunkHex(stored) });
+      return version(prev.file, folder.id, prev.n + 1, entry.path, 'edit', stored, content, summary);
+    })));
+    for (const v of changed) if (v) result.versions.push(v);
+
+    // Files gone from their path: renamed or moved (same inode, or same content), else deleted.
+    const onDisk = new Set(found.map((f) => f.path));
+    const gone = [...live.values()].filter((v) => !onDisk.has(v.path) && !rules.ignores(v.path));
+    const goneByInode = new Map(gone.map((v) => [v.inode, v]));
+    const goneBySha = new Map(gone.map((v) => [v.sha256, v]));
+    const claimed = new Set<string>();
+    for (const { found: entry, stored } of added.sort((a, b) => a.found.path.localeCompare(b.found.path))) {
+      let from = goneByInode.get(entry.st.ino);
+      if (from && (claimed.has(from.file) || from.size === 0)) from = undefined;
+      if (!from) {
+        const bySha = goneBySha.get(stored.sha256);
+        if (bySha && !claimed.has(bySha.file)) from = bySha;
+      }
+      const content = await files.contentRef(stored.ids);
+      if (from) {
+        claimed.add(from.file);
+        const summary = from.sha256 === stored.sha256 ? `renamed from ${from.path}` : `renamed from ${from.path}; ${changeSummary(entry.path, await describe(repo, from), { ...(stored.text !== undefined ? { text: stored.text } : {}), chunks: chunkHex(stored) })}`;
+        result.versions.push({ ...version(from.file, folder.id, from.n + 1, entry.path, 'rename', stored, content, summary), from: from.path });
+      } else {
+        result.versions.push(version(randomBytes(16).toString('hex'), folder.id, 1, entry.path, 'add', stored, content, addedSummary(stored.size, stored.text)));
+      }
+    }
+    for (const v of gone) {
+      if (claimed.has(v.file)) continue;
+      result.versions.push({
+        kind: 'version', folder: folder.id, file: v.file, n: v.n + 1, path: v.path, op: 'delete', time, author: options.author, device: state.device,
+        size: 0, sha256: '', mode: v.mode, mtimeMs: v.mtimeMs, ctimeMs: v.ctimeMs, inode: v.inode, summary: 'deleted', tags: [], meta: {},
+        ...(options.message ? { message: options.message } : {}),
+      });
+    }
+    seenUpdates.set(folder.id, seen);
+  }
+
+  function version(file: string, folder: string, n: number, path: string, op: VersionRecord['op'], stored: Stored, content: { content: string[] } | { contentList: string }, summary: string): VersionRecord {
+    return {
+      kind: 'version', folder, file, n, path, op, time, author: options.author, device: state.device,
+      size: stored.size, sha256: stored.sha256, mode: stored.st.mode & 0o7777, mtimeMs: stored.st.mtimeMs, ctimeMs: stored.st.ctimeMs, inode: stored.st.ino,
+      ...content, summary, ...(options.message ? { message: options.message } : {}), tags: [], meta: {},
+    };
+  }
+
+  await store.flush(); // packs and index before the batch that names them
+  if (result.versions.length > 0) {
+    result.versions.sort((a, b) => a.path.localeCompare(b.path));
+    result.batch = await writeBatch(repo, state, history, result.versions);
+  }
+  for (const [folder, seen] of seenUpdates) await state.setSeen(folder, seen);
+  return result;
+}
+
+/**
+ * Writes records as this device's next batch (exclusively: a name taken by
+ * another copy of this device means a copied repository, which then gets a
+ * device id of its own). Folds the batch into `history`.
+ */
+export async function writeBatch(repo: Repository, state: LocalState, history: History, records: HistoryRecord[]): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const seq = await state.nextSeq(history.lastSeq(state.device));
+    const device = state.device;
+    const batch: Batch = { format: BATCH_FORMAT, device, seq, time: new Date().toISOString(), records: records.map((r) => ({ ...r, device })) };
+    const name = batchName(device, seq);
+    try {
+      await repo.putJsonExclusive('versions', name, batch);
+      history.apply(batch);
+      return name;
+    } catch (error) {
+      if (!(error instanceof AlreadyExistsError) || attempt >= 3) throw error;
+      await state.renewDevice();
+    }
+  }
+}
+
+interface Stored {
+  size: number;
+  ids: Uint8Array[];
+  sha256: string;
+  st: Stats;
+  text?: string;
+}
+
+function chunkHex(stored: Stored): string[] {
+  return stored.ids.map((id) => Buffer.from(id).toString('hex'));
+}
+
+/** The previous version's text (if it is text) and chunk ids, for the summary. */
+async function describe(repo: Repository, record: VersionRecord): Promise<{ text?: string; chunks: string[] }> {
+  const chunks = record.content ?? [];
+  if (record.size > TEXT_LIMIT) return { chunks };
+  try {
+    const bytes = await versionBytes(repo, record);
+    const text = bytes ? asText(bytes) : undefined;
+    return text !== undefined ? { text, chunks } : { chunks };
+  } catch {
+    return { chunks }; // unreadable old version: summarise by chunks
+  }
+}
+
+/**
+ * Stores a file's content if it holds still while being read: its stat before
+ * and after must agree, else 'changing'. Undefined (with a warning) when it
+ * cannot be read.
+ */
+async function storeSettled(files: FileStore, path: string, warn: (path: string, message: string) => void): Promise<Stored | 'changing' | undefined> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return 'changing'; // gone since the walk
+    warn(path, `cannot open: ${errorMessage(error)}`);
+    return undefined;
+  }
+  try {
+    const before = await handle.stat();
+    const stored = await files.storeContent(handle, before.size);
+    const after = await handle.stat();
+    if (!sameKey(statKey(before), statKey(after)) || stored.size !== after.size) return 'changing';
+    let text: string | undefined;
+    if (stored.size <= TEXT_LIMIT) text = asText(await readFile(path)); // small: read again for the summary
+    return { ...stored, st: after, ...(text !== undefined ? { text } : {}) };
+  } catch (error) {
+    if (error instanceof EngineError) throw error;
+    warn(path, `cannot read: ${errorMessage(error)}`);
+    return undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+function statKey(st: Stats): StatKey {
+  return [st.size, st.mtimeMs, st.ctimeMs, st.ino];
+}
+
+function sameKey(a: StatKey, b: StatKey | undefined): boolean {
+  return b !== undefined && a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+}
+
+/** Regular files under `root` that the rules keep, with their stat; symlinks and special files are skipped. */
+async function walk(root: string, rules: IgnoreRules, warn: (path: string, message: string) => void): Promise<Found[]> {
+  const out: Found[] = [];
+  const limiter = new Limiter(32);
+  const visit = async (rel: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(rel ? join(root, rel) : root, { withFileTypes: true });
+    } catch (error) {
+      warn(rel || root, `cannot list: ${errorMessage(error)}`);
+      return;
+    }
+    const subdirs: string[] = [];
+    await Promise.all(entries.map((entry) => limiter.run(async () => {
+      const path = rel ? `${rel}/${entry.name}` : entry.name;
+      if (entry.name.includes('\\')) return; // not representable as a portable path part
+      if (entry.isDirectory()) {
+        if (!rules.ignores(path, true)) subdirs.push(path);
+        return;
+      }
+      if (!entry.isFile() || rules.ignores(path)) return;
+      try {
+        out.push({ path, st: await lstat(join(root, path)) });
+      } catch (error) {
+        if ((error as { code?: string }).code !== 'ENOENT') warn(path, `cannot stat: ${errorMessage(error)}`);
+      }
+    })));
+    for (const dir of subdirs) await visit(dir);
+  };
+  await visit('');
+  return out.filter((f) => f.st.isFile());
+}

@@ -1,0 +1,255 @@
+// Version history of tracked folders on real temporary folders: adds, edits,
+// renames, deletions, settling, ignore rules, two devices, hostile batches,
+// and a property test that every version of a randomly edited text rebuilds
+// byte for byte.
+import { cp, mkdir, readFile, rename, rm, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DamagedObjectError } from '../../src/engine/errors';
+import { initRepositoryAt, openRepositoryAt } from '../../src/engine/repo/location';
+import type { Repository } from '../../src/engine/repo/repository';
+import { History } from '../../src/engine/versions/history';
+import { parseBatch, type VersionRecord } from '../../src/engine/versions/records';
+import { Workspace } from '../../src/engine/versions/workspace';
+import { fastKdf, seededBytes, tempDir } from '../helpers';
+
+const PASS = 'versions test passphrase';
+let dir: { path: string; cleanup: () => Promise<void> };
+let repoDir = '';
+let course = '';
+let repo: Repository;
+
+beforeEach(async () => {
+  dir = await tempDir('strata-versions-');
+  repoDir = join(dir.path, 'repo');
+  course = join(dir.path, 'course');
+  await mkdir(join(course, 'lessons'), { recursive: true });
+  repo = await initRepositoryAt(repoDir, PASS, { kdf: fastKdf() });
+});
+afterEach(async () => {
+  await dir.cleanup();
+});
+
+/** Writes a file with an mtime in the past, so it counts as settled. */
+async function put(rel: string, content: string | Uint8Array, ageMs = 60_000): Promise<void> {
+  const path = join(course, rel);
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFile(path, content);
+  const t = (Date.now() - ageMs) / 1000;
+  await utimes(path, t, t);
+}
+
+async function contentOf(ws: Workspace, record: VersionRecord): Promise<Buffer> {
+  const pieces: Buffer[] = [];
+  for await (const piece of ws.content(record)) pieces.push(Buffer.from(piece));
+  return Buffer.concat(pieces);
+}
+
+async function open(): Promise<Workspace> {
+  return Workspace.open(await openRepositoryAt(repoDir, PASS), repoDir);
+}
+
+describe('tracked folders and scans', () => {
+  it('records adds, edits, renames and deletions; history and content survive each', async () => {
+    await put('lessons/intro.md', '# Intro\n\nHello.\n');
+    await put('video.mp4', seededBytes(1, 300_000));
+    const ws = await Workspace.open(repo, repoDir);
+    await ws.addFolder(course);
+    let result = await ws.scan();
+    expect(result.versions.map((v) => `${v.op} ${v.path} @${v.n}`)).toEqual(['add lessons/intro.md @1', 'add video.mp4 @1']);
+    expect(result.versions[0]?.summary).toBe('added, 3 lines');
+
+    await put('lessons/intro.md', '# Intro\n\nHello, again.\nMore.\n');
+    result = await ws.scan();
+    expect(result.versions.map((v) => `${v.op} ${v.path} @${v.n}`)).toEqual(['edit lessons/intro.md @2']);
+    expect(result.versions[0]?.summary).toBe('+2 -1 lines');
+    expect(result.unchanged).toBe(1);
+
+    // A rename keeps the file's identity and history.
+    await rename(join(course, 'lessons/intro.md'), join(course, 'lessons/welcome.md'));
+    result = await ws.scan();
+    expect(result.versions.map((v) => `${v.op} ${v.path} @${v.n} from ${v.from}`)).toEqual(['rename lessons/welcome.md @3 from lessons/intro.md']);
+    const renamed = result.versions[0] as VersionRecord;
+
+    await rm(join(course, 'video.mp4'));
+    result = await ws.scan();
+    expect(result.versions.map((v) => `${v.op} ${v.path} @${v.n}`)).toEqual(['delete video.mp4 @2']);
+
+    // A fresh process sees the same history, and every version's content.
+    const again = await open();
+    const log = again.log(join(course, 'lessons/welcome.md'));
+    expect(log.map((e) => e.record.n)).toEqual([3, 2, 1]);
+    expect(new Set(log.map((e) => e.record.file))).toEqual(new Set([renamed.file]));
+    expect((await contentOf(again, again.version(join(course, 'lessons/welcome.md'), 1))).toString()).toBe('# Intro\n\nHello.\n');
+    // The deleted file is still reachable by its path; its deletion has no content.
+    const deleted = again.version(join(course, 'video.mp4'));
+    expect(deleted.op).toBe('delete');
+    expect(() => again.content(deleted)).toThrow(/deletion/);
+    expect(Buffer.compare(await contentOf(again, again.version(join(course, 'video.mp4'), 1)), Buffer.from(seededBytes(1, 300_000)))).toBe(0);
+    // Folder log: every file, newest first.
+    expect(again.log(course).length).toBe(5);
+  });
+
+  it('writes nothing when nothing changed, and does not reread a file whose content did not change', async () => {
+    await put('a.md', 'one\n');
+    const ws = await Workspace.open(repo, repoDir);
+    await ws.addFolder(course);
+    await ws.scan();
+    expect((await ws.scan()).batch).toBeUndefined();
+    // Touched: metadata changed, content not. No version; remembered as seen.
+    const t = (Date.now() - 30_000) / 1000;
+    await utimes(join(course, 'a.md'), t, t);
+    const touched = await ws.scan();
+    expect(touched.versions).toEqual([]);
+    expect(touched.unchanged).toBe(1);
+    const state = JSON.parse(await readFile(join(repoDir, 'local', 'state.json'), 'utf8')) as { seen?: Record<string, Record<string, unknown>> };
+    expect(Object.values(state.seen ?? {}).some((paths) => 'a.md' in paths)).toBe(true);
+  });
+
+  it('leaves files that are still being written for a later scan', async () => {
+    await put('settled.md', 'done\n');
+    await put('busy.md', 'half', 0);
+    const ws = await Workspace.open(repo, repoDir);
+    await ws.addFolder(course);
+    const result = await ws.scan([], { settleMs: 10_000 });
+    expect(result.versions.map((v) => v.path)).toEqual(['settled.md']);
+    expect(result.settling).toEqual(['course/busy.md']);
+    expect((await ws.scan([], { settleMs: 0 })).versions.map((v) => v.path)).toEqual(['busy.md']);
+  });
+
+  it('honours default ignore rules and the folder\'s .strataignore', async () => {
+    await put('lesson.md', 'x\n');
+    await put('.DS_Store', 'junk');
+    await put('lesson.md.swp', 'swap');
+    await put('~$slides.pptx', 'lock');
+    await put('.git/HEAD', 'ref');
+    await put('drafts/notes.md', 'private\n');
+    await put('renders/keep.png', 'png');
+    await put('renders/big.mov', 'mov');
+    await put('.strataignore', 'drafts/\nrenders/*\n!renders/*.png\n');
+    const ws = await Workspace.open(repo, repoDir);
+    await ws.addFolder(course);
+    const result = await ws.scan();
+    expect(result.versions.map((v) => v.path)).toEqual(['.strataignore', 'lesson.md', 'renders/keep.png']);
+  });
+
+  it('refuses overlapping, duplicate and missing folders with clear errors', async () => {
+    const ws = await Workspace.open(repo, repoDir);
+    await ws.addFolder(course);
+    await expect(ws.addFolder(course)).rejects.toThrow(/already tracked/);
+    await expect(ws.addFolder(join(course, 'lessons'))).rejects.toThrow(/overlaps/);
+    await expect(ws.addFolder(join(dir.path, 'missing'))).rejects.toThrow(/no folder/);
+    await expect(ws.scan(['nope'])).rejects.toThrow(/no tracked folder named "nope"/);
+    expect(() => ws.log(join(dir.path, 'elsewhere.md'))).toThrow(/not in a tracked folder/);
+    // Removing keeps history; the folder can be tracked again under the same id.
+    await put('a.md', 'a\n');
+    await ws.scan();
+    await ws.removeFolder('course');
+    await expect(ws.scan()).rejects.toThrow(/no folders are tracked/);
+    expect(ws.log(join(course, 'a.md')).length).toBe(1);
+    const back = await ws.addFolder(course);
+    expect(ws.folders().find((f) => f.id === back.id)?.versions).toBe(1);
+  });
+
+  it('tags versions and filters the log by tag, author and time', async () => {
+    await put('a.md', 'a\n');
+    process.env.STRATA_AUTHOR = 'Ada <ada@example.org>';
+    try {
+      const ws = await Workspace.open(repo, repoDir);
+      await ws.addFolder(course);
+      await ws.scan();
+      await ws.tag(join(course, 'a.md'), 1, 'sent to reviewer');
+      const again = await open();
+      const path = join(course, 'a.md');
+      expect(again.log(path, { tag: 'sent to reviewer' }).map((e) => e.record.n)).toEqual([1]);
+      expect(again.log(path, { author: 'ada' }).length).toBe(1);
+      expect(again.log(path, { author: 'bob' }).length).toBe(0);
+      expect(again.log(path, { since: new Date(Date.now() + 60_000) }).length).toBe(0);
+      expect(again.log(path, { until: new Date(Date.now() + 60_000) }).length).toBe(1);
+    } finally {
+      delete process.env.STRATA_AUTHOR;
+    }
+  });
+});
+
+describe('devices and stored batches', () => {
+  it('two copies of one repository write as two devices and never collide', async () => {
+    await put('a.md', 'a\n');
+    const ws = await Workspace.open(repo, repoDir);
+    await ws.addFolder(course);
+    await ws.scan();
+    const copyDir = join(dir.path, 'repo-copy');
+    await cp(repoDir, copyDir, { recursive: true });
+    const copy = await Workspace.open(await openRepositoryAt(copyDir, PASS), copyDir);
+    expect(copy.state.device).not.toBe(ws.state.device); // a copied repository is a new device
+    await put('b.md', 'b\n');
+    await ws.scan();
+    await copy.scan(); // the copy records b.md too, in its own batch
+    // Bring the copy's batches over, as sync will: names never clash.
+    const { readdir } = await import('node:fs/promises');
+    const mine = new Set(await readdir(join(repoDir, 'versions')));
+    const theirs = await readdir(join(copyDir, 'versions'));
+    expect(theirs.filter((n) => !mine.has(n)).length).toBeGreaterThan(0);
+    for (const name of theirs) if (!mine.has(name)) await cp(join(copyDir, 'versions', name), join(repoDir, 'versions', name));
+    for (const sub of await readdir(join(copyDir, 'data'))) await cp(join(copyDir, 'data', sub), join(repoDir, 'data', sub), { recursive: true, force: false });
+    for (const name of await readdir(join(copyDir, 'index'))) await cp(join(copyDir, 'index', name), join(repoDir, 'index', name), { force: false });
+    const history = await History.load(await openRepositoryAt(repoDir, PASS));
+    expect(history.damaged).toEqual([]);
+    const devices = new Set(history.filesIn(ws.folders()[0]?.id ?? '').flatMap((f) => f.versions.map((v) => v.device)));
+    expect(devices).toEqual(new Set([ws.state.device, copy.state.device]));
+  });
+
+  it('rejects hostile or malformed batches, reporting them while the rest stays usable', () => {
+    const good = {
+      format: 1, device: 'aaaaaaaaaaaaaaaa', seq: 1, time: new Date().toISOString(),
+      records: [{
+        kind: 'version', folder: 'f'.repeat(32), file: 'e'.repeat(32), n: 1, path: 'lessons/a.md', op: 'add', time: new Date().toISOString(),
+        author: 'a', device: 'aaaaaaaaaaaaaaaa', size: 1, sha256: '0'.repeat(64), mode: 0o644, mtimeMs: 1, ctimeMs: 1, inode: 1,
+        content: ['1'.repeat(64)], summary: 'added', tags: [], meta: {},
+      }],
+    };
+    const name = 'versions/aaaaaaaaaaaaaaaa-0000000001';
+    expect(parseBatch(name, good).records.length).toBe(1);
+    const withPath = (path: string): unknown => ({ ...good, records: [{ ...good.records[0], path }] });
+    for (const path of ['../escape.md', '/etc/passwd', 'a/../../b', 'a//b', 'a\\b', '']) {
+      expect(() => parseBatch(name, withPath(path))).toThrow(DamagedObjectError);
+    }
+    expect(() => parseBatch('versions/bbbbbbbbbbbbbbbb-0000000001', good)).toThrow(/does not match the name/);
+    expect(() => parseBatch(name, { ...good, records: [{ ...good.records[0], content: undefined }] })).toThrow(/content reference/);
+    expect(() => parseBatch(name, { ...good, records: [{ kind: 'mystery', device: good.device }] })).toThrow(/unknown record kind/);
+  });
+});
+
+describe('text history', () => {
+  it('rebuilds every version of a randomly edited text byte for byte (property)', async () => {
+    let seed = 12345;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const words = ['lesson', 'wave', 'energy', 'quiz', 'é', 'naïve', '\t', 'line\r\n', '\n', '  '];
+    let text = '# Course\n';
+    const states: string[] = [];
+    const ws = await Workspace.open(repo, repoDir);
+    await ws.addFolder(course);
+    for (let round = 0; round < 25; round++) {
+      const at = next(text.length + 1);
+      const cut = next(4) === 0 ? next(Math.min(40, text.length - at) + 1) : 0;
+      const insert = Array.from({ length: next(6) }, () => words[next(words.length)]).join(' ');
+      text = text.slice(0, at) + insert + text.slice(at + cut);
+      if (next(5) === 0) text = text.endsWith('\n') ? text.slice(0, -1) : `${text}\n`;
+      if (states.at(-1) === text) continue;
+      states.push(text);
+      await put('notes.md', text, 60_000 - round * 1000); // a new mtime every round
+      const result = await ws.scan();
+      expect(result.versions.length).toBe(1);
+    }
+    const again = await open();
+    const path = join(course, 'notes.md');
+    const versions = again.log(path).map((e) => e.record).sort((a, b) => a.n - b.n);
+    expect(versions.length).toBe(states.length);
+    for (let i = 0; i < states.length; i++) {
+      expect((await contentOf(again, versions[i] as VersionRecord)).toString('utf8')).toBe(states[i]);
+    }
+  });
+});

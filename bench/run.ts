@@ -4,6 +4,7 @@
 // report and bench/.work/results.json. Measuring, trees, tools and formatting live in
 // bench/lib. Exit status: 0 = ran and every restore verified; 1 = a step failed or a
 // restore differs; 2 = usage or environment error. Missed targets do not fail the run.
+import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -154,7 +155,22 @@ async function readSummary(tool: ToolAdapter, r: StepResult): Promise<unknown> {
   }
 }
 
+/** Runs bench/versions.ts as its own process (its figures print as it goes); returns its exit status. */
+function runVersionsBench(): number {
+  process.stdout.write('\n== version history (bench/versions.ts) ==\n');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench', 'versions.ts')], { stdio: 'inherit', cwd: projectRoot });
+  return r.status ?? 1;
+}
+
 async function main(): Promise<number> {
+  const code = await compare();
+  if (code !== 0 || parsedVersions === 'skip') return code;
+  return runVersionsBench();
+}
+
+let parsedVersions: BenchOptions['versions'] = 'also';
+
+async function compare(): Promise<number> {
   let opts: BenchOptions;
   try {
     opts = parseArgs(process.argv.slice(2), process.env);
@@ -167,8 +183,11 @@ async function main(): Promise<number> {
   }
   if (opts.help) {
     process.stdout.write(`${USAGE}\n`);
+    parsedVersions = 'skip';
     return 0;
   }
+  parsedVersions = opts.versions;
+  if (opts.versions === 'only') return 0;
   const startedAt = new Date();
   const loadAtStart = loadavg();
   if (!gnuTimeAvailable()) throw new EnvError(`${GNU_TIME} (GNU time) is missing: apt-get install -y time`);

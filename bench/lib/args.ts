@@ -16,6 +16,8 @@ export interface BenchOptions {
   cold: boolean;
   /** Reuse / store the pristine corpus in bench/.work/cache. */
   useCache: boolean;
+  /** The version-history benchmark (bench/versions.ts): after the comparison, instead of it, or not at all. */
+  versions: 'also' | 'only' | 'skip';
   help: boolean;
 }
 
@@ -33,6 +35,8 @@ Options:
   --cold             drop the page cache (sync; echo 3 > /proc/sys/vm/drop_caches)
                      before every timed step; default is warm caches for both tools
   --no-cache         regenerate the corpus instead of reusing bench/.work/cache
+  --versions-only    run only the version-history benchmark (bench/versions.ts)
+  --no-versions      skip the version-history benchmark
   -h, --help         this text
 
 Environment: BENCH_SIZE (default size), BENCH_STRATA_BIN (CLI script instead of
@@ -64,6 +68,7 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Benc
     keep: false,
     cold: false,
     useCache: true,
+    versions: 'also',
     help: false,
   };
   const args = [...argv];
@@ -104,6 +109,12 @@ export function parseArgs(argv: readonly string[], env: NodeJS.ProcessEnv): Benc
         break;
       case '--no-cache':
         opts.useCache = false;
+        break;
+      case '--versions-only':
+        opts.versions = 'only';
+        break;
+      case '--no-versions':
+        opts.versions = 'skip';
         break;
       case '-h':
       case '--help':

@@ -183,10 +183,13 @@ describe('devices and stored batches', () => {
     const copy = await Workspace.open(await openRepositoryAt(copyDir, PASS), copyDir);
     expect(copy.state.device).not.toBe(ws.state.device); // a copied repository is a new device
     await put('b.md', 'b\n');
+    await put('b.bin', seededBytes(7, 50_000)); // binary: chunks in packs, not text history
     await ws.scan();
-    await copy.scan(); // the copy records b.md too, in its own batch
+    await copy.scan(); // the copy records them too, in its own batch
     // Bring the copy's batches over, as sync will: names never clash.
     const { readdir } = await import('node:fs/promises');
+    const history0 = await History.load(await openRepositoryAt(copyDir, PASS));
+    expect(history0.damaged).toEqual([]);
     const mine = new Set(await readdir(join(repoDir, 'versions')));
     const theirs = await readdir(join(copyDir, 'versions'));
     expect(theirs.filter((n) => !mine.has(n)).length).toBeGreaterThan(0);

@@ -195,12 +195,12 @@ export class Repository {
     return id;
   }
 
-  /** Writes a sealed JSON object under a name the caller chose; AlreadyExistsError if it exists. */
-  async putJsonExclusive(type: 'versions', name: string, value: unknown): Promise<void> {
-    await this.backend.put(name, this.sealObject(type, idOfName(name), encoder.encode(JSON.stringify(value))), { ifNotExists: true });
+  /** Seals `plain` under a name the caller chose; AlreadyExistsError if it exists. */
+  async putObjectExclusive(type: 'versions', name: string, plain: Uint8Array): Promise<void> {
+    await this.backend.put(name, this.sealObject(type, idOfName(name), plain), { ifNotExists: true });
   }
 
-  async readJson(type: 'snapshot' | 'versions', name: string): Promise<unknown> {
+  async readJson(type: 'snapshot', name: string): Promise<unknown> {
     const plain = await this.readObject(type, name);
     try {
       return JSON.parse(decoder.decode(plain));

@@ -6,7 +6,7 @@
 import { Limiter } from '../async/limiter';
 import { errorMessage } from '../errors';
 import { listNames, type Repository } from '../repo/repository';
-import { BATCH_PREFIX, parseBatch, parseBatchName, type Batch, type VersionRecord } from './records';
+import { BATCH_PREFIX, decodeBatch, parseBatchName, type Batch, type VersionRecord } from './records';
 
 export interface FileHistory {
   file: string;
@@ -36,7 +36,7 @@ export class History {
     const limiter = new Limiter(8);
     const batches = await Promise.all(names.map((name) => limiter.run(async () => {
       try {
-        return parseBatch(name, await repo.readJson('versions', name));
+        return decodeBatch(name, await repo.readObject('versions', name));
       } catch (error) {
         history.damaged.push({ name, message: errorMessage(error) });
         return undefined;

@@ -4,6 +4,7 @@
 // a per-device sequence number in their name, so two devices never write the
 // same object (docs/format.md, "Version batches").
 
+import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { DamagedObjectError } from '../errors';
 
 export const BATCH_FORMAT = 1;
@@ -35,15 +36,30 @@ export interface VersionRecord {
   /** File system identity at the time (to tell unchanged files without reading them). */
   ctimeMs: number;
   inode: number;
-  /** Chunk ids inline, or a list blob: absent for deletions. */
+  /** Binary content: chunk ids inline, or a list blob. */
   content?: string[];
   contentList?: string;
+  /** Text content: the Yjs update of this version (text-history.ts). */
+  yjs?: YjsRef;
   /** Generated: "+12 -3 lines", "3 of 40 chunks changed", ... */
   summary: string;
   /** Given by the user (--message). */
   message?: string;
   tags: string[];
   meta: Record<string, string>;
+}
+
+/** How a text version's content is stored. */
+export interface YjsRef {
+  /** 'empty': the update starts a document; 'previous': it applies to the previous version's. */
+  base: 'empty' | 'previous';
+  /** The Yjs client id this version edited with (attributes its insertions). */
+  client: number;
+  /** The update, base64, when small; else `blob`, the id of a data blob holding it. */
+  update?: string;
+  blob?: string;
+  /** A data blob with the whole document state after this version (rebuilds start here). */
+  checkpoint?: string;
 }
 
 export interface TagRecord {
@@ -121,9 +137,11 @@ function checkVersion(name: string, r: Record<string, unknown>): VersionRecord {
   if (!isTime(r.time) || !isStr(r.author, 512) || !isStr(r.device) || !DEVICE_ID.test(r.device)) fail(name, 'bad time, author or device');
   if (!isInt(r.size) || !isInt(r.mode) || !isNum(r.mtimeMs) || !isNum(r.ctimeMs) || !isInt(r.inode)) fail(name, 'bad size or metadata');
   if (!isStr(r.sha256) || (r.op === 'delete' ? r.sha256 !== '' : !SHA256.test(r.sha256))) fail(name, 'bad checksum');
+  const refs = [r.content, r.contentList, r.yjs].filter((v) => v !== undefined).length;
+  if (r.op === 'delete' ? refs !== 0 : refs !== 1) fail(name, 'needs exactly one content reference (none for deletions)');
   const hasContent = r.content !== undefined;
   const hasList = r.contentList !== undefined;
-  if (r.op === 'delete' ? hasContent || hasList : hasContent === hasList) fail(name, 'needs exactly one content reference (none for deletions)');
+  if (r.yjs !== undefined) checkYjs(name, r.yjs);
   if (hasContent && !(Array.isArray(r.content) && r.content.every((id) => isStr(id) && CONTENT_ID.test(id)))) fail(name, 'bad chunk ids');
   if (hasList && !(isStr(r.contentList) && CONTENT_ID.test(r.contentList))) fail(name, 'bad chunk list id');
   if (!isStr(r.summary, 1024) || (r.message !== undefined && !isStr(r.message, 65536))) fail(name, 'bad summary or message');
@@ -131,6 +149,35 @@ function checkVersion(name: string, r: Record<string, unknown>): VersionRecord {
   const meta = r.meta;
   if (typeof meta !== 'object' || meta === null || Array.isArray(meta) || !Object.values(meta).every((v) => isStr(v))) fail(name, 'bad metadata');
   return r as unknown as VersionRecord;
+}
+
+function checkYjs(name: string, value: unknown): void {
+  const y = value as Record<string, unknown> | null;
+  if (typeof y !== 'object' || y === null) fail(name, 'bad text reference');
+  if (y.base !== 'empty' && y.base !== 'previous') fail(name, 'bad text base');
+  if (!isInt(y.client) || y.client < 1 || y.client >= 2 ** 32) fail(name, 'bad text client');
+  const inline = y.update !== undefined;
+  if (inline === (y.blob !== undefined)) fail(name, 'a text version needs its update inline or in a blob');
+  if (inline && !(isStr(y.update, 1 << 20) && /^[A-Za-z0-9+/]*={0,2}$/.test(y.update))) fail(name, 'bad inline update');
+  if (y.blob !== undefined && !(isStr(y.blob) && CONTENT_ID.test(y.blob))) fail(name, 'bad update blob id');
+  if (y.checkpoint !== undefined && !(isStr(y.checkpoint) && CONTENT_ID.test(y.checkpoint))) fail(name, 'bad checkpoint blob id');
+}
+
+/** A batch's stored plaintext: its JSON, brotli-compressed (records repeat ids and field names). */
+export function encodeBatch(batch: Batch): Uint8Array {
+  const json = Buffer.from(JSON.stringify(batch));
+  return new Uint8Array(brotliCompressSync(json, { params: { [constants.BROTLI_PARAM_QUALITY]: 9, [constants.BROTLI_PARAM_SIZE_HINT]: json.length } }));
+}
+
+/** Decodes and validates a batch's plaintext (`name` for messages). */
+export function decodeBatch(name: string, plain: Uint8Array): Batch {
+  let value: unknown;
+  try {
+    value = JSON.parse(brotliDecompressSync(plain, { maxOutputLength: 256 * 1024 * 1024 }).toString('utf8'));
+  } catch (error) {
+    throw new DamagedObjectError(name, 'version batch does not decompress to JSON', { cause: error });
+  }
+  return parseBatch(name, value);
 }
 
 /** Validates a decrypted batch object (`name` for messages); returns it typed. */

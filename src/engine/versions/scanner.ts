@@ -6,8 +6,8 @@
 // half-written file. Packs, then index, then the batch naming them are
 // written, as for snapshots, so a crash leaves nothing that names missing data.
 
-import { randomBytes } from 'node:crypto';
-import { lstat, open, readdir, readFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { lstat, open, readdir } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { Limiter } from '../async/limiter';
@@ -17,10 +17,11 @@ import type { Repository } from '../repo/repository';
 import { AlreadyExistsError } from '../storage/backend';
 import { FileStore } from '../snapshot/file-store';
 import { asText, TEXT_LIMIT, versionBytes } from './content';
-import type { History } from './history';
+import type { FileHistory, History } from './history';
 import { IgnoreRules } from './ignore-rules';
 import type { LocalState, StatKey, TrackedFolder } from './local-state';
-import { BATCH_FORMAT, batchName, type Batch, type HistoryRecord, type VersionRecord } from './records';
+import { BATCH_FORMAT, batchName, encodeBatch, type Batch, type HistoryRecord, type VersionRecord, type YjsRef } from './records';
+import { rebuildDoc, recordText, textOf } from './text-history';
 import { addedSummary, changeSummary } from './summary';
 
 export interface ScanOptions {
@@ -105,9 +106,9 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
         added.push({ found: entry, stored });
         return undefined;
       }
-      const content = await files.contentRef(stored.ids);
-      const summary = changeSummary(entry.path, await describe(repo, prev), { ...(stored.text !== undefined ? { text: stored.text } : {}), chunks: chunkHex(stored) });
-      return version(prev.file, folder.id, prev.n + 1, entry.path, 'edit', stored, content, summary);
+      const { fields, before } = await contentFields(prev, stored);
+      const summary = changeSummary(entry.path, before, describeNew(stored));
+      return version(prev.file, folder.id, prev.n + 1, entry.path, 'edit', stored, fields, summary);
     })));
     for (const v of changed) if (v) result.versions.push(v);
 
@@ -124,13 +125,14 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
         const bySha = goneBySha.get(stored.sha256);
         if (bySha && !claimed.has(bySha.file)) from = bySha;
       }
-      const content = await files.contentRef(stored.ids);
       if (from) {
         claimed.add(from.file);
-        const summary = from.sha256 === stored.sha256 ? `renamed from ${from.path}` : `renamed from ${from.path}; ${changeSummary(entry.path, await describe(repo, from), { ...(stored.text !== undefined ? { text: stored.text } : {}), chunks: chunkHex(stored) })}`;
-        result.versions.push({ ...version(from.file, folder.id, from.n + 1, entry.path, 'rename', stored, content, summary), from: from.path });
+        const { fields, before } = await contentFields(from, stored);
+        const summary = from.sha256 === stored.sha256 ? `renamed from ${from.path}` : `renamed from ${from.path}; ${changeSummary(entry.path, before, describeNew(stored))}`;
+        result.versions.push({ ...version(from.file, folder.id, from.n + 1, entry.path, 'rename', stored, fields, summary), from: from.path });
       } else {
-        result.versions.push(version(randomBytes(16).toString('hex'), folder.id, 1, entry.path, 'add', stored, content, addedSummary(stored.size, stored.text)));
+        const { fields } = await contentFields(undefined, stored);
+        result.versions.push(version(randomBytes(16).toString('hex'), folder.id, 1, entry.path, 'add', stored, fields, addedSummary(stored.size, stored.text)));
       }
     }
     for (const v of gone) {
@@ -144,7 +146,36 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
     seenUpdates.set(folder.id, seen);
   }
 
-  function version(file: string, folder: string, n: number, path: string, op: VersionRecord['op'], stored: Stored, content: { content: string[] } | { contentList: string }, summary: string): VersionRecord {
+  /**
+   * How the new content is stored: text as a Yjs update on the previous
+   * version's document (when that was text too), binary as chunks; and what
+   * the previous version held, for the summary.
+   */
+  async function contentFields(prev: VersionRecord | undefined, stored: Stored): Promise<{ fields: ContentFields; before: { text?: string; chunks: string[] } }> {
+    let previous: { doc: import('yjs').Doc; text: string; chainLength: number } | undefined;
+    let before: { text?: string; chunks: string[] } = { chunks: [] };
+    const prevFile = prev ? history.file(prev.file) : undefined;
+    if (prev && prevFile) {
+      if (prev.yjs) {
+        try {
+          const { doc, chain } = await rebuildDoc(repo, prevFile, prev.n);
+          previous = { doc, text: textOf(doc), chainLength: chain.length };
+          before = { text: previous.text, chunks: [] };
+        } catch (error) {
+          warn(prev.path, `earlier text history unreadable (${errorMessage(error)}); this version starts it anew`);
+        }
+      } else {
+        before = await describeBinary(repo, prevFile, prev);
+      }
+    }
+    if (stored.text !== undefined) {
+      const { ref } = await recordText(store, previous, stored.text);
+      return { fields: { yjs: ref }, before };
+    }
+    return { fields: await files.contentRef(stored.ids), before };
+  }
+
+  function version(file: string, folder: string, n: number, path: string, op: VersionRecord['op'], stored: Stored, content: ContentFields, summary: string): VersionRecord {
     return {
       kind: 'version', folder, file, n, path, op, time, author: options.author, device: state.device,
       size: stored.size, sha256: stored.sha256, mode: stored.st.mode & 0o7777, mtimeMs: stored.st.mtimeMs, ctimeMs: stored.st.ctimeMs, inode: stored.st.ino,
@@ -173,7 +204,7 @@ export async function writeBatch(repo: Repository, state: LocalState, history: H
     const batch: Batch = { format: BATCH_FORMAT, device, seq, time: new Date().toISOString(), records: records.map((r) => ({ ...r, device })) };
     const name = batchName(device, seq);
     try {
-      await repo.putJsonExclusive('versions', name, batch);
+      await repo.putObjectExclusive('versions', name, encodeBatch(batch));
       history.apply(batch);
       return name;
     } catch (error) {
@@ -183,24 +214,27 @@ export async function writeBatch(repo: Repository, state: LocalState, history: H
   }
 }
 
+type ContentFields = { content: string[] } | { contentList: string } | { yjs: YjsRef };
+
 interface Stored {
   size: number;
+  /** Chunk ids of binary content (none for text, which is kept as Yjs history). */
   ids: Uint8Array[];
   sha256: string;
   st: Stats;
   text?: string;
 }
 
-function chunkHex(stored: Stored): string[] {
-  return stored.ids.map((id) => Buffer.from(id).toString('hex'));
+function describeNew(stored: Stored): { text?: string; chunks: string[] } {
+  return { ...(stored.text !== undefined ? { text: stored.text } : {}), chunks: stored.ids.map((id) => Buffer.from(id).toString('hex')) };
 }
 
-/** The previous version's text (if it is text) and chunk ids, for the summary. */
-async function describe(repo: Repository, record: VersionRecord): Promise<{ text?: string; chunks: string[] }> {
+/** A binary version's chunk ids (inline ones; a list blob is not read for a summary). */
+async function describeBinary(repo: Repository, file: FileHistory, record: VersionRecord): Promise<{ text?: string; chunks: string[] }> {
   const chunks = record.content ?? [];
   if (record.size > TEXT_LIMIT) return { chunks };
   try {
-    const bytes = await versionBytes(repo, record);
+    const bytes = await versionBytes(repo, file, record);
     const text = bytes ? asText(bytes) : undefined;
     return text !== undefined ? { text, chunks } : { chunks };
   } catch {
@@ -224,12 +258,18 @@ async function storeSettled(files: FileStore, path: string, warn: (path: string,
   }
   try {
     const before = await handle.stat();
+    if (before.size <= TEXT_LIMIT) {
+      // Small enough to be text: read whole; text is kept as Yjs history, not chunks.
+      const bytes = await handle.readFile();
+      const after = await handle.stat();
+      if (!sameKey(statKey(before), statKey(after)) || bytes.length !== after.size) return 'changing';
+      const text = asText(bytes);
+      if (text !== undefined) return { size: bytes.length, ids: [], sha256: createHash('sha256').update(bytes).digest('hex'), st: after, text };
+    }
     const stored = await files.storeContent(handle, before.size);
     const after = await handle.stat();
     if (!sameKey(statKey(before), statKey(after)) || stored.size !== after.size) return 'changing';
-    let text: string | undefined;
-    if (stored.size <= TEXT_LIMIT) text = asText(await readFile(path)); // small: read again for the summary
-    return { ...stored, st: after, ...(text !== undefined ? { text } : {}) };
+    return { ...stored, st: after };
   } catch (error) {
     if (error instanceof EngineError) throw error;
     warn(path, `cannot read: ${errorMessage(error)}`);

@@ -158,7 +158,9 @@ export class Workspace {
   /** The content of a version, chunk by chunk. */
   content(record: VersionRecord): AsyncGenerator<Uint8Array> {
     if (record.op === 'delete') throw new EngineError('INVALID_ARGUMENT', `version ${record.n} of ${record.path} is its deletion: it has no content (try version ${record.n - 1})`);
-    return versionContent(this.repo, record);
+    const file = this.history.file(record.file);
+    if (!file) throw new EngineError('NOT_FOUND', `no history for file ${record.file}`);
+    return versionContent(this.repo, file, record);
   }
 
   async tag(path: string, n: number, tag: string): Promise<void> {

@@ -20,7 +20,7 @@ import { describeError, EXIT_CODES_HELP, ExitCode, exitCodeOf } from './exit-cod
 import { currentPassphrase, newPassphrase } from './passphrase';
 import { formatBytes, progressBar } from './progress';
 import { UsageError } from './usage-error';
-import { registerVersionCommands } from './version-commands';
+import { registerVersionCommands, restoreVersionsCommand } from './version-commands';
 
 interface GlobalOptions {
   repo?: string;
@@ -66,7 +66,8 @@ export function buildProgram(): Command {
   program
     .name('strata')
     .description('Strata: encrypted, deduplicated, versioned storage for course materials.')
-    .version(ENGINE_VERSION, '-V, --version')
+    // -V only: `restore PATH --version N` needs the long form (main() answers a lone --version).
+    .version(ENGINE_VERSION, '-V', 'print the version')
     .option('-r, --repo <dir>', 'repository location (default: $STRATA_REPO)')
     .option('--json', 'print machine-readable JSON on stdout')
     .option('-q, --quiet', 'no progress display')
@@ -93,6 +94,14 @@ Version history of course folders:
     .exitOverride();
 
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  const versionContext = {
+    globals,
+    openRepo: () => openRepo(globals()),
+    repoLocation: () => repoLocation(globals()),
+    out,
+    warn,
+    printJson,
+  };
 
   program
     .command('init')
@@ -213,26 +222,35 @@ Version history of course folders:
 
   program
     .command('restore')
-    .description('restore a snapshot (or part of it) into a folder')
-    .argument('<snapshot>', 'snapshot id (prefix) or "latest"')
-    .requiredOption('-t, --target <dir>', 'folder to restore into (created if missing)')
+    .description('restore a snapshot (or part of it) into a folder; or, with --version or --at, a tracked file or folder as it was')
+    .argument('<snapshot|path>', 'snapshot id (prefix) or "latest"; with --version/--at, a file or folder in a tracked folder')
+    .option('-t, --target <dir>', 'folder to restore into (created if missing; required for snapshots; default for versions: in place)')
     .option('-i, --include <path...>', 'restore only these snapshot paths (e.g. physics/week1)')
-    .action(async (ref: string, opts: { target: string; include?: string[] }) => {
+    .option('--version <n>', 'the file\'s version N (see strata log)')
+    .option('--at <time>', 'as it was at this moment (ISO 8601, "yesterday 14:00", "3 days ago")')
+    .action(async (ref: string, opts: { target?: string; include?: string[]; version?: string; at?: string }) => {
       const g = globals();
+      if (opts.version !== undefined || opts.at !== undefined) {
+        if (opts.include) throw new UsageError('--include is for snapshots; with --version or --at, name the file or folder itself');
+        await restoreVersionsCommand(versionContext, ref, { ...(opts.version !== undefined ? { version: opts.version } : {}), ...(opts.at !== undefined ? { at: opts.at } : {}), ...(opts.target !== undefined ? { target: opts.target } : {}) });
+        return;
+      }
+      if (opts.target === undefined) throw new UsageError('restoring a snapshot needs --target DIR');
+      const target = opts.target;
       const repo = await openRepo(g);
       const { id, snapshot } = await resolveSnapshot(repo, ref);
       const bar = progressBar('restore', showProgress(g));
       try {
         const result = await restore(repo, snapshot, {
-          target: opts.target,
+          target,
           ...(opts.include ? { include: opts.include } : {}),
           onProgress: (p) => bar.update(p.bytes, snapshot.stats.bytes, { what: `${p.files} files` }),
         });
         bar.stop();
-        if (g.json) printJson({ snapshot: id, target: resolve(opts.target), ...result });
+        if (g.json) printJson({ snapshot: id, target: resolve(target), ...result });
         else {
           for (const f of result.failed) warn(`damaged: ${f.path}: ${f.message}`);
-          out(`restored ${result.files} files, ${result.dirs} folders, ${result.symlinks} links (${formatBytes(result.bytes)}) from ${shortId(id)} to ${resolve(opts.target)}`);
+          out(`restored ${result.files} files, ${result.dirs} folders, ${result.symlinks} links (${formatBytes(result.bytes)}) from ${shortId(id)} to ${resolve(target)}`);
           if (result.failed.length > 0) warn(`${result.failed.length} file(s) not restored: their data is damaged or missing (run \`strata check --read-data\`)`);
         }
         if (result.failed.length > 0) process.exitCode = ExitCode.damaged;
@@ -360,14 +378,7 @@ Version history of course folders:
       await serve(Number(opts.port), globals().repo ?? process.env.STRATA_REPO);
     });
 
-  registerVersionCommands(program, {
-    globals,
-    openRepo: () => openRepo(globals()),
-    repoLocation: () => repoLocation(globals()),
-    out,
-    warn,
-    printJson,
-  });
+  registerVersionCommands(program, versionContext);
 
   return program;
 }
@@ -383,6 +394,10 @@ export async function main(argv: string[]): Promise<number> {
     warn('interrupted');
     process.exit(ExitCode.interrupted);
   });
+  if (argv.length === 3 && argv[2] === '--version') {
+    out(ENGINE_VERSION);
+    return ExitCode.ok;
+  }
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;

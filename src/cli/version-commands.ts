@@ -7,7 +7,7 @@ import { localPath } from '../engine/repo/location';
 import type { Repository } from '../engine/repo/repository';
 import type { VersionRecord } from '../engine/versions/records';
 import { parseWhen } from '../engine/versions/when';
-import { parseVersionRef, Workspace, type LogEntry } from '../engine/versions/workspace';
+import { parseVersionRef, Workspace, type LogEntry, type RestoreOutcome } from '../engine/versions/workspace';
 import { ExitCode } from './exit-codes';
 import { UsageError } from './usage-error';
 
@@ -46,6 +46,32 @@ function parseSettle(value: string | undefined): number | undefined {
   const ms = Number(value);
   if (!Number.isFinite(ms) || ms < 0) throw new UsageError(`--settle must be a number of milliseconds, got ${value}`);
   return ms;
+}
+
+function parseVersionNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`--version must be a version number (1, 2, ...), got ${value}`);
+  return n;
+}
+
+function reportPutBack(ctx: CliContext, outcome: RestoreOutcome, what: string): void {
+  if (ctx.globals().json) {
+    ctx.printJson({ target: outcome.target, written: outcome.written, removed: outcome.removed, versions: outcome.versions.map((record) => versionJson({ record, tags: [] })) });
+    return;
+  }
+  for (const path of outcome.written) ctx.out(`wrote    ${path}`);
+  for (const path of outcome.removed) ctx.out(`removed  ${path}  (it did not exist then; its history is kept)`);
+  ctx.out(outcome.written.length + outcome.removed.length === 0 ? `nothing to do: already ${what}` : `${what}: ${outcome.written.length} written, ${outcome.removed.length} removed in ${outcome.target}`);
+}
+
+/** `strata restore PATH --version N | --at TIME [--target DIR]`. */
+export async function restoreVersionsCommand(ctx: CliContext, path: string, opts: { version?: string; at?: string; target?: string }): Promise<void> {
+  if ((opts.version === undefined) === (opts.at === undefined)) throw new UsageError('give exactly one of --version N and --at TIME');
+  const version = opts.version !== undefined ? parseVersionNumber(opts.version) : undefined;
+  const at = opts.at !== undefined ? parseWhen(opts.at) : undefined;
+  const ws = await workspace(ctx);
+  const outcome = await ws.restoreVersions(path, { ...(version !== undefined ? { version } : {}), ...(at ? { at } : {}), ...(opts.target !== undefined ? { target: opts.target } : {}) });
+  reportPutBack(ctx, outcome, version !== undefined ? `restored version ${version}` : `restored as of ${at?.toLocaleString('sv-SE')}`);
 }
 
 export function registerVersionCommands(program: Command, ctx: CliContext): void {
@@ -155,6 +181,18 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
       for await (const piece of ws.content(record)) {
         if (!process.stdout.write(piece)) await new Promise((resolve) => process.stdout.once('drain', resolve));
       }
+    });
+
+  program
+    .command('rollback')
+    .description('make an earlier version current again (on disk, and as a new version)')
+    .argument('<path@n>', 'file and version number')
+    .option('-m, --message <text>', 'why (default: "rolled back to version N")')
+    .action(async (ref: string, opts: { message?: string }) => {
+      const ws = await workspace(ctx);
+      const { path, n } = parseVersionRef(ref);
+      if (n === undefined) throw new UsageError('name the version to roll back to: PATH@N (see strata log PATH)');
+      reportPutBack(ctx, await ws.rollback(path, n, opts.message), `rolled back to version ${n}`);
     });
 
   program

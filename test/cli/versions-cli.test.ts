@@ -90,4 +90,22 @@ describe('strata version commands', () => {
     expect(scan.stderr).toMatch(/no folders are tracked/);
     expect((await runCli(['log', course], env)).stdout).toMatch(/waves\.md/);
   });
+
+  it('restores versions elsewhere from an untracked folder, and refuses to roll back into it', async () => {
+    const out = join(dir.path, 'out');
+    const restored = await runCli(['restore', join(course, 'waves.md'), '--version', '1', '--target', out], env);
+    expect(restored.code).toBe(0);
+    const { readFile } = await import('node:fs/promises');
+    expect(await readFile(join(out, 'waves.md'), 'utf8')).toBe('# Waves\n\nSound is a wave.\n');
+    const rollback = await runCli(['rollback', `${join(course, 'waves.md')}@1`], env);
+    expect(rollback.code).toBe(2);
+    expect(rollback.stderr).toMatch(/not tracked any more/);
+    const both = await runCli(['restore', join(course, 'waves.md'), '--version', '1', '--at', 'now'], env);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/exactly one of --version N and --at TIME/);
+    const snapshotNoTarget = await runCli(['restore', 'latest'], env);
+    expect(snapshotNoTarget.code).toBe(2);
+    expect(snapshotNoTarget.stderr).toMatch(/needs --target/);
+    expect((await runCli(['--version'], env)).stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
 });

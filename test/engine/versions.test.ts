@@ -256,3 +256,101 @@ describe('text history', () => {
     }
   });
 });
+
+describe('rollback and point-in-time restore', () => {
+  /** The folder's files and contents (ignoring nothing: the test writes no junk). */
+  async function snapshotOf(root: string): Promise<Record<string, string>> {
+    const { readdir } = await import('node:fs/promises');
+    const out: Record<string, string> = {};
+    const visit = async (rel: string): Promise<void> => {
+      for (const entry of await readdir(join(root, rel), { withFileTypes: true })) {
+        const path = rel ? `${rel}/${entry.name}` : entry.name;
+        if (entry.isDirectory()) await visit(path);
+        else out[path] = await readFile(join(root, path), 'utf8');
+      }
+    };
+    await visit('');
+    return out;
+  }
+
+  it('restores a folder as it was at each moment, in place and elsewhere, keeping every state in history', async () => {
+    let clock = Date.now(); // ahead of every file's mtime, so nothing counts as still being written
+    const tick = (): number => (clock += 60_000);
+    const ws = await Workspace.open(repo, repoDir);
+    const states: Array<{ at: Date; files: Record<string, string> }> = [];
+    const record = async (): Promise<void> => {
+      await ws.scan([], { settleMs: 0, now: () => tick() });
+      states.push({ at: new Date(clock), files: await snapshotOf(course) });
+    };
+    await put('lessons/a.md', 'A1\n');
+    await put('lessons/b.md', 'B1\n');
+    await put('media/clip.bin', Buffer.from(seededBytes(3, 70_000)).toString('latin1'));
+    await ws.addFolder(course, 'course');
+    await record(); // S0: adds
+    await put('lessons/a.md', 'A1\nA2\n');
+    await put('notes.md', 'N1\n');
+    await record(); // S1: an edit and an add
+    await rename(join(course, 'lessons/b.md'), join(course, 'lessons/b-renamed.md'));
+    await rm(join(course, 'media/clip.bin'));
+    await record(); // S2: a rename and a deletion
+    await put('lessons/a.md', 'A3\n');
+    await record(); // S3: another edit
+    const latest = await snapshotOf(course);
+
+    for (const [i, state] of states.entries()) {
+      // Elsewhere: exactly the files of that moment.
+      const target = join(dir.path, `out-${i}`);
+      await ws.restoreVersions(course, { at: state.at, target });
+      expect(await snapshotOf(target)).toEqual(state.files);
+    }
+    // In place, back to S1: files added later are removed, renamed ones return to their old name.
+    const outcome = await ws.restoreVersions(course, { at: states[1]?.at as Date });
+    expect(await snapshotOf(course)).toEqual(states[1]?.files);
+    expect(outcome.removed.sort()).toEqual(['lessons/b-renamed.md']);
+    // ...and history kept everything: the newest state is still there, version by version.
+    const forward = join(dir.path, 'forward');
+    await ws.restoreVersions(join(course, 'lessons/a.md'), { version: 3, target: forward });
+    await ws.restoreVersions(join(course, 'lessons/b.md'), { version: 2, target: forward });
+    await ws.restoreVersions(join(course, 'notes.md'), { version: 1, target: forward });
+    expect(await snapshotOf(forward)).toEqual({ 'a.md': latest['lessons/a.md'], 'b.md': latest['lessons/b-renamed.md'], 'notes.md': latest['notes.md'] });
+    // The restored deleted file continues its own history.
+    const clip = ws.log(join(course, 'media/clip.bin'));
+    expect(clip.map((e) => e.record).sort((a, b) => b.n - a.n).map((r) => `${r.n} ${r.op}`)).toEqual(['3 restore', '2 delete', '1 add']);
+    expect(new Set(clip.map((e) => e.record.file)).size).toBe(1);
+  });
+
+  it('rolls a file back as a new version, recording unsaved changes first', async () => {
+    await put('a.md', 'one\n');
+    const ws = await Workspace.open(repo, repoDir);
+    await ws.addFolder(course);
+    await ws.scan();
+    await put('a.md', 'two\n', 50_000);
+    await ws.scan();
+    await writeFile(join(course, 'a.md'), 'three, never scanned\n');
+    const outcome = await ws.rollback(join(course, 'a.md'), 1, 'back to the start');
+    expect(await readFile(join(course, 'a.md'), 'utf8')).toBe('one\n');
+    const log = ws.log(join(course, 'a.md'));
+    expect(log.map((e) => `${e.record.n} ${e.record.op}`)).toEqual(['4 rollback', '3 edit', '2 edit', '1 add']);
+    expect(log[0]?.record.message).toBe('back to the start');
+    expect(outcome.versions.map((v) => v.n)).toEqual([4]);
+    // The unsaved state was versioned before being replaced.
+    expect((await contentOf(ws, ws.version(join(course, 'a.md'), 3))).toString()).toBe('three, never scanned\n');
+    await expect(ws.rollback(join(course, 'a.md'), 9)).rejects.toThrow(/no version 9/);
+  });
+
+  it('never writes through a symlink that replaced a folder', async () => {
+    const { symlink } = await import('node:fs/promises');
+    await put('lessons/a.md', 'a\n');
+    const ws = await Workspace.open(repo, repoDir);
+    await ws.addFolder(course);
+    await ws.scan();
+    const outside = join(dir.path, 'outside');
+    await mkdir(outside);
+    await rm(join(course, 'lessons'), { recursive: true });
+    await symlink(outside, join(course, 'lessons'));
+    await expect(ws.restoreVersions(join(course, 'lessons/a.md'), { version: 1, target: join(dir.path, 'fine') })).resolves.toBeDefined();
+    await expect(ws.restoreVersions(join(course, 'lessons/a.md'), { version: 1 })).rejects.toThrow(/symlink/);
+    const { readdir } = await import('node:fs/promises');
+    expect(await readdir(outside)).toEqual([]);
+  });
+});

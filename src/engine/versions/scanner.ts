@@ -32,9 +32,21 @@ export interface ScanOptions {
   message?: string;
   /** Files modified less than this long ago are left for the next pass (default 2000 ms). */
   settleMs?: number;
+  /**
+   * What a pass is for, by `<folder id>/<path>`: the operation to record
+   * (rollback, restore) instead of edit or add, a message, and the file whose
+   * history a file at a now-empty path continues (a deleted file put back).
+   */
+  intents?: Map<string, ScanIntent>;
   onProgress?: (progress: { files: number; path: string }) => void;
   onWarning?: (path: string, message: string) => void;
   now?: () => number;
+}
+
+export interface ScanIntent {
+  op: VersionRecord['op'];
+  message?: string;
+  file?: FileHistory;
 }
 
 export interface ScanResult {
@@ -80,7 +92,9 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
 
     const changed = await Promise.all(found.map((entry) => limiter.run(async (): Promise<VersionRecord | undefined> => {
       options.onProgress?.({ files: ++progress, path: entry.path });
-      const prev = live.get(entry.path);
+      const intent = options.intents?.get(`${folder.id}/${entry.path}`);
+      // A file put back at a path that is empty now continues its own history.
+      const prev = live.get(entry.path) ?? (intent?.file?.versions.at(-1)?.op === 'delete' ? intent.file.versions.at(-1) : undefined);
       const key = statKey(entry.st);
       if (prev && (sameKey(key, [prev.size, prev.mtimeMs, prev.ctimeMs, prev.inode]) || sameKey(key, state.seen(folder.id, entry.path)))) {
         if (!sameKey(key, [prev.size, prev.mtimeMs, prev.ctimeMs, prev.inode])) seen[entry.path] = key;
@@ -107,8 +121,9 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
         return undefined;
       }
       const { fields, before } = await contentFields(prev, stored);
-      const summary = changeSummary(entry.path, before, describeNew(stored));
-      return version(prev.file, folder.id, prev.n + 1, entry.path, 'edit', stored, fields, summary);
+      const summary = prev.op === 'delete' ? addedSummary(stored.size, stored.text) : changeSummary(entry.path, before, describeNew(stored));
+      const record = version(prev.file, folder.id, prev.n + 1, entry.path, intent?.op ?? 'edit', stored, fields, summary);
+      return intent?.message ? { ...record, message: intent.message } : record;
     })));
     for (const v of changed) if (v) result.versions.push(v);
 
@@ -119,8 +134,16 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
     const goneBySha = new Map(gone.map((v) => [v.sha256, v]));
     const claimed = new Set<string>();
     for (const { found: entry, stored } of added.sort((a, b) => a.found.path.localeCompare(b.found.path))) {
-      let from = goneByInode.get(entry.st.ino);
-      if (from && (claimed.has(from.file) || from.size === 0)) from = undefined;
+      const intent = options.intents?.get(`${folder.id}/${entry.path}`);
+      // A file put back where it was at an earlier moment continues its history from its current path.
+      let from = intent?.file ? gone.find((g) => g.file === intent.file?.file && !claimed.has(g.file)) : undefined;
+      if (!from) {
+        // Same inode and untouched content: a rename or move. (A new file may get a deleted file's
+        // inode number, so the inode alone proves nothing; renamed-and-edited files match by nothing
+        // and are recorded as a deletion and an addition.)
+        from = goneByInode.get(entry.st.ino);
+        if (from && (claimed.has(from.file) || from.mtimeMs !== stored.st.mtimeMs || from.size !== stored.size)) from = undefined;
+      }
       if (!from) {
         const bySha = goneBySha.get(stored.sha256);
         if (bySha && !claimed.has(bySha.file)) from = bySha;
@@ -129,10 +152,12 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
         claimed.add(from.file);
         const { fields, before } = await contentFields(from, stored);
         const summary = from.sha256 === stored.sha256 ? `renamed from ${from.path}` : `renamed from ${from.path}; ${changeSummary(entry.path, before, describeNew(stored))}`;
-        result.versions.push({ ...version(from.file, folder.id, from.n + 1, entry.path, 'rename', stored, fields, summary), from: from.path });
+        const record = { ...version(from.file, folder.id, from.n + 1, entry.path, intent?.op ?? 'rename', stored, fields, summary), from: from.path };
+        result.versions.push(intent?.message ? { ...record, message: intent.message } : record);
       } else {
         const { fields } = await contentFields(undefined, stored);
-        result.versions.push(version(randomBytes(16).toString('hex'), folder.id, 1, entry.path, 'add', stored, fields, addedSummary(stored.size, stored.text)));
+        const record = version(randomBytes(16).toString('hex'), folder.id, 1, entry.path, intent?.op ?? 'add', stored, fields, addedSummary(stored.size, stored.text));
+        result.versions.push(intent?.message ? { ...record, message: intent.message } : record);
       }
     }
     for (const v of gone) {

@@ -5,15 +5,16 @@
 // scanner.
 
 import { randomBytes } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
-import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EngineError } from '../errors';
 import type { Repository } from '../repo/repository';
 import { versionContent } from './content';
 import { History, type FileHistory } from './history';
 import { LocalState, type TrackedFolder } from './local-state';
 import type { VersionRecord } from './records';
+import { stateAt, writeInto } from './put-back';
 import { scanFolders, writeBatch, type ScanOptions, type ScanResult } from './scanner';
 
 export interface LogFilter {
@@ -28,6 +29,17 @@ export interface LogEntry {
   folder: string;
   record: VersionRecord;
   tags: string[];
+}
+
+export interface RestoreOutcome {
+  /** Folder-relative paths written (or target-relative, with a target). */
+  written: string[];
+  /** Paths removed (point-in-time restore of a folder in place). */
+  removed: string[];
+  /** Versions recorded by the operation (none for restores elsewhere). */
+  versions: VersionRecord[];
+  /** Where the files went. */
+  target: string;
 }
 
 export interface FolderSummary extends TrackedFolder {
@@ -163,11 +175,94 @@ export class Workspace {
     return versionContent(this.repo, file, record);
   }
 
+  /**
+   * Makes version `n` of a file current again, on disk and as a new version
+   * (history is never rewritten). Unrecorded changes to the file are recorded
+   * first, so nothing is lost.
+   */
+  async rollback(path: string, n: number, message?: string): Promise<RestoreOutcome> {
+    const { folder } = this.resolvePath(path);
+    const target = this.version(path, n);
+    if (target.op === 'delete') throw new EngineError('INVALID_ARGUMENT', `version ${n} of ${target.path} is its deletion; roll back to version ${n - 1} instead`);
+    const file = this.history.file(target.file) as FileHistory;
+    this.assertTracked(folder);
+    await this.scan([folder.name], { settleMs: 0 }); // unrecorded local changes become versions first
+    const newest = file.versions.at(-1) as VersionRecord;
+    const rel = newest.op === 'delete' ? target.path : newest.path; // keeps a rename made since
+    await writeInto(folder.path, rel, versionContent(this.repo, file, target), target.mode);
+    const intents = new Map([[`${folder.id}/${rel}`, { op: 'rollback' as const, message: message ?? `rolled back to version ${n}`, file }]]);
+    const result = await this.scan([folder.name], { settleMs: 0, intents });
+    return { written: [rel], removed: [], versions: result.versions, target: folder.path };
+  }
+
+  /**
+   * Puts back a file at a version (`version`), or a file or folder as it was
+   * at a moment (`at`): into its tracked folder by default (recording local
+   * changes first, then the restore as new versions; files that did not
+   * exist then are removed, and stay in history), or under `target`.
+   */
+  async restoreVersions(path: string, options: { version?: number; at?: Date; target?: string }): Promise<RestoreOutcome> {
+    if ((options.version === undefined) === (options.at === undefined)) throw new EngineError('INVALID_ARGUMENT', 'give exactly one of --version N and --at TIME');
+    const { folder, rel } = this.resolvePath(path);
+    const single = rel !== '' ? this.history.fileAt(folder.id, rel) : undefined;
+    let wanted: Map<string, { file: FileHistory; record: VersionRecord }>;
+    if (options.version !== undefined) {
+      if (!single) throw new EngineError('NOT_FOUND', `no history for ${path} (--version needs a file; use --at for folders)`);
+      const record = this.version(path, options.version);
+      if (record.op === 'delete') throw new EngineError('INVALID_ARGUMENT', `version ${options.version} of ${record.path} is its deletion; restore version ${options.version - 1}`);
+      wanted = new Map([[rel, { file: single, record }]]);
+    } else {
+      const files = single ? [single] : this.filesUnder(folder, rel);
+      const all = stateAt(files, options.at as Date);
+      wanted = single ? new Map([...all.values()].map((e) => [rel, e])) : all;
+      if (wanted.size === 0 && single) throw new EngineError('NOT_FOUND', `${path} did not exist at ${(options.at as Date).toISOString()}`);
+    }
+    const what = options.version !== undefined ? `restored version ${options.version}` : `restored as of ${(options.at as Date).toISOString()}`;
+    if (options.target !== undefined) {
+      // Elsewhere: paths below the given one, under the target; nothing in the folder changes.
+      const base = single ? rel.slice(0, rel.lastIndexOf('/') + 1) : rel === '' ? '' : `${rel}/`;
+      const written: string[] = [];
+      await mkdir(resolve(options.target), { recursive: true });
+      for (const [at, { file, record }] of [...wanted].sort((a, b) => a[0].localeCompare(b[0]))) {
+        const out = at.slice(base.length);
+        await writeInto(resolve(options.target), out, versionContent(this.repo, file, record), record.mode);
+        written.push(out);
+      }
+      return { written, removed: [], versions: [], target: resolve(options.target) };
+    }
+    this.assertTracked(folder);
+    await this.scan([folder.name], { settleMs: 0 }); // unrecorded local changes become versions first
+    const live = this.history.current(folder.id);
+    const written: string[] = [];
+    const removed: string[] = [];
+    const intents = new Map<string, { op: 'restore'; message: string; file: FileHistory }>();
+    for (const [at, { file, record }] of [...wanted].sort((a, b) => a[0].localeCompare(b[0]))) {
+      if (live.get(at)?.sha256 === record.sha256) continue; // already so
+      await writeInto(folder.path, at, versionContent(this.repo, file, record), record.mode);
+      intents.set(`${folder.id}/${at}`, { op: 'restore', message: what, file });
+      written.push(at);
+    }
+    if (options.at !== undefined && !single) {
+      const prefix = rel === '' ? '' : `${rel}/`;
+      for (const current of live.keys()) {
+        if (!current.startsWith(prefix) || wanted.has(current)) continue;
+        await rm(join(folder.path, ...current.split('/')), { force: true });
+        removed.push(current);
+      }
+    }
+    const result = written.length + removed.length > 0 ? await this.scan([folder.name], { settleMs: 0, intents, message: what }) : undefined;
+    return { written, removed, versions: result?.versions ?? [], target: folder.path };
+  }
+
   async tag(path: string, n: number, tag: string): Promise<void> {
     const value = tag.trim();
     if (value === '' || value.length > 256) throw new EngineError('INVALID_ARGUMENT', 'a tag must be 1 to 256 characters');
     const record = this.version(path, n);
     await writeBatch(this.repo, this.state, this.history, [{ kind: 'tag', file: record.file, n: record.n, tag: value, time: new Date().toISOString(), author: this.author(), device: this.state.device }]);
+  }
+
+  private assertTracked(folder: TrackedFolder): void {
+    if (!folder.tracked) throw new EngineError('INVALID_ARGUMENT', `"${folder.name}" is not tracked any more: add it again, or restore with --target`);
   }
 
   private trackedByName(name: string): TrackedFolder {

@@ -7,6 +7,7 @@ import { localPath } from '../engine/repo/location';
 import type { Repository } from '../engine/repo/repository';
 import type { VersionRecord } from '../engine/versions/records';
 import { parseWhen } from '../engine/versions/when';
+import type { Attribution, TextDiff } from '../engine/versions/compare';
 import { parseVersionRef, Workspace, type LogEntry, type RestoreOutcome } from '../engine/versions/workspace';
 import { ExitCode } from './exit-codes';
 import { UsageError } from './usage-error';
@@ -72,6 +73,33 @@ export async function restoreVersionsCommand(ctx: CliContext, path: string, opts
   const ws = await workspace(ctx);
   const outcome = await ws.restoreVersions(path, { ...(version !== undefined ? { version } : {}), ...(at ? { at } : {}), ...(opts.target !== undefined ? { target: opts.target } : {}) });
   reportPutBack(ctx, outcome, version !== undefined ? `restored version ${version}` : `restored as of ${at?.toLocaleString('sv-SE')}`);
+}
+
+const paint = (on: boolean) => (code: string, text: string): string => (on && text !== '' ? `\x1b[${code}m${text}\x1b[0m` : text);
+
+function who(by: Attribution | undefined): string {
+  if (!by) return '';
+  return by.version === null ? by.author : `@${by.version} ${by.author}`;
+}
+
+function printTextDiff(ctx: CliContext, diff: TextDiff, colour: boolean): void {
+  const c = paint(colour);
+  for (const hunk of diff.hunks) {
+    ctx.out(c('36', `@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`));
+    for (const line of hunk.lines) {
+      const strip = (t: string): string => t.replace(/\r?\n$/, '');
+      if (line.type === 'same') {
+        ctx.out(` ${strip(line.segments.map((sg) => sg.text).join(''))}`);
+        continue;
+      }
+      const sign = line.type === 'added' ? '+' : '-';
+      const base = line.type === 'added' ? '32' : '31';
+      const strong = line.type === 'added' ? '1;42;30' : '1;41;37';
+      const body = line.segments.map((sg) => (sg.type === 'same' ? c(base, strip(sg.text)) : c(strong, strip(sg.text)))).join('');
+      const by = [...new Set(line.segments.filter((sg) => sg.type !== 'same').map((sg) => who(sg.by)).filter((w) => w !== ''))];
+      ctx.out(`${c(base, sign)}${body}${by.length > 0 ? c('2', `    ‹${by.join(', ')}›`) : ''}`);
+    }
+  }
 }
 
 export function registerVersionCommands(program: Command, ctx: CliContext): void {
@@ -193,6 +221,62 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
       const { path, n } = parseVersionRef(ref);
       if (n === undefined) throw new UsageError('name the version to roll back to: PATH@N (see strata log PATH)');
       reportPutBack(ctx, await ws.rollback(path, n, opts.message), `rolled back to version ${n}`);
+    });
+
+  program
+    .command('diff')
+    .description('compare two versions of a file, or a version with the file on disk')
+    .argument('<path@a>', 'file and version (the newest without @N)')
+    .argument('[path@b]', 'the other version (default: the file as it is on disk)')
+    .option('--color <when>', 'colour the output: auto (on a terminal), always, never', 'auto')
+    .action(async (refA: string, refB: string | undefined, opts: { color: string }) => {
+      if (!['auto', 'always', 'never'].includes(opts.color)) throw new UsageError('--color takes auto, always or never');
+      const ws = await workspace(ctx);
+      const a = parseVersionRef(refA);
+      const b = refB !== undefined ? parseVersionRef(refB) : undefined;
+      const result = await ws.diff(a.path, a.n, b);
+      const { from, to, diff } = result;
+      if (ctx.globals().json) {
+        const side = (x: typeof from): object => ({ label: x.label, path: x.path, version: x.record?.n ?? null, size: x.size, sha256: x.sha256 });
+        ctx.printJson({ from: side(from), to: side(to), ...diff });
+        return;
+      }
+      const colour = opts.color === 'always' || (opts.color === 'auto' && process.stdout.isTTY === true && !process.env.NO_COLOR);
+      const c = paint(colour);
+      ctx.out(c('1', `--- ${from.label}${from.record ? `  ${from.record.author}, ${new Date(from.record.time).toLocaleString('sv-SE')}` : ''}`));
+      ctx.out(c('1', `+++ ${to.label}${to.record ? `  ${to.record.author}, ${new Date(to.record.time).toLocaleString('sv-SE')}` : ''}`));
+      if (diff.kind === 'text') {
+        if (diff.hunks.length === 0) ctx.out('no differences');
+        printTextDiff(ctx, diff, colour);
+        return;
+      }
+      const row = (label: string, x: string, y: string): void => ctx.out(`${label.padEnd(10)} ${x.padEnd(28)} ${y}`);
+      const dims = (i: typeof diff.old): string => (i.width !== undefined ? `${i.width} x ${i.height}` : '-');
+      row('type', diff.old.type, diff.new.type);
+      row('size', `${diff.old.size} bytes`, `${diff.new.size} bytes`);
+      row('sha256', diff.old.sha256.slice(0, 16), diff.new.sha256.slice(0, 16));
+      if (diff.old.width !== undefined || diff.new.width !== undefined) row('pixels', dims(diff.old), dims(diff.new));
+      if (diff.chunks) ctx.out(`chunks     ${diff.chunks.changed} of ${diff.chunks.new} differ (old version had ${diff.chunks.old})`);
+      if (diff.old.sha256 === diff.new.sha256) ctx.out('identical content');
+    });
+
+  program
+    .command('blame')
+    .description('for each line of a text file, the version and author that last changed it')
+    .argument('<path>', 'file (or PATH@N for an earlier version)')
+    .action(async (ref: string) => {
+      const ws = await workspace(ctx);
+      const { path, n } = parseVersionRef(ref);
+      const lines = await ws.blame(path, n);
+      if (ctx.globals().json) {
+        ctx.printJson(lines);
+        return;
+      }
+      const width = Math.max(0, ...lines.map((l) => who(l.by).length));
+      for (const l of lines) {
+        const time = l.by.time ? new Date(l.by.time).toLocaleString('sv-SE').slice(0, 16) : ''.padEnd(16);
+        ctx.out(`${who(l.by).padEnd(width)}  ${time}  ${String(l.line).padStart(4)} | ${l.text}`);
+      }
     });
 
   program

@@ -10,6 +10,7 @@ import { initRepositoryAt, openRepositoryAt } from '../../src/engine/repo/locati
 import type { Repository } from '../../src/engine/repo/repository';
 import { History } from '../../src/engine/versions/history';
 import { parseBatch, type VersionRecord } from '../../src/engine/versions/records';
+import type { TextDiff } from '../../src/engine/versions/compare';
 import { Workspace } from '../../src/engine/versions/workspace';
 import { fastKdf, seededBytes, tempDir } from '../helpers';
 
@@ -352,5 +353,119 @@ describe('rollback and point-in-time restore', () => {
     await expect(ws.restoreVersions(join(course, 'lessons/a.md'), { version: 1 })).rejects.toThrow(/symlink/);
     const { readdir } = await import('node:fs/promises');
     expect(await readdir(outside)).toEqual([]);
+  });
+});
+
+describe('compare and blame', () => {
+  /** Applies a diff's hunks to the old text; must give the new text. */
+  function applyHunks(before: string, diff: TextDiff): string {
+    const lines = before.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+    const out: string[] = [];
+    let at = 0;
+    for (const hunk of diff.hunks) {
+      const start = hunk.oldLines === 0 ? hunk.oldStart : hunk.oldStart - 1;
+      while (at < start) out.push(lines[at++] as string);
+      for (const line of hunk.lines) {
+        const text = line.segments.map((s) => s.text).join('');
+        if (line.type === 'same') {
+          expect(text).toBe(lines[at]);
+          out.push(text);
+          at++;
+        } else if (line.type === 'removed') {
+          expect(text).toBe(lines[at]);
+          at++;
+        } else out.push(text);
+      }
+    }
+    while (at < lines.length) out.push(lines[at++] as string);
+    return out.join('');
+  }
+
+  it('attributes insertions and removals to the versions and authors that made them', async () => {
+    const ws = await Workspace.open(repo, repoDir);
+    await ws.addFolder(course);
+    const path = join(course, 'lesson.md');
+    const step = async (content: string, author: string, age: number): Promise<void> => {
+      await put('lesson.md', content, age);
+      process.env.STRATA_AUTHOR = author;
+      try {
+        await ws.scan();
+      } finally {
+        delete process.env.STRATA_AUTHOR;
+      }
+    };
+    await step('# Sound\n\nSound is a wave.\nIt needs a medium.\n', 'Ada', 60_000);
+    await step('# Sound\n\nSound is a longitudinal wave.\nIt needs a medium.\n', 'Bob', 50_000);
+    await step('# Sound\n\nSound is a longitudinal wave.\nQuiz next week.\n', 'Cy', 40_000);
+    const { diff } = await ws.diff(path, 1, { path, n: 3 });
+    if (diff.kind !== 'text') throw new Error('expected a text diff');
+    const changed: string[] = diff.hunks.flatMap((h) => h.lines).flatMap((l) => l.segments.filter((s) => s.type !== 'same').map((s) => `${s.type} ${JSON.stringify(s.text)} @${s.by?.version} ${s.by?.author}`));
+    expect(changed).toContain('added "longitudinal " @2 Bob');
+    expect(changed.some((c) => c.startsWith('added') && c.includes('Quiz') && c.endsWith('@3 Cy'))).toBe(true);
+    expect(changed.some((c) => c.startsWith('removed') && c.includes('@3 Cy'))).toBe(true); // "It needs a medium." went in version 3
+    expect(applyHunks('# Sound\n\nSound is a wave.\nIt needs a medium.\n', diff)).toBe('# Sound\n\nSound is a longitudinal wave.\nQuiz next week.\n');
+
+    const blame = await ws.blame(path);
+    expect(blame.map((l) => `${l.by.version} ${l.by.author}: ${l.text}`)).toEqual([
+      '1 Ada: # Sound', '1 Ada: ', '2 Bob: Sound is a longitudinal wave.', '3 Cy: Quiz next week.',
+    ]);
+    // Unrecorded changes on disk are blamed as such.
+    await writeFile(path, '# Sound!\n\nSound is a longitudinal wave.\nQuiz next week.\n');
+    expect((await ws.blame(path))[0]?.by.author).toBe('not recorded yet');
+    const toDisk = await ws.diff(path, 3);
+    expect(toDisk.to.label).toMatch(/on disk/);
+  });
+
+  it('diffs apply: between random versions of a randomly edited text, hunks turn one into the other', async () => {
+    let seed = 99;
+    const next = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pool = ['alpha\n', 'beta\n', 'gamma delta\n', 'x', '\n', 'wave ', 'é\r\n'];
+    let text = 'start\n';
+    const states: string[] = [];
+    const ws = await Workspace.open(repo, repoDir);
+    await ws.addFolder(course);
+    for (let round = 0; round < 12; round++) {
+      const at = next(text.length + 1);
+      const cut = next(3) === 0 ? next(Math.min(12, text.length - at) + 1) : 0;
+      text = text.slice(0, at) + Array.from({ length: 1 + next(4) }, () => pool[next(pool.length)]).join('') + text.slice(at + cut);
+      if (states.at(-1) === text) continue;
+      states.push(text);
+      await put('t.md', text, 60_000 - round * 1000);
+      await ws.scan();
+    }
+    const path = join(course, 't.md');
+    for (let k = 0; k < 15; k++) {
+      const i = next(states.length);
+      const j = next(states.length);
+      const { diff } = await ws.diff(path, i + 1, { path, n: j + 1 });
+      if (diff.kind !== 'text') throw new Error('expected text');
+      expect(applyHunks(states[i] as string, diff)).toBe(states[j]);
+    }
+  });
+
+  it('compares binary versions by size, type, checksum, chunks and image dimensions', async () => {
+    const png = (w: number, h: number): Uint8Array => {
+      const b = Buffer.alloc(3000);
+      Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]).copy(b);
+      b.writeUInt32BE(w, 16);
+      b.writeUInt32BE(h, 20);
+      b.set(seededBytes(w, 2000), 100);
+      return b;
+    };
+    await put('pic.png', png(640, 480));
+    const ws = await Workspace.open(repo, repoDir);
+    await ws.addFolder(course);
+    await ws.scan();
+    await put('pic.png', png(800, 600), 30_000);
+    const scanned = await ws.scan();
+    expect(scanned.versions[0]?.summary).toBe('image replaced');
+    const { diff } = await ws.diff(join(course, 'pic.png'), 1, { path: join(course, 'pic.png'), n: 2 });
+    if (diff.kind !== 'binary') throw new Error('expected binary');
+    expect([diff.old.type, diff.old.width, diff.old.height, diff.new.width, diff.new.height]).toEqual(['image/png', 640, 480, 800, 600]);
+    expect(diff.chunks).toEqual({ old: 1, new: 1, changed: 1 });
+    expect(diff.old.sha256).not.toBe(diff.new.sha256);
   });
 });

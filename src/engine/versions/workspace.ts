@@ -5,12 +5,15 @@
 // scanner.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EngineError } from '../errors';
 import type { Repository } from '../repo/repository';
-import { versionContent } from './content';
+import { blameText, diffBinary, diffText, plainTextDiff, type BinaryDiff, type BlameLine, type TextDiff } from './compare';
+import { asText, versionContent } from './content';
+import { versionText } from './text-history';
 import { History, type FileHistory } from './history';
 import { LocalState, type TrackedFolder } from './local-state';
 import type { VersionRecord } from './records';
@@ -29,6 +32,19 @@ export interface LogEntry {
   folder: string;
   record: VersionRecord;
   tags: string[];
+}
+
+/** One side of a comparison. */
+export interface DiffSide {
+  label: string;
+  path: string;
+  record?: VersionRecord;
+  size: number;
+  sha256: string;
+  /** The content, when it is text. */
+  text?: string;
+  /** The first bytes of binary content on disk (for its type). */
+  bytes?: Uint8Array;
 }
 
 export interface RestoreOutcome {
@@ -252,6 +268,69 @@ export class Workspace {
     }
     const result = written.length + removed.length > 0 ? await this.scan([folder.name], { settleMs: 0, intents, message: what }) : undefined;
     return { written, removed, versions: result?.versions ?? [], target: folder.path };
+  }
+
+  /**
+   * Compares version `a` of a file with version `b`, or with the file on disk
+   * when `b` is undefined. Text: attributed hunks; binary: sizes, types, chunks.
+   */
+  async diff(path: string, a: number | undefined, b?: { path: string; n?: number }): Promise<{ from: DiffSide; to: DiffSide; diff: TextDiff | BinaryDiff }> {
+    const fromRecord = this.version(path, a);
+    const file = this.history.file(fromRecord.file) as FileHistory;
+    const from = await this.sideOf(file, fromRecord);
+    let to: DiffSide;
+    if (b) {
+      const toRecord = this.version(b.path, b.n);
+      to = await this.sideOf(this.history.file(toRecord.file) as FileHistory, toRecord);
+    } else {
+      to = await this.diskSide(path, file);
+    }
+    if (from.text !== undefined && to.text !== undefined) {
+      const sameFile = to.record ? to.record.file === fromRecord.file : true;
+      const attributed = sameFile ? await diffText(this.repo, file, { record: fromRecord }, to.record ? { record: to.record } : { disk: to.text }) : undefined;
+      return { from, to, diff: attributed ?? plainTextDiff(from.text, to.text) };
+    }
+    return {
+      from, to,
+      diff: await diffBinary(this.repo,
+        { record: fromRecord, size: from.size, sha256: from.sha256, path: from.path },
+        { ...(to.record ? { record: to.record } : {}), ...(to.bytes ? { bytes: to.bytes } : {}), size: to.size, sha256: to.sha256, path: to.path }),
+    };
+  }
+
+  /** Per line of a text file: the version (and author) that last changed it; unrecorded changes on disk show as such. */
+  async blame(path: string, n?: number): Promise<BlameLine[]> {
+    const record = this.version(path, n);
+    const file = this.history.file(record.file) as FileHistory;
+    if (!record.yjs) throw new EngineError('INVALID_ARGUMENT', `${record.path}@${record.n} is not text: blame is for text files`);
+    if (n === undefined) {
+      const disk = await this.diskSide(path, file);
+      if (disk.text !== undefined && disk.sha256 !== record.sha256) return blameText(this.repo, file, { disk: disk.text });
+    }
+    return blameText(this.repo, file, { record });
+  }
+
+  private async sideOf(file: FileHistory, record: VersionRecord): Promise<DiffSide> {
+    if (record.op === 'delete') return { label: `${record.path}@${record.n} (deleted)`, path: record.path, record, size: 0, sha256: '', text: '' };
+    const base = { label: `${record.path}@${record.n}`, path: record.path, record, size: record.size, sha256: record.sha256 };
+    if (record.yjs) return { ...base, text: await versionText(this.repo, file, record) };
+    return base;
+  }
+
+  private async diskSide(path: string, file: FileHistory): Promise<DiffSide> {
+    const { folder } = this.resolvePath(path);
+    const newest = file.versions.at(-1) as VersionRecord;
+    const rel = newest.path;
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(join(folder.path, ...rel.split('/'))));
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ENOENT') throw error;
+      return { label: `${rel} (not on disk)`, path: rel, size: 0, sha256: '', text: '' };
+    }
+    const text = asText(bytes);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    return { label: `${rel} (on disk)`, path: rel, size: bytes.length, sha256, ...(text !== undefined ? { text } : { bytes: bytes.subarray(0, 64 * 1024) }) };
   }
 
   async tag(path: string, n: number, tag: string): Promise<void> {

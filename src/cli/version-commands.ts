@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { localPath } from '../engine/repo/location';
 import type { Repository } from '../engine/repo/repository';
 import type { VersionRecord } from '../engine/versions/records';
+import { DEFAULT_QUIET_MS, FolderWatcher } from '../engine/watch/folder-watcher';
 import { parseWhen } from '../engine/versions/when';
 import type { Attribution, TextDiff } from '../engine/versions/compare';
 import { parseVersionRef, Workspace, type LogEntry, type RestoreOutcome } from '../engine/versions/workspace';
@@ -42,10 +43,10 @@ function logLine(entry: LogEntry): string {
   return `${time}  ${`@${r.n}`.padStart(5)}  ${r.op.padEnd(8)} ${r.path}  ${what}  — ${r.author}${tags}`;
 }
 
-function parseSettle(value: string | undefined): number | undefined {
+function parseSettle(value: string | undefined, flag = '--settle'): number | undefined {
   if (value === undefined) return undefined;
   const ms = Number(value);
-  if (!Number.isFinite(ms) || ms < 0) throw new UsageError(`--settle must be a number of milliseconds, got ${value}`);
+  if (!Number.isFinite(ms) || ms < 0) throw new UsageError(`${flag} must be a number of milliseconds, got ${value}`);
   return ms;
 }
 
@@ -168,6 +169,40 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
       const ws = await workspace(ctx);
       const settleMs = parseSettle(opts.settle);
       scanReport(await ws.scan(names, { ...(opts.message ? { message: opts.message } : {}), ...(settleMs !== undefined ? { settleMs } : {}), onWarning }));
+    });
+
+  program
+    .command('watch')
+    .description('watch tracked folders and record each saved change as a version (Ctrl+C stops)')
+    .option('--delay <ms>', 'record changes once a folder has been quiet this long', String(DEFAULT_QUIET_MS))
+    .action(async (opts: { delay: string }) => {
+      const quietMs = parseSettle(opts.delay, '--delay') ?? DEFAULT_QUIET_MS;
+      const ws = await workspace(ctx);
+      const json = ctx.globals().json === true;
+      const watcher = new FolderWatcher(ws, {
+        quietMs,
+        onWarning,
+        onError: (error) => ctx.warn(`strata: ${error instanceof Error ? error.message : String(error)}`),
+        onScan: (folder, result) => {
+          if (json) {
+            for (const record of result.versions) ctx.out(JSON.stringify({ folder: folder.name, ...versionJson({ record, tags: [] }) }));
+            return;
+          }
+          const time = new Date().toLocaleTimeString('sv-SE');
+          for (const v of result.versions) ctx.out(`${time}  ${folder.name}/${v.path}  @${v.n}  ${v.op}  ${v.summary}`);
+        },
+      });
+      const folders = await watcher.start();
+      if (!json) ctx.out(`watching ${folders.map((f) => `"${f.name}"`).join(', ')} (changes are recorded after ${quietMs} ms of quiet; Ctrl+C stops)`);
+      await new Promise<void>((resolve) => {
+        process.removeAllListeners('SIGINT');
+        const stop = (): void => {
+          void watcher.stop().then(resolve);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      if (!json) ctx.out('stopped watching');
     });
 
   program

@@ -163,12 +163,26 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
     .command('scan')
     .description('record every change in tracked folders since the last scan')
     .argument('[names...]', 'folders to scan (default: all tracked)')
-    .option('-m, --message <text>', 'describe the changes (replaces the generated summary)')
+    .option('-m, --message <text>', 'describe the changes (shown instead of the generated summary, which is kept)')
     .option('--settle <ms>', 'leave files modified less than this long ago for a later scan', '2000')
-    .action(async (names: string[], opts: { message?: string; settle?: string }) => {
+    .option('--tag <tag...>', 'tag every version of this scan')
+    .option('--meta <key=value...>', 'free metadata recorded with every version of this scan')
+    .action(async (names: string[], opts: { message?: string; settle?: string; tag?: string[]; meta?: string[] }) => {
       const ws = await workspace(ctx);
       const settleMs = parseSettle(opts.settle);
-      scanReport(await ws.scan(names, { ...(opts.message ? { message: opts.message } : {}), ...(settleMs !== undefined ? { settleMs } : {}), onWarning }));
+      const meta: Record<string, string> = {};
+      for (const pair of opts.meta ?? []) {
+        const eq = pair.indexOf('=');
+        if (eq <= 0) throw new UsageError(`--meta takes KEY=VALUE, got ${JSON.stringify(pair)}`);
+        meta[pair.slice(0, eq)] = pair.slice(eq + 1);
+      }
+      scanReport(await ws.scan(names, {
+        ...(opts.message ? { message: opts.message } : {}),
+        ...(settleMs !== undefined ? { settleMs } : {}),
+        ...(opts.tag ? { tags: opts.tag } : {}),
+        ...(opts.meta ? { meta } : {}),
+        onWarning,
+      }));
     });
 
   program

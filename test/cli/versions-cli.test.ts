@@ -43,7 +43,8 @@ describe('strata version commands', () => {
     expect(scanned.versions.map((v) => [v.path, v.version, v.summary, v.author])).toEqual([['intro.md', 2, '+2 -1 lines', 'Ada <ada@example.org>']]);
 
     await rename(join(course, 'intro.md'), join(course, 'waves.md'));
-    expect((await runCli(['scan', '-m', 'clearer name'], env)).stdout).toMatch(/rename\s+waves\.md\s+@3/);
+    expect((await runCli(['scan', '-m', 'clearer name', '--meta', 'reviewer=Bob', 'week=2', '--tag', 'week2'], env)).stdout).toMatch(/rename\s+waves\.md\s+@3/);
+    expect((await runCli(['scan', '--meta', 'novalue'], env)).stderr).toMatch(/--meta takes KEY=VALUE/);
     expect((await runCli(['scan'], env)).stdout).toMatch(/no changes/);
 
     const log = await runCli(['log', join(course, 'waves.md'), '--json'], env);
@@ -51,6 +52,9 @@ describe('strata version commands', () => {
     const entries = JSON.parse(log.stdout) as Array<{ version: number; op: string; message?: string; path: string }>;
     expect(entries.map((e) => `${e.version} ${e.op} ${e.path}`)).toEqual(['3 rename waves.md', '2 edit intro.md', '1 add intro.md']);
     expect(entries[0]?.message).toBe('clearer name');
+    const first = JSON.parse(log.stdout)[0] as { meta: Record<string, string>; tags: string[] };
+    expect(first.meta).toEqual({ reviewer: 'Bob', week: '2' });
+    expect(first.tags).toEqual(['week2']);
 
     const show = await runCli(['show', `${join(course, 'waves.md')}@1`], env);
     expect(show.code).toBe(0);

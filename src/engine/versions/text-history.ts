@@ -16,8 +16,8 @@ import type { Repository } from '../repo/repository';
 import type { FileHistory } from './history';
 import type { VersionRecord, YjsRef } from './records';
 
-/** Updates up to this size are kept inside the version record. */
-export const INLINE_UPDATE_LIMIT = 2048;
+/** Updates up to this size are kept inside the version record (edits, usually); larger ones, such as a file's first full text, go to blobs, so loading the history stays fast. */
+export const INLINE_UPDATE_LIMIT = 512;
 /** A full state is stored every this many text versions of a file. */
 export const CHECKPOINT_EVERY = 256;
 

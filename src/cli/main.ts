@@ -281,7 +281,7 @@ Version history of course folders:
         for (const note of result.notes) warn(`note: ${note}`);
         for (const p of result.problems) warn(`damaged: ${p.object}: ${p.message}`);
         if (result.problems.length === 0) {
-          out(`no problems found (${result.snapshots} snapshots, ${result.packs} packs${opts.readData ? `, ${formatBytes(result.bytesRead)} read and verified` : ''})`);
+          out(`no problems found (${result.snapshots} snapshots, ${result.versionBatches} version batches, ${result.packs} packs${opts.readData ? `, ${formatBytes(result.bytesRead)} read and verified` : ''})`);
         } else out(`${result.problems.length} problem(s) found`);
       }
       if (result.problems.length > 0) process.exitCode = ExitCode.damaged;

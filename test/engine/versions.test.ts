@@ -469,3 +469,28 @@ describe('compare and blame', () => {
     expect(diff.old.sha256).not.toBe(diff.new.sha256);
   });
 });
+
+describe('check covers version history', () => {
+  it('names a damaged batch and blobs that versions need but no index has', async () => {
+    const { check } = await import('../../src/engine/repo/check');
+    const { readdir } = await import('node:fs/promises');
+    await put('video.bin', seededBytes(9, 200_000));
+    await put('a.md', 'text\n');
+    const ws = await Workspace.open(repo, repoDir);
+    await ws.addFolder(course);
+    await ws.scan();
+    expect((await check(await openRepositoryAt(repoDir, PASS))).problems).toEqual([]);
+    // Lose the index: the video's chunks are named by a version but indexed nowhere.
+    for (const name of await readdir(join(repoDir, 'index'))) await rm(join(repoDir, 'index', name));
+    const missing = await check(await openRepositoryAt(repoDir, PASS));
+    expect(missing.problems.some((p) => p.message.includes('version video.bin@1'))).toBe(true);
+    // A batch altered on disk fails authentication and is named.
+    const batches = await readdir(join(repoDir, 'versions'));
+    const victim = join(repoDir, 'versions', batches[batches.length - 1] as string);
+    const bytes = await readFile(victim);
+    bytes[bytes.length - 5] = (bytes[bytes.length - 5] ?? 0) ^ 1;
+    await writeFile(victim, bytes);
+    const damaged = await check(await openRepositoryAt(repoDir, PASS));
+    expect(damaged.problems.some((p) => p.object.startsWith('versions/') && /authentication/.test(p.message))).toBe(true);
+  });
+});

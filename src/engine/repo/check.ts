@@ -1,5 +1,6 @@
 // `check`: verifies the repository's structure (every index names stored
-// packs; every snapshot's trees and chunks are indexed) and, with readData,
+// packs; every snapshot's trees and chunks, and every blob version records
+// name, are indexed) and, with readData,
 // every pack's bytes (hash, trailer, each blob's authentication and content
 // id). Reports each damaged or missing object by name; never stops at the first.
 
@@ -9,6 +10,7 @@ import { NotFoundError } from '../storage/backend';
 import { fileChunks, listSnapshots, loadSnapshot, loadTree } from '../snapshot/snapshots';
 import { SharedBufferPool } from '../memory/shared-buffers';
 import { Limiter } from '../async/limiter';
+import { History } from '../versions/history';
 import { fromHex, idOfName, objectNames, toHex } from './format';
 import { parseTrailer } from './pack';
 import type { Repository } from './repository';
@@ -25,6 +27,8 @@ export interface CheckResult {
   notes: string[];
   packs: number;
   snapshots: number;
+  /** Version-history batches read (versions/records.ts). */
+  versionBatches: number;
   bytesRead: number;
 }
 
@@ -100,6 +104,24 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
     await walk(tree, '');
   }
 
+  // Version history: every batch must open and parse, and every blob its records name must be indexed.
+  const history = await History.load(repo);
+  for (const damaged of history.damaged) problem(damaged.name, damaged.message);
+  for (const file of history.allFiles()) {
+    for (const v of file.versions) {
+      const where = `version ${v.path}@${v.n}`;
+      if (v.yjs?.blob) needBlob(v.yjs.blob, where);
+      if (v.yjs?.checkpoint) needBlob(v.yjs.checkpoint, `checkpoint of ${where}`);
+      if (v.contentList && !needBlob(v.contentList, where)) continue;
+      if (!v.content && !v.contentList) continue;
+      try {
+        for (const chunk of await fileChunks(repo, v)) needBlob(toHex(chunk), where);
+      } catch (error) {
+        problem(where, errorMessage(error));
+      }
+    }
+  }
+
   let bytesRead = 0;
   if (options.readData) {
     const packs = [...stored.keys()].sort();
@@ -113,7 +135,7 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
       options.onProgress?.(++done, packs.length, pack, read);
     })));
   }
-  return { problems, notes, packs: stored.size, snapshots: snapshots.length, bytesRead };
+  return { problems, notes, packs: stored.size, snapshots: snapshots.length, versionBatches: history.batchCount, bytesRead };
 }
 
 async function listSnapshotsReporting(

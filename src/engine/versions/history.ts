@@ -27,6 +27,8 @@ export class History {
   private readonly fileMap = new Map<string, FileHistory>();
   private readonly folderMap = new Map<string, FolderInfo>();
   private readonly seqs = new Map<string, number>();
+  /** Batches read and applied. */
+  batchCount = 0;
   /** Batches that could not be read: reported, and the rest of the history is still usable. */
   readonly damaged: Array<{ name: string; message: string }> = [];
 
@@ -50,6 +52,7 @@ export class History {
 
   /** Folds one batch in (also used right after writing one). */
   apply(batch: Batch): void {
+    this.batchCount++;
     this.seqs.set(batch.device, Math.max(this.seqs.get(batch.device) ?? 0, batch.seq));
     for (const record of batch.records) {
       if (record.kind === 'folder') {
@@ -85,6 +88,11 @@ export class History {
 
   file(id: string): FileHistory | undefined {
     return this.fileMap.get(id);
+  }
+
+  /** Every file of every folder. */
+  allFiles(): FileHistory[] {
+    return [...this.fileMap.values()];
   }
 
   /** Every file ever seen in a folder. */

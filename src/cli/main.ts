@@ -20,6 +20,7 @@ import { describeError, EXIT_CODES_HELP, ExitCode, exitCodeOf } from './exit-cod
 import { currentPassphrase, newPassphrase } from './passphrase';
 import { formatBytes, progressBar } from './progress';
 import { UsageError } from './usage-error';
+import { registerRemoteCommands } from './remote-commands';
 import { registerVersionCommands, restoreVersionsCommand } from './version-commands';
 
 interface GlobalOptions {
@@ -379,6 +380,7 @@ Version history of course folders:
     });
 
   registerVersionCommands(program, versionContext);
+  registerRemoteCommands(program, versionContext);
 
   return program;
 }

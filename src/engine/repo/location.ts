@@ -32,6 +32,13 @@ export async function initRepositoryAt(location: string, passphrase: string, opt
   return Repository.init(await LocalBackend.create(localPath(location)), passphrase, options);
 }
 
+/** An empty local store at `location` to clone into; refuses a location that holds a repository. */
+export async function initLocalStoreAt(location: string): Promise<Backend> {
+  const path = localPath(location);
+  if (await localRepositoryExists(path)) throw new EngineError('REPO_EXISTS', `a repository already exists at ${path}`);
+  return LocalBackend.create(path);
+}
+
 export async function openRepositoryAt(location: string, passphrase: string): Promise<Repository> {
   return Repository.open(backendFor(location), passphrase);
 }

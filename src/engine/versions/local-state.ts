@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EngineError } from '../errors';
+import type { RemoteConfig } from '../sync/remote-location';
 import { DEVICE_ID } from './records';
 
 export interface TrackedFolder {
@@ -17,6 +18,12 @@ export interface TrackedFolder {
   path: string;
   /** False once removed: history stays, the folder is no longer scanned or watched. */
   tracked: boolean;
+  /**
+   * False for a folder adopted from history (tracked on another device) until
+   * this machine has scanned it once: files missing here then are not yet
+   * here, not deleted.
+   */
+  observed?: boolean;
 }
 
 interface StateFile {
@@ -32,6 +39,8 @@ interface StateFile {
    * their new stat, so the next scan does not read them again. By folder id, then path.
    */
   seen?: Record<string, Record<string, StatKey>>;
+  /** Remotes of this repository on this machine (sync/remote-location.ts). */
+  remotes?: RemoteConfig[];
 }
 
 /** size, mtimeMs, ctimeMs, inode: what tells an unchanged file without reading it. */
@@ -55,7 +64,7 @@ export class LocalState {
         throw new EngineError('DAMAGED', `cannot read ${join(dir, 'state.json')}: ${(error as Error).message}`);
       }
     }
-    const fresh = (): StateFile => ({ format: STATE_FORMAT, device: newDeviceId(), repositoryPath: root, lastSeq: 0, folders: state?.folders ?? [], ...(state?.author ? { author: state.author } : {}), ...(state?.seen ? { seen: state.seen } : {}) });
+    const fresh = (): StateFile => ({ format: STATE_FORMAT, device: newDeviceId(), repositoryPath: root, lastSeq: 0, folders: state?.folders ?? [], ...(state?.author ? { author: state.author } : {}), ...(state?.seen ? { seen: state.seen } : {}), ...(state?.remotes ? { remotes: state.remotes } : {}) });
     const local = new LocalState(dir, state && state.repositoryPath === root ? state : fresh());
     if (!state || state.repositoryPath !== root) await local.save();
     return local;
@@ -86,6 +95,15 @@ export class LocalState {
     await this.save();
   }
 
+  remotes(): RemoteConfig[] {
+    return (this.state.remotes ?? []).map((r) => ({ ...r }));
+  }
+
+  async setRemotes(remotes: RemoteConfig[]): Promise<void> {
+    this.state.remotes = remotes;
+    await this.save();
+  }
+
   async setAuthor(author: string): Promise<void> {
     this.state.author = author;
     await this.save();
@@ -93,6 +111,12 @@ export class LocalState {
 
   async addFolder(folder: TrackedFolder): Promise<void> {
     this.state.folders = [...this.state.folders.filter((f) => f.id !== folder.id), folder];
+    await this.save();
+  }
+
+  async setObserved(id: string): Promise<void> {
+    if (!this.state.folders.some((f) => f.id === id && f.observed === false)) return;
+    this.state.folders = this.state.folders.map((f) => (f.id === id ? { ...f, observed: true } : f));
     await this.save();
   }
 
@@ -148,6 +172,7 @@ function parseState(value: unknown): StateFile {
   if (typeof s.device !== 'string' || !DEVICE_ID.test(s.device)) return bad('device id');
   if (typeof s.repositoryPath !== 'string' || !Number.isSafeInteger(s.lastSeq) || (s.lastSeq ?? -1) < 0) return bad('repository path or batch number');
   if (s.author !== undefined && typeof s.author !== 'string') return bad('author');
+  if (s.remotes !== undefined && !(Array.isArray(s.remotes) && s.remotes.every((r) => typeof r?.name === 'string' && typeof r.hot === 'string' && (r.cold === undefined || typeof r.cold === 'string')))) return bad('remotes');
   if (!Array.isArray(s.folders) || !s.folders.every((f) => typeof f?.id === 'string' && typeof f.name === 'string' && typeof f.path === 'string' && typeof f.tracked === 'boolean')) return bad('folders');
   return s as StateFile;
 }

@@ -134,7 +134,8 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
 
     // Files gone from their path: renamed or moved (same inode, or same content), else deleted.
     const onDisk = new Set(found.map((f) => f.path));
-    const gone = [...live.values()].filter((v) => !onDisk.has(v.path) && !rules.ignores(v.path));
+    // A folder adopted from another device and never scanned here: what is missing is not here yet, not deleted.
+    const gone = folder.observed === false ? [] : [...live.values()].filter((v) => !onDisk.has(v.path) && !rules.ignores(v.path));
     const goneByInode = new Map(gone.map((v) => [v.inode, v]));
     const goneBySha = new Map(gone.map((v) => [v.sha256, v]));
     const claimed = new Set<string>();

@@ -6,7 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EngineError } from '../errors';
@@ -120,7 +120,10 @@ export class Workspace {
     if (sameName) throw new EngineError('INVALID_ARGUMENT', `a tracked folder is already named "${folderName}"; choose another with --name`);
     const nested = existing.find((f) => f.tracked && (isInside(absolute, f.path) || isInside(f.path, absolute)));
     if (nested) throw new EngineError('INVALID_ARGUMENT', `${absolute} overlaps the tracked folder "${nested.name}" (${nested.path})`);
-    const folder: TrackedFolder = { id: samePlace?.id ?? randomBytes(16).toString('hex'), name: folderName, path: absolute, tracked: true };
+    // A folder known from history by this name (tracked on another device, or here before) continues its history.
+    const known = this.history.folders().find((f) => f.name === folderName && !existing.some((e) => e.id === f.id && e.tracked));
+    const adopted = !samePlace && known !== undefined && this.history.filesIn(known.id).length > 0;
+    const folder: TrackedFolder = { id: samePlace?.id ?? known?.id ?? randomBytes(16).toString('hex'), name: folderName, path: absolute, tracked: true, ...(adopted ? { observed: false } : {}) };
     await writeBatch(this.repo, this.state, this.history, [{ kind: 'folder', folder: folder.id, name: folder.name, op: 'add', time: new Date().toISOString(), device: this.state.device }]);
     await this.state.addFolder(folder);
     return folder;
@@ -138,7 +141,9 @@ export class Workspace {
   async scan(names: string[] = [], options: Omit<ScanOptions, 'folders' | 'author'> = {}): Promise<ScanResult> {
     const folders = names.length > 0 ? names.map((n) => this.trackedByName(n)) : this.state.folders().filter((f) => f.tracked);
     if (folders.length === 0) throw new EngineError('INVALID_ARGUMENT', 'no folders are tracked yet: add one with `strata add PATH`');
-    return scanFolders(this.repo, this.state, this.history, { ...options, folders, author: this.author() });
+    const result = await scanFolders(this.repo, this.state, this.history, { ...options, folders, author: this.author() });
+    for (const f of folders) await this.state.setObserved(f.id);
+    return result;
   }
 
   /** Which folder a filesystem path (absolute or relative to the working directory) is in, and where. */
@@ -253,7 +258,7 @@ export class Workspace {
     const removed: string[] = [];
     const intents = new Map<string, { op: 'restore'; message: string; file: FileHistory }>();
     for (const [at, { file, record }] of [...wanted].sort((a, b) => a[0].localeCompare(b[0]))) {
-      if (live.get(at)?.sha256 === record.sha256) continue; // already so
+      if (await sameOnDisk(join(folder.path, ...at.split('/')), record)) continue; // already so
       await writeInto(folder.path, at, versionContent(this.repo, file, record), record.mode);
       intents.set(`${folder.id}/${at}`, { op: 'restore', message: what, file });
       written.push(at);
@@ -356,6 +361,30 @@ export class Workspace {
     if (exact) return [exact];
     const prefix = rel === '' ? '' : `${rel}/`;
     return this.history.filesIn(folder.id).filter((f) => f.versions.some((v) => v.path.startsWith(prefix)));
+  }
+}
+
+/** Whether the file at `path` holds exactly the content of `record` (compared by size, then SHA-256). */
+async function sameOnDisk(path: string, record: VersionRecord): Promise<boolean> {
+  try {
+    const st = await stat(path);
+    if (!st.isFile() || st.size !== record.size) return false;
+    const hash = createHash('sha256');
+    const handle = await open(path, 'r');
+    try {
+      const buffer = Buffer.allocUnsafe(1024 * 1024);
+      for (let position = 0; ; ) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+        if (bytesRead === 0) break;
+        hash.update(buffer.subarray(0, bytesRead));
+        position += bytesRead;
+      }
+    } finally {
+      await handle.close();
+    }
+    return hash.digest('hex') === record.sha256;
+  } catch {
+    return false;
   }
 }
 

@@ -1,0 +1,149 @@
+// The remote commands of the CLI: remote add|list|remove, sync and clone.
+// Thin: parsing and printing here; the work in engine/sync.
+
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { EngineError } from '../engine/errors';
+import { initLocalStoreAt, localPath, openRepositoryAt } from '../engine/repo/location';
+import type { Backend } from '../engine/storage/backend';
+import { openRemote, validateRemote, type RemoteConfig } from '../engine/sync/remote-location';
+import { syncRepositories, type SyncResult } from '../engine/sync/replicate';
+import { LocalState } from '../engine/versions/local-state';
+import { currentPassphrase } from './passphrase';
+import { formatBytes, progressBar } from './progress';
+import { UsageError } from './usage-error';
+import type { CliContext } from './version-commands';
+
+async function state(ctx: CliContext): Promise<LocalState> {
+  return LocalState.load(localPath(ctx.repoLocation()));
+}
+
+function pickRemote(remotes: RemoteConfig[], name: string | undefined): RemoteConfig {
+  if (remotes.length === 0) throw new EngineError('INVALID_ARGUMENT', 'no remote yet: add one with `strata remote add NAME --hot URL`');
+  if (name === undefined) {
+    if (remotes.length > 1) throw new UsageError(`several remotes (${remotes.map((r) => r.name).join(', ')}): name the one to use`);
+    return remotes[0] as RemoteConfig;
+  }
+  const remote = remotes.find((r) => r.name === name);
+  if (!remote) throw new EngineError('NOT_FOUND', `no remote named "${name}" (see \`strata remote list\`)`);
+  return remote;
+}
+
+async function runSync(ctx: CliContext, local: Backend, remote: Backend, options: { upload: boolean; download: boolean }): Promise<SyncResult> {
+  const g = ctx.globals();
+  const bar = progressBar('sync', !g.json && !g.quiet);
+  try {
+    return await syncRepositories(local, remote, {
+      ...options,
+      onProgress: (p) => bar.update(p.bytes, p.totalBytes, { what: `${p.direction === 'upload' ? 'up' : 'down'} ${p.done}/${p.total}` }),
+    });
+  } finally {
+    bar.stop();
+  }
+}
+
+function report(ctx: CliContext, remote: string, result: SyncResult): void {
+  if (ctx.globals().json) {
+    ctx.printJson({ remote, ...result });
+    return;
+  }
+  for (const c of result.conflicts) ctx.warn(`warning: ${c.name} differs in size (here ${c.local}, remote ${c.remote}); left as it is (run \`strata check\` on both)`);
+  ctx.out(`synced with ${remote}: ${result.uploaded.objects} objects up (${formatBytes(result.uploaded.bytes)}), ${result.downloaded.objects} down (${formatBytes(result.downloaded.bytes)})`);
+}
+
+export function registerRemoteCommands(program: Command, ctx: CliContext): void {
+  const remote = program.command('remote').description('remote replicas of this repository (a folder, or S3 with hot and cold tiers)');
+  remote
+    .command('add')
+    .description('add a remote: --hot URL [--cold URL]; URLs are file:///path or s3://bucket/prefix?endpoint=...&region=...&storage-class=...')
+    .argument('<name>', 'a name for it, e.g. "backup" or "s3"')
+    .requiredOption('--hot <url>', 'where hot objects go (metadata always)')
+    .option('--cold <url>', 'where cold objects go (default: the hot URL; for S3 its cold storage class)')
+    .option('--no-check', 'do not check that the remote can be reached now')
+    .action(async (name: string, opts: { hot: string; cold?: string; check: boolean }) => {
+      const st = await state(ctx);
+      const config = validateRemote({ name, hot: opts.hot, ...(opts.cold ? { cold: opts.cold } : {}) });
+      if (st.remotes().some((r) => r.name === config.name)) throw new UsageError(`a remote named "${name}" exists; remove it first`);
+      if (opts.check) {
+        const backend = await openRemote(config, { create: true });
+        try {
+          for await (const info of backend.list('keys/')) void info; // reachable, and listable with these credentials
+        } finally {
+          await backend.close();
+        }
+      }
+      await st.setRemotes([...st.remotes(), config]);
+      if (ctx.globals().json) ctx.printJson(config);
+      else ctx.out(`added remote "${config.name}": hot ${config.hot}${config.cold ? `, cold ${config.cold}` : ''}`);
+    });
+  remote
+    .command('list')
+    .description('list remotes')
+    .action(async () => {
+      const remotes = (await state(ctx)).remotes();
+      if (ctx.globals().json) {
+        ctx.printJson(remotes);
+        return;
+      }
+      if (remotes.length === 0) ctx.out('no remotes: strata remote add NAME --hot URL');
+      for (const r of remotes) ctx.out(`${r.name.padEnd(16)} hot ${r.hot}${r.cold ? `\n${''.padEnd(16)} cold ${r.cold}` : ''}`);
+    });
+  remote
+    .command('remove')
+    .description('forget a remote (nothing is deleted there)')
+    .argument('<name>', 'the remote')
+    .action(async (name: string) => {
+      const st = await state(ctx);
+      pickRemote(st.remotes(), name);
+      await st.setRemotes(st.remotes().filter((r) => r.name !== name));
+      ctx.out(`removed remote "${name}" (its objects are left in place)`);
+    });
+
+  program
+    .command('sync')
+    .description('copy to the remote what it lacks, and from it what this machine lacks (other devices\' work)')
+    .argument('[remote]', 'the remote (default: the only one)')
+    .option('--upload-only', 'only upload')
+    .option('--download-only', 'only download')
+    .action(async (name: string | undefined, opts: { uploadOnly?: boolean; downloadOnly?: boolean }) => {
+      if (opts.uploadOnly && opts.downloadOnly) throw new UsageError('--upload-only and --download-only exclude each other');
+      const config = pickRemote((await state(ctx)).remotes(), name);
+      // Objects are copied sealed as they are: sync needs no passphrase.
+      const { backendFor } = await import('../engine/repo/location');
+      const local = backendFor(ctx.repoLocation());
+      const backend = await openRemote(config, { create: true });
+      try {
+        report(ctx, config.name, await runSync(ctx, local, backend, { upload: !opts.downloadOnly, download: !opts.uploadOnly }));
+      } finally {
+        await backend.close();
+        await local.close();
+      }
+    });
+
+  program
+    .command('clone')
+    .description('set up this machine from a remote alone: a new local repository (a new device) with everything')
+    .argument('<url>', 'the remote\'s (hot) URL: file:///path or s3://...')
+    .option('--cold <url>', 'the remote\'s cold URL, if it has its own')
+    .option('--name <name>', 'name of the remote in the new repository', 'origin')
+    .action(async (url: string, opts: { cold?: string; name: string }) => {
+      const dir = localPath(ctx.repoLocation());
+      const config = validateRemote({ name: opts.name, hot: url, ...(opts.cold ? { cold: opts.cold } : {}) });
+      const passphrase = await currentPassphrase();
+      const backend = await openRemote(config);
+      const local = await initLocalStoreAt(dir);
+      try {
+        const result = await runSync(ctx, local, backend, { upload: false, download: true });
+        if (result.downloaded.objects === 0) throw new EngineError('NO_REPOSITORY', `no repository at ${url}`);
+        const repo = await openRepositoryAt(dir, passphrase); // the passphrase must open it
+        void repo;
+        const st = await LocalState.load(dir);
+        await st.setRemotes([config]);
+        if (ctx.globals().json) ctx.printJson({ repository: resolve(dir), remote: config, ...result });
+        else ctx.out(`cloned ${result.downloaded.objects} objects (${formatBytes(result.downloaded.bytes)}) into ${resolve(dir)} as a new device; remote "${config.name}" added`);
+      } finally {
+        await backend.close();
+        await local.close();
+      }
+    });
+}

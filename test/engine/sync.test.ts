@@ -1,0 +1,177 @@
+// Sync between a local repository and a remote (a folder here; S3 in
+// s3-sync.test.ts): everything reaches the remote, a new device cloned from
+// it restores byte for byte, two devices converge, and a sync that dies
+// midway continues on the next run with both sides passing check.
+import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { check } from '../../src/engine/repo/check';
+import { initLocalStoreAt, initRepositoryAt, openRepositoryAt } from '../../src/engine/repo/location';
+import { Repository } from '../../src/engine/repo/repository';
+import { backup } from '../../src/engine/snapshot/archiver';
+import { restore } from '../../src/engine/snapshot/restorer';
+import { listSnapshots } from '../../src/engine/snapshot/snapshots';
+import { UnavailableError, type Backend, type PutOptions } from '../../src/engine/storage/backend';
+import { LocalBackend } from '../../src/engine/storage/local';
+import { syncRepositories } from '../../src/engine/sync/replicate';
+import { Workspace } from '../../src/engine/versions/workspace';
+import { fastKdf, MARKER, seededBytes, snapshotOfDisk, tempDir } from '../helpers';
+
+const PASS = 'sync test passphrase';
+let dir: { path: string; cleanup: () => Promise<void> };
+beforeEach(async () => {
+  dir = await tempDir('strata-sync-');
+});
+afterEach(async () => {
+  await dir.cleanup();
+});
+
+async function put(path: string, content: string | Uint8Array): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFile(path, content);
+  const t = (Date.now() - 60_000) / 1000;
+  await utimes(path, t, t);
+}
+
+async function names(backend: Backend): Promise<string[]> {
+  const out: string[] = [];
+  for (const prefix of ['keys/', 'data/', 'index/', 'snapshots/', 'versions/']) for await (const i of backend.list(prefix)) out.push(i.name);
+  return out.sort();
+}
+
+/** Fails every put after the first `allowed` ones (a sync killed midway). */
+class DyingBackend extends LocalBackend {
+  puts = 0;
+  constructor(root: string, private readonly allowed: number) {
+    super(root);
+  }
+  override async put(name: string, data: Uint8Array, options?: PutOptions): Promise<void> {
+    if (++this.puts > this.allowed) throw new UnavailableError('connection lost (injected)');
+    return super.put(name, data, options);
+  }
+}
+
+describe('sync with a folder remote', () => {
+  it('replicates everything; a clone restores byte for byte; nothing readable reaches the remote', async () => {
+    const source = join(dir.path, 'course');
+    await put(join(source, 'lesson.md'), `# Lesson\n${MARKER}\n`);
+    await put(join(source, 'clip.bin'), seededBytes(3, 400_000));
+    const repoA = join(dir.path, 'A');
+    const repo = await initRepositoryAt(repoA, PASS, { kdf: fastKdf() });
+    await backup(repo, { paths: [source] });
+    const ws = await Workspace.open(repo, repoA);
+    await ws.addFolder(source);
+    await ws.scan();
+
+    const remote = await LocalBackend.create(join(dir.path, 'remote'));
+    const first = await syncRepositories(repo.backend, remote);
+    expect(first.uploaded.objects).toBeGreaterThan(5);
+    expect(await names(remote)).toEqual(await names(repo.backend));
+    expect((await syncRepositories(repo.backend, remote)).uploaded.objects).toBe(0);
+    // The remote is a sound repository in its own right.
+    expect((await check(await Repository.open(remote, PASS), { readData: true })).problems).toEqual([]);
+    // No remote file holds the marker in the clear.
+    const files: string[] = [];
+    const walk = async (d: string): Promise<void> => {
+      for (const e of await readdir(d, { withFileTypes: true })) {
+        if (e.isDirectory()) await walk(join(d, e.name));
+        else files.push(join(d, e.name));
+      }
+    };
+    await walk(join(dir.path, 'remote'));
+    for (const f of files) expect((await readFile(f)).includes(Buffer.from(MARKER))).toBe(false);
+
+    // A new device from the remote alone.
+    const repoB = join(dir.path, 'B');
+    const localB = await initLocalStoreAt(repoB);
+    const clone = await syncRepositories(localB, remote, { upload: false });
+    expect(clone.downloaded.objects).toBe(first.uploaded.objects);
+    const cloned = await openRepositoryAt(repoB, PASS);
+    const [latest] = (await listSnapshots(cloned)).slice(-1);
+    const target = join(dir.path, 'restored');
+    await restore(cloned, latest!.snapshot, { target });
+    expect(await snapshotOfDisk(join(target, 'course'))).toEqual(await snapshotOfDisk(source));
+    // Its history too: the folder, once placed on this machine, shows the first device's versions.
+    const wsB = await Workspace.open(cloned, repoB);
+    const placeB = join(dir.path, 'course-on-B');
+    await mkdir(placeB);
+    await wsB.addFolder(placeB, 'course');
+    expect(wsB.log(join(placeB, 'lesson.md')).map((e) => e.record.device)).toEqual([ws.state.device]);
+    await wsB.restoreVersions(placeB, { at: new Date() });
+    expect(await readFile(join(placeB, 'lesson.md'), 'utf8')).toBe(`# Lesson\n${MARKER}\n`);
+  });
+
+  it('two devices converge through one remote', async () => {
+    const remote = await LocalBackend.create(join(dir.path, 'remote'));
+    const a = await initRepositoryAt(join(dir.path, 'A'), PASS, { kdf: fastKdf() });
+    const folderA = join(dir.path, 'on-A');
+    await put(join(folderA, 'a.md'), 'from A\n');
+    const wsA = await Workspace.open(a, join(dir.path, 'A'));
+    await wsA.addFolder(folderA, 'course');
+    await wsA.scan();
+    await syncRepositories(a.backend, remote);
+    const localB = await initLocalStoreAt(join(dir.path, 'B'));
+    await syncRepositories(localB, remote);
+    const b = await openRepositoryAt(join(dir.path, 'B'), PASS);
+    const wsB = await Workspace.open(b, join(dir.path, 'B'));
+    const folderB = join(dir.path, 'on-B');
+    await mkdir(folderB);
+    await wsB.addFolder(folderB, 'course');
+    await wsB.restoreVersions(folderB, { at: new Date() });
+    await put(join(folderB, 'b.md'), 'from B\n');
+    await wsB.scan();
+    await put(join(folderA, 'c.md'), 'also from A\n');
+    await wsA.scan();
+    // A, B, A: then all three hold the same objects.
+    await syncRepositories(a.backend, remote);
+    await syncRepositories(b.backend, remote);
+    await syncRepositories(a.backend, remote);
+    expect(await names(a.backend)).toEqual(await names(remote));
+    expect(await names(b.backend)).toEqual(await names(remote));
+    const merged = await Workspace.open(await openRepositoryAt(join(dir.path, 'A'), PASS), join(dir.path, 'A'));
+    expect(merged.log(folderA).map((e) => `${e.record.path} ${e.record.device === wsA.state.device ? 'A' : 'B'}`).sort()).toEqual(['a.md A', 'b.md B', 'c.md A']);
+    // B put a.md in place from history: same content, so no version of its own.
+    for (const r of [a, b]) expect((await check(await Repository.open(r.backend, PASS))).problems).toEqual([]);
+  });
+
+  it('a sync that dies midway continues on the next run, and both sides pass check throughout', async () => {
+    const source = join(dir.path, 'course');
+    for (let i = 0; i < 6; i++) await put(join(source, `clip-${i}.bin`), seededBytes(10 + i, 200_000));
+    const repo = await initRepositoryAt(join(dir.path, 'A'), PASS, { kdf: fastKdf() });
+    // Small packs: many objects to die between.
+    const { BlobStore } = await import('../../src/engine/repo/blob-store');
+    void BlobStore;
+    await backup(repo, { paths: [source] });
+    const remoteDir = join(dir.path, 'remote');
+    let attempts = 0;
+    for (let allowed = 1; ; allowed += 2) {
+      attempts++;
+      const dying = new DyingBackend(remoteDir, allowed);
+      try {
+        await syncRepositories(repo.backend, dying);
+        break;
+      } catch (error) {
+        expect(String(error)).toMatch(/connection lost/);
+        // Whatever reached the remote is a valid repository (or not one yet: no config).
+        const partial = new LocalBackend(remoteDir);
+        const hasConfig = (await names(partial)).length > 0;
+        if (hasConfig) {
+          const result = await check(await Repository.open(partial, PASS));
+          expect(result.problems).toEqual([]);
+        }
+      }
+    }
+    expect(attempts).toBeGreaterThan(1);
+    const remote = new LocalBackend(remoteDir);
+    expect(await names(remote)).toEqual(await names(repo.backend));
+    expect((await check(await Repository.open(remote, PASS), { readData: true })).problems).toEqual([]);
+  });
+
+  it('refuses a remote that holds another repository', async () => {
+    const remote = await LocalBackend.create(join(dir.path, 'remote'));
+    const a = await initRepositoryAt(join(dir.path, 'A'), PASS, { kdf: fastKdf() });
+    const other = await initRepositoryAt(join(dir.path, 'other'), PASS, { kdf: fastKdf() });
+    await syncRepositories(other.backend, remote);
+    await expect(syncRepositories(a.backend, remote)).rejects.toThrow(/holds a different repository/);
+  });
+});

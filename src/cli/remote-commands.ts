@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import { EngineError } from '../engine/errors';
 import { initLocalStoreAt, localPath, openRepositoryAt } from '../engine/repo/location';
 import type { Backend } from '../engine/storage/backend';
+import { ThrottledBackend } from '../engine/storage/throttle';
 import { openRemote, validateRemote, type RemoteConfig } from '../engine/sync/remote-location';
 import { syncRepositories, type SyncResult } from '../engine/sync/replicate';
 import { LocalState } from '../engine/versions/local-state';
@@ -49,6 +50,14 @@ function report(ctx: CliContext, remote: string, result: SyncResult): void {
   }
   for (const c of result.conflicts) ctx.warn(`warning: ${c.name} differs in size (here ${c.local}, remote ${c.remote}); left as it is (run \`strata check\` on both)`);
   ctx.out(`synced with ${remote}: ${result.uploaded.objects} objects up (${formatBytes(result.uploaded.bytes)}), ${result.downloaded.objects} down (${formatBytes(result.downloaded.bytes)})`);
+}
+
+/** "2M" -> 2 MiB per second; K, M, G are binary multiples. */
+export function parseRate(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([KMG]?)$/i.exec(text.trim());
+  const value = m ? Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase()) : NaN;
+  if (!Number.isFinite(value) || value < 1024) throw new UsageError(`--limit-rate takes bytes per second with K, M or G, at least 1K (e.g. 500K, 2M), got ${JSON.stringify(text)}`);
+  return Math.floor(value);
 }
 
 export function registerRemoteCommands(program: Command, ctx: CliContext): void {
@@ -105,13 +114,16 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
     .argument('[remote]', 'the remote (default: the only one)')
     .option('--upload-only', 'only upload')
     .option('--download-only', 'only download')
-    .action(async (name: string | undefined, opts: { uploadOnly?: boolean; downloadOnly?: boolean }) => {
+    .option('--limit-rate <rate>', 'bandwidth limit in bytes per second (suffixes K, M, G), e.g. 2M')
+    .action(async (name: string | undefined, opts: { uploadOnly?: boolean; downloadOnly?: boolean; limitRate?: string }) => {
       if (opts.uploadOnly && opts.downloadOnly) throw new UsageError('--upload-only and --download-only exclude each other');
+      const rate = opts.limitRate !== undefined ? parseRate(opts.limitRate) : undefined;
       const config = pickRemote((await state(ctx)).remotes(), name);
       // Objects are copied sealed as they are: sync needs no passphrase.
       const { backendFor } = await import('../engine/repo/location');
       const local = backendFor(ctx.repoLocation());
-      const backend = await openRemote(config, { create: true });
+      const opened = await openRemote(config, { create: true });
+      const backend = rate ? new ThrottledBackend(opened, { bytesPerSecond: rate }) : opened;
       try {
         report(ctx, config.name, await runSync(ctx, local, backend, { upload: !opts.downloadOnly, download: !opts.uploadOnly }));
       } finally {

@@ -6,6 +6,8 @@ import type { Command } from 'commander';
 import { localPath } from '../engine/repo/location';
 import type { Repository } from '../engine/repo/repository';
 import type { VersionRecord } from '../engine/versions/records';
+import { BackgroundSync } from '../engine/sync/background-sync';
+import { openRemote } from '../engine/sync/remote-location';
 import { DEFAULT_QUIET_MS, FolderWatcher } from '../engine/watch/folder-watcher';
 import { parseWhen } from '../engine/versions/when';
 import type { Attribution, TextDiff } from '../engine/versions/compare';
@@ -103,6 +105,25 @@ function printTextDiff(ctx: CliContext, diff: TextDiff, colour: boolean): void {
   }
 }
 
+/** A background sync for `watch --sync`: first right away, then after each recorded change. */
+async function startBackgroundSync(ctx: CliContext, ws: Workspace, name: string | undefined, json: boolean): Promise<BackgroundSync> {
+  const remotes = ws.state.remotes();
+  if (remotes.length === 0) throw new UsageError('--sync needs a remote: add one with `strata remote add NAME --hot URL`');
+  const remote = name === undefined ? remotes[0] : remotes.find((r) => r.name === name);
+  if (!remote) throw new UsageError(`no remote named "${name}" (see \`strata remote list\`)`);
+  const backend = await openRemote(remote, { create: true });
+  const sync = new BackgroundSync(ws.repo.backend, backend, {
+    onSynced: (r) => {
+      if (r.uploaded.objects + r.downloaded.objects === 0) return;
+      if (json) ctx.out(JSON.stringify({ synced: remote.name, uploaded: r.uploaded, downloaded: r.downloaded }));
+      else ctx.out(`${new Date().toLocaleTimeString('sv-SE')}  synced with "${remote.name}": ${r.uploaded.objects} up, ${r.downloaded.objects} down`);
+    },
+    onError: (message, retryInMs) => ctx.warn(`strata: sync with "${remote.name}" failed (${message}); retrying in ${Math.round(retryInMs / 1000)} s`),
+  });
+  sync.request(0);
+  return sync;
+}
+
 export function registerVersionCommands(program: Command, ctx: CliContext): void {
   const scanReport = (result: Awaited<ReturnType<Workspace['scan']>>): void => {
     const g = ctx.globals();
@@ -189,15 +210,18 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
     .command('watch')
     .description('watch tracked folders and record each saved change as a version (Ctrl+C stops)')
     .option('--delay <ms>', 'record changes once a folder has been quiet this long', String(DEFAULT_QUIET_MS))
-    .action(async (opts: { delay: string }) => {
+    .option('--sync [remote]', 'also sync with a remote (default: the only one) after recording changes')
+    .action(async (opts: { delay: string; sync?: string | boolean }) => {
       const quietMs = parseSettle(opts.delay, '--delay') ?? DEFAULT_QUIET_MS;
       const ws = await workspace(ctx);
       const json = ctx.globals().json === true;
+      const background = opts.sync !== undefined ? await startBackgroundSync(ctx, ws, typeof opts.sync === 'string' ? opts.sync : undefined, json) : undefined;
       const watcher = new FolderWatcher(ws, {
         quietMs,
         onWarning,
         onError: (error) => ctx.warn(`strata: ${error instanceof Error ? error.message : String(error)}`),
         onScan: (folder, result) => {
+          if (result.versions.length > 0) background?.request();
           if (json) {
             for (const record of result.versions) ctx.out(JSON.stringify({ folder: folder.name, ...versionJson({ record, tags: [] }) }));
             return;
@@ -216,6 +240,7 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
+      await background?.stop();
       if (!json) ctx.out('stopped watching');
     });
 

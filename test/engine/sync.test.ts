@@ -175,3 +175,59 @@ describe('sync with a folder remote', () => {
     await expect(syncRepositories(a.backend, remote)).rejects.toThrow(/holds a different repository/);
   });
 });
+
+describe('sync through faults', () => {
+  it('completes through transient failures and puts that land but report failure, corrupting nothing', async () => {
+    const { FaultInjectingBackend } = await import('../../src/engine/storage/faults');
+    const { RetryingBackend } = await import('../../src/engine/storage/retry');
+    const source = join(dir.path, 'course');
+    for (let i = 0; i < 4; i++) await put(join(source, `clip-${i}.bin`), seededBytes(20 + i, 150_000));
+    await put(join(source, 'notes.md'), 'notes\n');
+    const repo = await initRepositoryAt(join(dir.path, 'A'), PASS, { kdf: fastKdf() });
+    await backup(repo, { paths: [source] });
+    const remoteDir = join(dir.path, 'remote');
+    const faulty = new FaultInjectingBackend(await LocalBackend.create(remoteDir), { seed: 7, failureRate: 0.3, failAfterPut: true });
+    const remote = new RetryingBackend(faulty, { attempts: 15, sleep: async () => {} });
+    await syncRepositories(repo.backend, remote);
+    expect(faulty.faults.failures).toBeGreaterThan(0);
+    const clean = new LocalBackend(remoteDir);
+    expect(await names(clean)).toEqual(await names(repo.backend));
+    expect((await check(await Repository.open(clean, PASS), { readData: true })).problems).toEqual([]);
+  });
+});
+
+describe('background sync', () => {
+  it('coalesces requests, and after the remote fails keeps trying until it syncs', async () => {
+    const { BackgroundSync } = await import('../../src/engine/sync/background-sync');
+    const repo = await initRepositoryAt(join(dir.path, 'A'), PASS, { kdf: fastKdf() });
+    const remoteDir = join(dir.path, 'remote');
+    let down = 2; // the first two syncs find the remote unreachable
+    class Flaky extends LocalBackend {
+      override async head(name: string) {
+        if (down > 0) throw new UnavailableError('remote down (injected)');
+        return super.head(name);
+      }
+    }
+    const remote = new Flaky(remoteDir);
+    await LocalBackend.create(remoteDir);
+    const synced: number[] = [];
+    const errors: string[] = [];
+    const sync = new BackgroundSync(repo.backend, remote, {
+      delayMs: 10, retryMs: 20,
+      onSynced: (r) => synced.push(r.uploaded.objects),
+      onError: (message) => {
+        errors.push(message);
+        down--;
+      },
+    });
+    for (let i = 0; i < 5; i++) sync.request();
+    const deadline = Date.now() + 10_000;
+    while (synced.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    await sync.stop();
+    expect(errors.length).toBe(2);
+    expect(errors[0]).toMatch(/remote down/);
+    expect(synced.length).toBe(1); // five requests, one sync once the remote came back
+    expect(synced[0]).toBeGreaterThan(0);
+    expect(await names(new LocalBackend(remoteDir))).toEqual(await names(repo.backend));
+  });
+});

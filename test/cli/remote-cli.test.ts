@@ -61,4 +61,31 @@ describe('strata remote, sync and clone', () => {
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/no remote yet/);
   });
+
+  it('a sync killed at random moments continues on the next run; both sides pass check', async () => {
+    const course = join(dir.path, 'media');
+    await mkdir(course);
+    const { seededBytes } = await import('../helpers');
+    for (let i = 0; i < 12; i++) await writeFile(join(course, `clip-${i}.bin`), seededBytes(100 + i, 1_500_000));
+    expect((await runCli(['backup', course], envA)).code).toBe(0);
+    const remote = join(dir.path, 'killed-remote');
+    expect((await runCli(['remote', 'add', 'k', '--hot', remote], envA)).code).toBe(0);
+    const { startCli } = await import('./run-cli');
+    let seed = 5;
+    for (let round = 0; round < 4; round++) {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      const { child, result } = startCli(['sync', 'k'], envA);
+      setTimeout(() => child.kill('SIGKILL'), 150 + (seed % 400));
+      await result;
+      // Whatever a killed sync left is a repository that passes check (or none yet).
+      const partial = await runCli(['check'], { ...envA, STRATA_REPO: remote });
+      expect([0, 3]).toContain(partial.code);
+    }
+    const final = JSON.parse((await runCli(['sync', 'k', '--json'], envA)).stdout) as { uploaded: { objects: number } };
+    expect(final.uploaded.objects).toBeGreaterThanOrEqual(0);
+    expect((await runCli(['sync', 'k', '--json'], envA)).stdout).toMatch(/"objects": 0/);
+    const remoteCheck = await runCli(['check', '--read-data'], { ...envA, STRATA_REPO: remote });
+    expect(remoteCheck.stdout).toMatch(/no problems found/);
+    expect((await runCli(['check'], envA)).code).toBe(0);
+  });
 });

@@ -162,10 +162,17 @@ function runVersionsBench(): number {
   return r.status ?? 1;
 }
 
+/** Runs bench/sync.ts (sync to a throw-away Ceph RGW, with rclone as the reference). */
+function runSyncBench(): number {
+  process.stdout.write('\n== sync to S3 (bench/sync.ts) ==\n');
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench', 'sync.ts')], { stdio: 'inherit', cwd: projectRoot });
+  return r.status ?? 1;
+}
+
 async function main(): Promise<number> {
   const code = await compare();
   if (code !== 0 || parsedVersions === 'skip') return code;
-  return runVersionsBench();
+  return runVersionsBench() || runSyncBench();
 }
 
 let parsedVersions: BenchOptions['versions'] = 'also';

@@ -35,8 +35,8 @@ Options:
   --cold             drop the page cache (sync; echo 3 > /proc/sys/vm/drop_caches)
                      before every timed step; default is warm caches for both tools
   --no-cache         regenerate the corpus instead of reusing bench/.work/cache
-  --versions-only    run only the version-history benchmark (bench/versions.ts)
-  --no-versions      skip the version-history benchmark
+  --versions-only    run only the version-history and sync benchmarks (bench/versions.ts, bench/sync.ts)
+  --no-versions      skip them
   -h, --help         this text
 
 Environment: BENCH_SIZE (default size), BENCH_STRATA_BIN (CLI script instead of

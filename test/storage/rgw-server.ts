@@ -52,7 +52,7 @@ async function until(what: string, check: () => boolean | Promise<boolean>, limi
   }
 }
 
-export async function startRgw(): Promise<RgwServer> {
+export async function startRgw(options: { memstoreBytes?: number } = {}): Promise<RgwServer> {
   const dir = await mkdtemp(join(tmpdir(), 'strata-rgw-'));
   const [monPort, rgwPort] = [await freePort(), await freePort()];
   const fsid = randomUUID();
@@ -76,7 +76,7 @@ run dir = ${dir}/run
 log file = ${dir}/log/$name.log
 admin socket = ${dir}/run/$name.asok
 osd objectstore = memstore
-memstore device bytes = 2147483648
+memstore device bytes = ${options.memstoreBytes ?? 2147483648}
 osd max object name len = 1024
 osd max object namespace len = 64
 mon data = ${dir}/mon/$cluster-$id

@@ -83,6 +83,10 @@ export function parseS3Url(url: string): S3Config {
   };
 }
 
+// The SDK version is pinned (package.json) because later ones need Node 22;
+// its warning about that is for developers, not for people running Strata.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
 export class S3Backend implements Backend {
   readonly location: string;
   private readonly client: S3Client;

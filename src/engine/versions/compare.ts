@@ -11,7 +11,7 @@ import type { Repository } from '../repo/repository';
 import { versionChunks } from './content';
 import type { FileHistory } from './history';
 import type { VersionRecord, YjsRef } from './records';
-import { applyTextChange, splitLines, textOf } from './text-history';
+import { applyTextChange, loadBytes, splitLines, textOf } from './text-history';
 
 /** Who made a change: a version, or the file on disk not yet recorded. */
 export interface Attribution {
@@ -111,7 +111,7 @@ async function attributedDoc(repo: Repository, file: FileHistory, sides: TextSid
   const byClient = new Map<number, Attribution>();
   for (const v of file.versions) if (v.yjs) byClient.set(v.yjs.client, attributionOf(v));
   for (const v of run) {
-    const update = await updateBytes(repo, v.yjs as YjsRef);
+    const update = await loadBytes(repo, v.yjs as YjsRef, `${v.path}@${v.n}`);
     deletions.push({ ds: Y.decodeUpdate(update).ds, by: attributionOf(v) });
     Y.applyUpdate(doc, update);
     snapshots.set(`v${v.n}`, Y.snapshot(doc));
@@ -134,13 +134,6 @@ function textRun(file: FileHistory, record: VersionRecord): VersionRecord[] {
   let start = at;
   while (start > 0 && (file.versions[start] as VersionRecord).yjs?.base !== 'empty' && file.versions[start - 1]?.yjs) start--;
   return file.versions.slice(start, at + 1);
-}
-
-async function updateBytes(repo: Repository, ref: YjsRef): Promise<Uint8Array> {
-  if (ref.update !== undefined) return new Uint8Array(Buffer.from(ref.update, 'base64'));
-  const { fromHex, BlobType } = await import('../repo/format');
-  await repo.ensureIndex();
-  return repo.loadBlob(fromHex(ref.blob as string), BlobType.data);
 }
 
 function sideKey(side: TextSide): string {

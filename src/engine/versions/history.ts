@@ -63,8 +63,10 @@ export class History {
           history = { file: record.file, folder: record.folder, versions: [], tags: new Map() };
           this.fileMap.set(record.file, history);
         }
+        const last = history.versions.at(-1);
         history.versions.push(record);
-        history.versions.sort((a, b) => a.n - b.n || a.time.localeCompare(b.time));
+        // Usually appended in order; another device's batch may bring earlier numbers.
+        if (last && (last.n > record.n || (last.n === record.n && last.time > record.time))) history.versions.sort((a, b) => a.n - b.n || a.time.localeCompare(b.time));
         if (record.tags.length > 0) addTags(history, record.n, record.tags);
       } else {
         const history = this.fileMap.get(record.file);

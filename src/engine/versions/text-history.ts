@@ -8,6 +8,7 @@
 // (gc: false) so that any two versions can be compared.
 
 import { randomInt } from 'node:crypto';
+import { diffLines, type Change } from 'diff';
 import * as Y from 'yjs';
 import { DamagedObjectError, EngineError } from '../errors';
 import type { BlobStore } from '../repo/blob-store';
@@ -32,7 +33,8 @@ function newDoc(): Y.Doc {
   return new Y.Doc({ gc: false });
 }
 
-async function loadBytes(repo: Repository, ref: { update?: string; blob?: string }, what: string): Promise<Uint8Array> {
+/** The bytes of a version's Yjs update (inline, or from its blob). */
+export async function loadBytes(repo: Repository, ref: { update?: string; blob?: string }, what: string): Promise<Uint8Array> {
   if (ref.update !== undefined) return new Uint8Array(Buffer.from(ref.update, 'base64'));
   if (ref.blob !== undefined) {
     await repo.ensureIndex();
@@ -74,98 +76,61 @@ export async function versionText(repo: Repository, file: FileHistory, record: V
   return textOf(doc);
 }
 
-/** Edits `text` (holding `before`) into `after` with few, small operations. */
-export function applyTextChange(text: Y.Text, before: string, after: string): void {
-  // Common prefix and suffix first: a typical save changes one place.
+/** Lengths of the common prefix and suffix of two strings (not overlapping, never splitting a surrogate pair). */
+function commonEnds(a: string, b: string): { prefix: number; suffix: number } {
+  const max = Math.min(a.length, b.length);
   let prefix = 0;
-  const max = Math.min(before.length, after.length);
-  while (prefix < max && before.charCodeAt(prefix) === after.charCodeAt(prefix)) prefix++;
+  while (prefix < max && a.charCodeAt(prefix) === b.charCodeAt(prefix)) prefix++;
   let suffix = 0;
-  while (suffix < max - prefix && before.charCodeAt(before.length - 1 - suffix) === after.charCodeAt(after.length - 1 - suffix)) suffix++;
-  // Never split a surrogate pair (the halves are not text on their own).
-  if (prefix > 0 && isHighSurrogate(before.charCodeAt(prefix - 1))) prefix--;
-  if (suffix > 0 && isLowSurrogate(before.charCodeAt(before.length - suffix))) suffix--;
-  const oldMid = before.slice(prefix, before.length - suffix);
-  const newMid = after.slice(prefix, after.length - suffix);
-  if (oldMid.length === 0 && newMid.length === 0) return;
-  const hunks = lineHunks(oldMid, newMid);
-  // Apply back to front, so earlier offsets stay valid.
-  for (let i = hunks.length - 1; i >= 0; i--) {
-    const h = hunks[i] as Hunk;
-    // Within a changed block of lines, trim again: a sentence added to a paragraph inserts just the sentence.
-    const o = oldMid.slice(h.oldStart, h.oldEnd);
-    const nw = newMid.slice(h.newStart, h.newEnd);
-    let p = 0;
-    const m = Math.min(o.length, nw.length);
-    while (p < m && o.charCodeAt(p) === nw.charCodeAt(p)) p++;
-    let s = 0;
-    while (s < m - p && o.charCodeAt(o.length - 1 - s) === nw.charCodeAt(nw.length - 1 - s)) s++;
-    if (p > 0 && isHighSurrogate(o.charCodeAt(p - 1))) p--;
-    if (s > 0 && isLowSurrogate(o.charCodeAt(o.length - s))) s--;
-    const at = prefix + h.oldStart + p;
-    const removed = o.length - p - s;
-    if (removed > 0) text.delete(at, removed);
-    const inserted = nw.slice(p, nw.length - s);
-    if (inserted.length > 0) text.insert(at, inserted);
-  }
+  while (suffix < max - prefix && a.charCodeAt(a.length - 1 - suffix) === b.charCodeAt(b.length - 1 - suffix)) suffix++;
+  // The halves of a surrogate pair are not text on their own.
+  if (prefix > 0 && isHighSurrogate(a.charCodeAt(prefix - 1))) prefix--;
+  if (suffix > 0 && isLowSurrogate(a.charCodeAt(a.length - suffix))) suffix--;
+  return { prefix, suffix };
 }
 
 const isHighSurrogate = (c: number): boolean => c >= 0xd800 && c <= 0xdbff;
 const isLowSurrogate = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
 
-interface Hunk {
-  oldStart: number;
-  oldEnd: number;
-  newStart: number;
-  newEnd: number;
-}
-
-/** Changed regions (character offsets) between two texts, found line by line (LCS over lines). */
-function lineHunks(before: string, after: string): Hunk[] {
-  const a = splitLines(before);
-  const b = splitLines(after);
-  // Small inputs or a single-sided change: one hunk.
-  if (a.length === 0 || b.length === 0 || a.length * b.length > 4_000_000) return [{ oldStart: 0, oldEnd: before.length, newStart: 0, newEnd: after.length }];
-  // LCS table over lines (bounded above), then walk it.
-  const n = a.length;
-  const m = b.length;
-  const lcs = new Uint32Array((n + 1) * (m + 1));
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) {
-      lcs[i * (m + 1) + j] = a[i] === b[j] ? (lcs[(i + 1) * (m + 1) + j + 1] as number) + 1 : Math.max(lcs[(i + 1) * (m + 1) + j] as number, lcs[i * (m + 1) + j + 1] as number);
-    }
-  }
-  const hunks: Hunk[] = [];
-  let i = 0;
-  let j = 0;
-  let ao = 0;
-  let bo = 0;
-  let open: Hunk | undefined;
-  const close = (): void => {
-    if (open) hunks.push(open);
-    open = undefined;
+/**
+ * Edits `text` (holding `before`) into `after` with few, small operations:
+ * the common prefix and suffix are kept (a typical save changes one place);
+ * the middle is compared line by line, and each changed block is trimmed
+ * again, so a sentence added to a paragraph inserts just the sentence.
+ */
+export function applyTextChange(text: Y.Text, before: string, after: string): void {
+  const ends = commonEnds(before, after);
+  const oldMid = before.slice(ends.prefix, before.length - ends.suffix);
+  const newMid = after.slice(ends.prefix, after.length - ends.suffix);
+  if (oldMid.length === 0 && newMid.length === 0) return;
+  const edits: Array<{ at: number; remove: number; insert: string }> = [];
+  const replace = (at: number, o: string, n: string): void => {
+    const { prefix, suffix } = commonEnds(o, n);
+    edits.push({ at: at + prefix, remove: o.length - prefix - suffix, insert: n.slice(prefix, n.length - suffix) });
   };
-  while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) {
-      close();
-      ao += (a[i] as string).length;
-      bo += (b[j] as string).length;
+  const parts = diffLines(oldMid, newMid);
+  let at = ends.prefix;
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i] as Change;
+    const next = parts[i + 1];
+    if (part.removed && next?.added) {
+      replace(at, part.value, next.value);
+      at += part.value.length;
       i++;
-      j++;
-    } else if (j < m && (i >= n || (lcs[i * (m + 1) + j + 1] as number) >= (lcs[(i + 1) * (m + 1) + j] as number))) {
-      open ??= { oldStart: ao, oldEnd: ao, newStart: bo, newEnd: bo };
-      bo += (b[j] as string).length;
-      open.newEnd = bo;
-      j++;
+    } else if (part.removed) {
+      replace(at, part.value, '');
+      at += part.value.length;
+    } else if (part.added) {
+      replace(at, '', part.value);
     } else {
-      open ??= { oldStart: ao, oldEnd: ao, newStart: bo, newEnd: bo };
-      ao += (a[i] as string).length;
-      open.oldEnd = ao;
-      i++;
+      at += part.value.length;
     }
   }
-  close();
-  return hunks;
+  // Back to front, so earlier offsets stay valid.
+  for (const edit of edits.reverse()) {
+    if (edit.remove > 0) text.delete(edit.at, edit.remove);
+    if (edit.insert.length > 0) text.insert(edit.at, edit.insert);
+  }
 }
 
 /** Lines with their endings kept ("a\n", "b\r\n", "c"). */

@@ -6,7 +6,7 @@
 //   Trailer := "SPK1" count(u32 LE) Entry(48)*  sealed, AD = PACK_TRAILER_AD
 // A pack's name is the SHA-256 of all its bytes, so any change renames it.
 
-import { NONCE_LENGTH, open, sealInto, SEAL_OVERHEAD, TAG_LENGTH } from '../crypto/aead';
+import { open, sealInto, SEAL_OVERHEAD } from '../crypto/aead';
 import { DamagedObjectError } from '../errors';
 import { createHash } from 'node:crypto';
 import { ENTRY_BYTES, PACK_TRAILER_AD, readEntry, toHex, writeEntry, type BlobEntry } from './format';
@@ -45,11 +45,6 @@ export class PackWriter {
     return this.entries.length;
   }
 
-  /** Whether a blob of `plainLength` stored bytes still fits, trailer included. */
-  fits(plainLength: number): boolean {
-    return this.room(plainLength + SEAL_OVERHEAD, 1);
-  }
-
   /** Whether `count` more sealed blobs of `sealedBytes` in all still fit, trailer included. */
   room(sealedBytes: number, count: number): boolean {
     return this.offset + sealedBytes + trailerBytes(this.entries.length + count) <= this.buffer.length;
@@ -58,16 +53,6 @@ export class PackWriter {
   /** Where the next blob goes: the rest of the buffer (sealed blobs are written there, then added with addPlaced). */
   tail(): Uint8Array {
     return this.buffer.subarray(this.offset);
-  }
-
-  /** Adds a blob sealed elsewhere (a blob worker): nonce and ciphertext || tag. */
-  addSealed(entry: Omit<BlobEntry, 'offset' | 'length'>, nonce: Uint8Array, ciphertextAndTag: Uint8Array): number {
-    const plainLength = ciphertextAndTag.length - TAG_LENGTH;
-    if (nonce.length !== NONCE_LENGTH || plainLength < 0) throw new RangeError('malformed sealed blob');
-    if (!this.fits(plainLength)) throw new RangeError('blob does not fit in this pack');
-    this.buffer.set(nonce, this.offset);
-    this.buffer.set(ciphertextAndTag, this.offset + NONCE_LENGTH);
-    return this.addPlaced(entry, NONCE_LENGTH + ciphertextAndTag.length);
   }
 
   /** Records the sealed blob (nonce || ciphertext || tag) of `length` bytes already written at the next offset (see tail()). */

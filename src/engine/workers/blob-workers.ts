@@ -1,5 +1,6 @@
 // The blob pipeline's heavy lifting off the main thread: a small pool of
-// worker threads that compress (zlib's synchronous brotli) and encrypt (the
+// worker threads that compute content ids, compress (zlib's synchronous
+// brotli) and encrypt, straight into pack buffers (the
 // bulk ChaCha20-Poly1305 step of XChaCha20-Poly1305; the HChaCha20 subkey is
 // derived on the main thread by crypto/aead.ts, so the construction lives in
 // one place). Node's async zlib API costs ~0.4-0.6 ms of main-thread time per
@@ -7,8 +8,9 @@
 //
 // Inputs reach workers without a copy when they view a SharedArrayBuffer (the
 // archiver reads files into shared blocks), else as an exact-size copy.
-// Results come back by transfer from the worker, so no ArrayBuffer in the
-// main isolate is ever detached (V8 slows byte loops once one is).
+// Sealed blobs are written into the caller's shared pack buffer; plaintexts
+// that come back (restore) are transferred from the worker, so no ArrayBuffer
+// in the main isolate is ever detached (V8 slows byte loops once one is).
 
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
@@ -94,11 +96,6 @@ parentPort.on('message', (job) => {
       });
       const sha256 = job.sha256 ? owned(crypto.createHash('sha256').update(job.data).digest()) : undefined;
       parentPort.postMessage({ id: job.id, opened: results, sha256 }, results.filter((r) => r.bytes).map((r) => r.bytes.buffer));
-      return;
-    }
-    if (job.op === 'sha256') {
-      const digest = owned(crypto.createHash('sha256').update(job.data).digest());
-      parentPort.postMessage({ id: job.id, bytes: digest }, [digest.buffer]);
       return;
     }
     if (job.op === 'hashBatch') {
@@ -204,13 +201,6 @@ class BlobWorkerPool {
    */
   constructor(readonly writers: number, readonly readers: number) {}
 
-  /** SHA-256 of `data` (a pack), computed in a worker. */
-  async sha256(data: Uint8Array): Promise<Uint8Array> {
-    const reply = await this.post('sha256', { data: forPosting(data) });
-    if (!reply.bytes || reply.bytes.length !== 32) throw new Error('blob worker returned no digest');
-    return reply.bytes;
-  }
-
   /** Content ids of data blobs (HMAC-SHA256 under `key`), computed in a worker. */
   async hashBatch(key: Uint8Array, items: Uint8Array[]): Promise<Uint8Array[]> {
     const reply = await this.post('hashBatch', { key, items: items.map(forPosting) });
@@ -253,7 +243,7 @@ class BlobWorkerPool {
     return reply.sha256 ? { opened: reply.opened, sha256: reply.sha256 } : { opened: reply.opened };
   }
 
-  private post(op: 'hashBatch' | 'sealBatch' | 'openBatch' | 'sha256', payload: object): Promise<Reply> {
+  private post(op: 'hashBatch' | 'sealBatch' | 'openBatch', payload: object): Promise<Reply> {
     const limit = op === 'openBatch' ? this.readers : this.writers;
     this.ensureWorkers(limit);
     if (this.idleTimer) clearTimeout(this.idleTimer);

@@ -6,7 +6,7 @@ import { useApi } from '../api-context';
 import { formatBytes, formatCount } from '../format';
 import { useAction } from '../use-action';
 import { ErrorNotice, fieldError } from './ErrorNotice';
-import { Field } from './Field';
+import { PathField } from './Field';
 
 interface Done extends BackupResult {
   path: string;
@@ -31,15 +31,12 @@ export function BackupFolder() {
       <form onSubmit={submit} noValidate>
         <h2 id="backup-title">Add a course folder</h2>
         <p className="lead">Strata backs the folder up now as a snapshot you can restore later.</p>
-        <Field
+        <PathField
           label="Folder"
           value={path}
           onChange={setPath}
           placeholder="/home/you/Courses/Intro to Ceramics"
           error={fieldError(action.error, 'path')}
-          autoComplete="off"
-          spellCheck={false}
-          required
         />
         <ErrorNotice error={action.error} fields={['path']} />
         <div className="actions">

@@ -6,7 +6,7 @@ import { StrataError } from '../../shared/errors';
 import { useApi } from '../api-context';
 import { useAction } from '../use-action';
 import { ErrorNotice, fieldError } from './ErrorNotice';
-import { Field } from './Field';
+import { Field, PathField } from './Field';
 
 export function CreateRepository({ defaultPath, onCreated }: { defaultPath: string; onCreated(status: RepoStatus): void }) {
   const api = useApi();
@@ -38,15 +38,12 @@ export function CreateRepository({ defaultPath, onCreated }: { defaultPath: stri
         The repository is where Strata keeps every version of your course files, deduplicated and encrypted on this
         computer.
       </p>
-      <Field
+      <PathField
         label="Location"
         value={path}
         onChange={setPath}
         hint="A folder on this computer. It is created if it does not exist."
         error={fieldError(action.error, 'path')}
-        autoComplete="off"
-        spellCheck={false}
-        required
       />
       <Field
         label="Passphrase"

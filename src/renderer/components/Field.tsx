@@ -40,3 +40,8 @@ export function Field({ label, value, onChange, hint, error, ...input }: FieldPr
     </div>
   );
 }
+
+/** A required field for a path on this computer: no autocomplete or spell checking. */
+export function PathField(props: FieldProps) {
+  return <Field autoComplete="off" spellCheck={false} required {...props} />;
+}

@@ -5,7 +5,7 @@ import type { RepoStatus } from '../../shared/api';
 import { useApi } from '../api-context';
 import { useAction } from '../use-action';
 import { ErrorNotice, fieldError } from './ErrorNotice';
-import { Field } from './Field';
+import { Field, PathField } from './Field';
 
 export function UnlockRepository({
   initialPath,
@@ -32,14 +32,11 @@ export function UnlockRepository({
     <form className="card" onSubmit={submit} noValidate aria-labelledby="unlock-title">
       <h2 id="unlock-title">Unlock your repository</h2>
       <p className="lead">Enter the passphrase to back up into it. Strata forgets it when you lock or quit.</p>
-      <Field
+      <PathField
         label="Location"
         value={path}
         onChange={setPath}
         error={fieldError(action.error, 'path')}
-        autoComplete="off"
-        spellCheck={false}
-        required
       />
       <Field
         label="Passphrase"

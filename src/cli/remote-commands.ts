@@ -4,7 +4,8 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { EngineError } from '../engine/errors';
-import { initLocalStoreAt, localPath, openRepositoryAt } from '../engine/repo/location';
+import { backendFor, initLocalStoreAt, localPath, localRepositoryExists } from '../engine/repo/location';
+import { Repository } from '../engine/repo/repository';
 import type { Backend } from '../engine/storage/backend';
 import { ThrottledBackend } from '../engine/storage/throttle';
 import { openRemote, validateRemote, type RemoteConfig } from '../engine/sync/remote-location';
@@ -120,7 +121,6 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
       const rate = opts.limitRate !== undefined ? parseRate(opts.limitRate) : undefined;
       const config = pickRemote((await state(ctx)).remotes(), name);
       // Objects are copied sealed as they are: sync needs no passphrase.
-      const { backendFor } = await import('../engine/repo/location');
       const local = backendFor(ctx.repoLocation());
       const opened = await openRemote(config, { create: true });
       const backend = rate ? new ThrottledBackend(opened, { bytesPerSecond: rate }) : opened;
@@ -142,13 +142,18 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
       const dir = localPath(ctx.repoLocation());
       const config = validateRemote({ name: opts.name, hot: url, ...(opts.cold ? { cold: opts.cold } : {}) });
       const passphrase = await currentPassphrase();
+      if (await localRepositoryExists(dir)) throw new EngineError('REPO_EXISTS', `a repository already exists at ${dir}`);
       const backend = await openRemote(config);
+      try {
+        // The passphrase must open the remote before anything is downloaded: a wrong one leaves nothing behind.
+        await Repository.open(backend, passphrase);
+      } catch (error) {
+        await backend.close();
+        throw error;
+      }
       const local = await initLocalStoreAt(dir);
       try {
         const result = await runSync(ctx, local, backend, { upload: false, download: true });
-        if (result.downloaded.objects === 0) throw new EngineError('NO_REPOSITORY', `no repository at ${url}`);
-        const repo = await openRepositoryAt(dir, passphrase); // the passphrase must open it
-        void repo;
         const st = await LocalState.load(dir);
         await st.setRemotes([config]);
         if (ctx.globals().json) ctx.printJson({ repository: resolve(dir), remote: config, ...result });

@@ -138,9 +138,6 @@ describe('sync with a folder remote', () => {
     const source = join(dir.path, 'course');
     for (let i = 0; i < 6; i++) await put(join(source, `clip-${i}.bin`), seededBytes(10 + i, 200_000));
     const repo = await initRepositoryAt(join(dir.path, 'A'), PASS, { kdf: fastKdf() });
-    // Small packs: many objects to die between.
-    const { BlobStore } = await import('../../src/engine/repo/blob-store');
-    void BlobStore;
     await backup(repo, { paths: [source] });
     const remoteDir = join(dir.path, 'remote');
     let attempts = 0;

@@ -494,3 +494,33 @@ describe('check covers version history', () => {
     expect(damaged.problems.some((p) => p.object.startsWith('versions/') && /authentication/.test(p.message))).toBe(true);
   });
 });
+
+describe('text history compaction', () => {
+  it('writes a full-state checkpoint every CHECKPOINT_EVERY versions; rebuilds start there and stay exact', async () => {
+    const { CHECKPOINT_EVERY, textChain } = await import('../../src/engine/versions/text-history');
+    const ws = await Workspace.open(repo, repoDir);
+    await ws.addFolder(course);
+    const states: string[] = [];
+    let text = '# Notes\n';
+    const edits = CHECKPOINT_EVERY + 10;
+    for (let i = 0; i < edits; i++) {
+      text = i % 7 === 3 ? text.replace(/line \d+\n/, '') : `${text}line ${i}\n`;
+      states.push(text);
+      await put('notes.md', text, 10_000_000 - i * 1000);
+      expect((await ws.scan()).versions.length).toBe(1);
+    }
+    const path = join(course, 'notes.md');
+    const file = ws.history.fileAt(ws.folders()[0]?.id ?? '', 'notes.md');
+    if (!file) throw new Error('no history');
+    const checkpoints = file.versions.filter((v) => v.yjs?.checkpoint).map((v) => v.n);
+    expect(checkpoints).toEqual([CHECKPOINT_EVERY]);
+    const newest = file.versions.at(-1) as VersionRecord;
+    expect(textChain(file, newest, true)[0]?.n).toBe(CHECKPOINT_EVERY); // not from version 1
+    expect(textChain(file, newest, false)[0]?.n).toBe(1);
+    // Versions on both sides of the checkpoint rebuild byte for byte, in a fresh process's view.
+    const again = await open();
+    for (const n of [1, 2, CHECKPOINT_EVERY - 1, CHECKPOINT_EVERY, CHECKPOINT_EVERY + 1, edits]) {
+      expect((await contentOf(again, again.version(path, n))).toString()).toBe(states[n - 1]);
+    }
+  }, 60_000);
+});

@@ -7,6 +7,7 @@ import { LocalBackend } from '../../src/engine/storage/local';
 import { MemoryBackend } from '../../src/engine/storage/memory';
 import { RetryingBackend } from '../../src/engine/storage/retry';
 import { ThrottledBackend } from '../../src/engine/storage/throttle';
+import { TieredBackend } from '../../src/engine/storage/tiered';
 import { describeBackendConformance } from './conformance';
 
 const noCleanup = async (): Promise<void> => {};
@@ -37,3 +38,8 @@ describeBackendConformance('RetryingBackend(FaultInjectingBackend(MemoryBackend,
   // so the suite's few hundred operations get through (and the seed makes it repeatable).
   return { backend: new RetryingBackend(faulty, { attempts: 12, sleep: noDelay }), cleanup: noCleanup };
 });
+
+describeBackendConformance('TieredBackend(MemoryBackend, MemoryBackend)', async () => ({
+  backend: new TieredBackend(new MemoryBackend('memory:hot'), new MemoryBackend('memory:cold')),
+  cleanup: noCleanup,
+}));

@@ -366,3 +366,21 @@ describe('FaultInjectingBackend', () => {
     expect(() => new FaultInjectingBackend(new MemoryBackend(), { seed: 1, failureRate: -0.1 })).toThrow(RangeError);
   });
 });
+
+describe('TieredBackend', () => {
+  it('puts each object in the place of its tier, and reads, lists and deletes across both', async () => {
+    const { TieredBackend } = await import('../../src/engine/storage/tiered');
+    const hot = new MemoryBackend('memory:hot');
+    const cold = new MemoryBackend('memory:cold');
+    const tiered = new TieredBackend(hot, cold);
+    await tiered.put('data/a', new Uint8Array([1]));
+    await tiered.put('data/b', new Uint8Array([2, 3]), { tier: 'cold' });
+    expect(await listNames(hot, 'data/')).toEqual(['data/a']);
+    expect(await listNames(cold, 'data/')).toEqual(['data/b']);
+    expect((await tiered.head('data/b')).tier).toBe('cold');
+    expectSameBytes(await tiered.getRange('data/b', 1, 1), new Uint8Array([3]));
+    expect(await listNames(tiered, 'data/')).toEqual(['data/a', 'data/b']);
+    await tiered.delete('data/b');
+    expect(await listNames(cold, 'data/')).toEqual([]);
+  });
+});

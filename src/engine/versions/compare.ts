@@ -11,7 +11,7 @@ import type { Repository } from '../repo/repository';
 import { versionChunks } from './content';
 import type { FileHistory } from './history';
 import type { VersionRecord, YjsRef } from './records';
-import { applyTextChange, loadBytes, splitLines, textOf } from './text-history';
+import { applyTextChange, loadBytes, splitLines, textChain, textOf } from './text-history';
 
 /** Who made a change: a version, or the file on disk not yet recorded. */
 export interface Attribution {
@@ -103,7 +103,7 @@ async function attributedDoc(repo: Repository, file: FileHistory, sides: TextSid
   if (!newestRecord?.yjs) return undefined;
   // Replay the text run (from its start, update by update: checkpoints are for rebuilding,
   // not for attribution) to take snapshots and each version's delete set.
-  const run = textRun(file, newestRecord);
+  const run = textChain(file, newestRecord, false);
   if (!recorded.every((n) => run.some((v) => v.n === n))) return undefined; // not one text history
   const doc = new Y.Doc({ gc: false });
   const snapshots = new Map<string, Y.Snapshot>();
@@ -126,14 +126,6 @@ async function attributedDoc(repo: Repository, file: FileHistory, sides: TextSid
     snapshots.set('disk', Y.snapshot(doc));
   }
   return { doc, snapshots, byClient, deletions };
-}
-
-/** The versions of the text run `record` belongs to, from its start (an 'empty' base) up to `record`. */
-function textRun(file: FileHistory, record: VersionRecord): VersionRecord[] {
-  const at = file.versions.indexOf(record);
-  let start = at;
-  while (start > 0 && (file.versions[start] as VersionRecord).yjs?.base !== 'empty' && file.versions[start - 1]?.yjs) start--;
-  return file.versions.slice(start, at + 1);
 }
 
 function sideKey(side: TextSide): string {

@@ -64,7 +64,8 @@ export class LocalState {
         throw new EngineError('DAMAGED', `cannot read ${join(dir, 'state.json')}: ${(error as Error).message}`);
       }
     }
-    const fresh = (): StateFile => ({ format: STATE_FORMAT, device: newDeviceId(), repositoryPath: root, lastSeq: 0, folders: state?.folders ?? [], ...(state?.author ? { author: state.author } : {}), ...(state?.seen ? { seen: state.seen } : {}), ...(state?.remotes ? { remotes: state.remotes } : {}) });
+    // A copied repository keeps this machine's settings but becomes a device of its own.
+    const fresh = (): StateFile => ({ folders: [], ...state, format: STATE_FORMAT, device: newDeviceId(), repositoryPath: root, lastSeq: 0 });
     const local = new LocalState(dir, state && state.repositoryPath === root ? state : fresh());
     if (!state || state.repositoryPath !== root) await local.save();
     return local;

@@ -48,19 +48,9 @@ export async function loadBytes(repo: Repository, ref: { update?: string; blob?:
  * versions applied to build it, oldest first.
  */
 export async function rebuildDoc(repo: Repository, file: FileHistory, n: number): Promise<{ doc: Y.Doc; chain: VersionRecord[] }> {
-  const at = file.versions.findIndex((v) => v.n === n);
-  const target = file.versions[at];
+  const target = file.versions.find((v) => v.n === n);
   if (!target?.yjs) throw new EngineError('INVALID_ARGUMENT', `version ${n} of ${target?.path ?? file.file} is not a text version`);
-  // Back to the nearest checkpoint or start of this text run.
-  let start = at;
-  while (start > 0) {
-    const v = file.versions[start] as VersionRecord;
-    if (v.yjs?.checkpoint || v.yjs?.base === 'empty') break;
-    const before = file.versions[start - 1];
-    if (!before?.yjs) throw new DamagedObjectError(`file ${file.file}`, `version ${v.n} builds on version ${before?.n ?? '?'}, which is not text`);
-    start--;
-  }
-  const chain = file.versions.slice(start, at + 1);
+  const chain = textChain(file, target, true);
   const doc = newDoc();
   const first = chain[0] as VersionRecord;
   const firstRef = first.yjs as YjsRef;
@@ -68,6 +58,24 @@ export async function rebuildDoc(repo: Repository, file: FileHistory, n: number)
   else Y.applyUpdate(doc, await loadBytes(repo, firstRef, `${first.path}@${first.n}`));
   for (const v of chain.slice(1)) Y.applyUpdate(doc, await loadBytes(repo, v.yjs as YjsRef, `${v.path}@${v.n}`));
   return { doc, chain };
+}
+
+/**
+ * The versions whose updates build `record`'s document, oldest first: back
+ * to the start of its text history (a version with an 'empty' base), or,
+ * with `fromCheckpoint`, to the nearest version with a full-state checkpoint.
+ */
+export function textChain(file: FileHistory, record: VersionRecord, fromCheckpoint: boolean): VersionRecord[] {
+  const at = file.versions.indexOf(record);
+  let start = at;
+  while (start > 0) {
+    const v = file.versions[start] as VersionRecord;
+    if (v.yjs?.base === 'empty' || (fromCheckpoint && v.yjs?.checkpoint)) break;
+    const before = file.versions[start - 1];
+    if (!before?.yjs) throw new DamagedObjectError(`file ${file.file}`, `version ${v.n} builds on version ${before?.n ?? '?'}, which is not text`);
+    start--;
+  }
+  return file.versions.slice(start, at + 1);
 }
 
 /** The text of a text version, checked against its recorded SHA-256. */

@@ -144,23 +144,37 @@ describe('RetryingBackend', () => {
     expect(inner.calls).toBe(2);
   });
 
-  it('does not restart a listing that fails after yielding items', async () => {
+  it('restarts a listing that fails part-way and yields each object once', async () => {
     let starts = 0;
     class FailingMidway extends MemoryBackend {
       override async *list(): AsyncIterable<ObjectInfo> {
         starts++;
         yield { name: 'first', size: 1 };
-        throw new UnavailableError('connection reset');
+        if (starts === 1) throw new UnavailableError('connection reset on page 2');
+        yield { name: 'second', size: 1 };
       }
     }
     const retrying = new RetryingBackend(new FailingMidway(), { sleep: noDelay });
+    const seen: string[] = [];
+    for await (const info of retrying.list('')) seen.push(info.name);
+    expect(seen).toEqual(['first', 'second']);
+    expect(starts).toBe(2);
+  });
+
+  it('gives up on a listing that keeps failing part-way after the attempts', async () => {
+    class AlwaysFailing extends MemoryBackend {
+      override async *list(): AsyncIterable<ObjectInfo> {
+        yield { name: 'first', size: 1 };
+        throw new UnavailableError('connection reset');
+      }
+    }
+    const retrying = new RetryingBackend(new AlwaysFailing(), { sleep: noDelay, attempts: 3 });
     const seen: string[] = [];
     const error = await failure(async () => {
       for await (const info of retrying.list('')) seen.push(info.name);
     });
     expect(error).toBeInstanceOf(UnavailableError);
     expect(seen).toEqual(['first']);
-    expect(starts).toBe(1);
   });
 
   it('treats an exclusive put that landed before failing as done', async () => {

@@ -32,6 +32,8 @@ export interface ObjectInfo {
   size: number;
   /** The tier the backend reports for the object, when it knows. */
   tier?: Tier;
+  /** The storage class, where the backend has them (S3). */
+  storageClass?: string;
 }
 
 export interface Backend {
@@ -52,12 +54,40 @@ export interface Backend {
   delete(name: string): Promise<void>;
   /** Releases connections or handles; the backend is unusable afterwards. */
   close(): Promise<void>;
+  /**
+   * Moves an object to another tier (a storage class change, or a move
+   * between places), keeping its bytes. Absent when the backend has one tier.
+   * May raise FrozenError when the object must be thawed first.
+   */
+  setTier?(name: string, tier: Tier): Promise<void>;
+  /** Where an object of an archive class stands; absent where reads never wait. */
+  thawState?(name: string): Promise<ThawState>;
+  /** Asks that an archived object be made readable for `days` days. */
+  requestThaw?(name: string, days: number): Promise<void>;
+}
+
+/**
+ * An object in an archive class (S3 GLACIER, DEEP_ARCHIVE) is readable only
+ * after a restore request has completed ("thawed"), hours later.
+ */
+export type ThawState =
+  | { state: 'ready' }
+  | { state: 'frozen'; storageClass: string }
+  | { state: 'thawing'; storageClass: string; /** Best estimate of when it becomes readable. */ readyAt?: Date };
+
+/** The tier-control methods a wrapper forwards to the backend it wraps, where that backend has them. */
+export function forwardTierControl(inner: Backend, wrap: <T>(operation: string, name: string, run: () => Promise<T>) => Promise<T> = (_o, _n, run) => run()): Pick<Backend, 'setTier' | 'thawState' | 'requestThaw'> {
+  return {
+    ...(inner.setTier ? { setTier: (name: string, tier: Tier) => wrap('setTier', name, () => (inner.setTier as NonNullable<Backend['setTier']>).call(inner, name, tier)) } : {}),
+    ...(inner.thawState ? { thawState: (name: string) => wrap('thawState', name, () => (inner.thawState as NonNullable<Backend['thawState']>).call(inner, name)) } : {}),
+    ...(inner.requestThaw ? { requestThaw: (name: string, days: number) => wrap('requestThaw', name, () => (inner.requestThaw as NonNullable<Backend['requestThaw']>).call(inner, name, days)) } : {}),
+  };
 }
 
 /** Base of the sentinel errors; `code` is stable and safe to switch on. */
 export class StorageError extends Error {
   constructor(
-    readonly code: 'NOT_FOUND' | 'ALREADY_EXISTS' | 'INVALID_NAME' | 'UNAVAILABLE' | 'NO_SPACE',
+    readonly code: 'NOT_FOUND' | 'ALREADY_EXISTS' | 'INVALID_NAME' | 'UNAVAILABLE' | 'NO_SPACE' | 'FROZEN' | 'REFUSED',
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -95,6 +125,20 @@ export class UnavailableError extends StorageError {
 export class NoSpaceError extends StorageError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('NO_SPACE', message, options);
+  }
+}
+
+/** The server refused the request for good (a 4xx that retrying cannot change): not retried. */
+export class RefusedError extends StorageError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('REFUSED', message, options);
+  }
+}
+
+/** The object is in an archive class and must be thawed (requestThaw) before it can be read. */
+export class FrozenError extends StorageError {
+  constructor(readonly objectName: string, readonly storageClass: string, location?: string) {
+    super('FROZEN', `${objectName}${location ? ` in ${location}` : ''} is archived (${storageClass}): it must be restored before it can be read`);
   }
 }
 

@@ -1,7 +1,7 @@
 // FaultInjectingBackend: a test wrapper that makes the backend it wraps fail,
 // deterministically from a seed: transient errors, corrupted reads, and puts
 // that land but report failure (the ambiguous "did it land?" case).
-import { UnavailableError, type Backend, type ObjectInfo, type PutOptions } from './backend';
+import { forwardTierControl, UnavailableError, type Backend, type ObjectInfo, type PutOptions } from './backend';
 
 export type FaultOperation = 'get' | 'getRange' | 'put' | 'head' | 'list' | 'delete';
 
@@ -37,6 +37,9 @@ export class FaultInjectingBackend implements Backend {
   private readonly random: () => number;
   private options: Required<Omit<FaultOptions, 'seed' | 'failNames'>> & Pick<FaultOptions, 'failNames'>;
   private counts: FaultCounts = emptyCounts();
+  readonly setTier?: Backend['setTier'];
+  readonly thawState?: Backend['thawState'];
+  readonly requestThaw?: Backend['requestThaw'];
 
   constructor(
     private readonly inner: Backend,
@@ -44,6 +47,7 @@ export class FaultInjectingBackend implements Backend {
   ) {
     this.location = inner.location;
     this.random = mulberry32(options.seed);
+    Object.assign(this, forwardTierControl(inner));
     this.options = { failureRate: 0, operations: [...ALL_OPERATIONS], corruptReads: false, failAfterPut: false };
     const { seed: _seed, ...changeable } = options;
     this.setOptions(changeable);

@@ -57,6 +57,10 @@ export class MemoryBackend implements Backend {
     yield* matches;
   }
 
+  async setTier(name: string, tier: Tier): Promise<void> {
+    this.find(name).tier = tier;
+  }
+
   async delete(name: string): Promise<void> {
     this.find(name);
     this.objects.delete(name);

@@ -2,7 +2,7 @@
 // wraps (UnavailableError by default) with capped exponential backoff and full
 // jitter. Everything else (not found, invalid name, no space) fails at once.
 import { setTimeout as delay } from 'node:timers/promises';
-import { StorageError, type Backend, type ObjectInfo, type PutOptions } from './backend';
+import { forwardTierControl, StorageError, type Backend, type ObjectInfo, type PutOptions } from './backend';
 
 export interface RetryInfo {
   operation: string;
@@ -41,6 +41,9 @@ export class RetryingBackend implements Backend {
   private readonly onRetry: ((info: RetryInfo) => void) | undefined;
   private readonly isTransient: (error: unknown) => boolean;
   private readonly random: () => number;
+  readonly setTier?: Backend['setTier'];
+  readonly thawState?: Backend['thawState'];
+  readonly requestThaw?: Backend['requestThaw'];
 
   constructor(
     private readonly inner: Backend,
@@ -55,6 +58,7 @@ export class RetryingBackend implements Backend {
     this.onRetry = options.onRetry;
     this.isTransient = options.isTransient ?? isUnavailable;
     this.random = options.random ?? Math.random;
+    Object.assign(this, forwardTierControl(inner, (operation, name, run) => this.withRetries(operation, name, run)));
   }
 
   get(name: string): Promise<Uint8Array> {
@@ -85,28 +89,36 @@ export class RetryingBackend implements Backend {
     return this.withRetries('head', name, () => this.inner.head(name));
   }
 
+  /**
+   * A listing that fails part-way (a later page of a long S3 listing) starts
+   * again and skips the names already yielded, so callers see each object once.
+   */
   async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    const yielded = new Set<string>();
     for (let attempt = 1; ; attempt++) {
       const iterator = this.inner.list(prefix)[Symbol.asyncIterator]();
-      let first: IteratorResult<ObjectInfo>;
-      try {
-        first = await iterator.next();
-      } catch (error) {
-        await this.backOff('list', prefix, attempt, error);
-        continue;
-      }
-      if (first.done) return;
-      // Past the first item a restart would yield duplicates, so later failures propagate.
       let finished = false;
       try {
-        yield first.value;
-        for (let next = await iterator.next(); !next.done; next = await iterator.next()) yield next.value;
-        finished = true;
+        for (;;) {
+          let next: IteratorResult<ObjectInfo>;
+          try {
+            next = await iterator.next();
+          } catch (error) {
+            await this.backOff('list', prefix, attempt, error);
+            break; // start the listing again
+          }
+          if (next.done) {
+            finished = true;
+            return;
+          }
+          if (yielded.has(next.value.name)) continue;
+          yielded.add(next.value.name);
+          yield next.value;
+        }
       } finally {
         // The caller stopped early (or the listing failed): let the inner listing release what it holds.
         if (!finished) await iterator.return?.();
       }
-      return;
     }
   }
 

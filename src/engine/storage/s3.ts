@@ -10,26 +10,31 @@
 // Credentials come from the SDK's usual chain (environment, profile, ...).
 
 import {
+  CopyObjectCommand,
   CreateBucketCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
+  RestoreObjectCommand,
   S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import {
   AlreadyExistsError,
+  FrozenError,
   assertValidName,
   assertValidPrefix,
   NoSpaceError,
   NotFoundError,
+  RefusedError,
   StorageError,
   UnavailableError,
   type Backend,
   type ObjectInfo,
   type PutOptions,
+  type ThawState,
   type Tier,
 } from './backend';
 
@@ -45,6 +50,14 @@ export interface S3Config {
   coldClass: string;
   /** Explicit credentials (tests); otherwise the SDK's default chain. */
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * A request fails (retryably) once its connection has been idle this long,
+   * waiting for the server or mid-transfer; default 60 s. An idle limit rather
+   * than a deadline, so a large pack on a slow but moving link still completes.
+   */
+  timeoutMs?: number;
+  /** Connecting to the endpoint may take this long; default 10 s. */
+  connectTimeoutMs?: number;
 }
 
 const BUCKET = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
@@ -91,6 +104,8 @@ export class S3Backend implements Backend {
   readonly location: string;
   private readonly client: S3Client;
   private closed = false;
+  /** Learnt from a 501 to RestoreObject: this server reads archive classes directly. */
+  private archiveReadsAtOnce = false;
 
   constructor(private readonly config: S3Config) {
     this.location = `s3://${config.bucket}/${config.prefix}${config.endpoint ? ` at ${config.endpoint}` : ''}`;
@@ -105,6 +120,9 @@ export class S3Backend implements Backend {
       responseChecksumValidation: 'WHEN_REQUIRED',
       // Retries are the RetryingBackend's job, with its own backoff and limits.
       maxAttempts: 1,
+      // Without limits a server that stops answering hangs the sync forever;
+      // a timed-out request fails with UnavailableError, which is retried.
+      requestHandler: { connectionTimeout: config.connectTimeoutMs ?? 10_000, socketTimeout: config.timeoutMs ?? 60_000 },
     });
   }
 
@@ -112,7 +130,9 @@ export class S3Backend implements Backend {
     this.assertUsable(name);
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: this.key(name) }));
-      return await bodyBytes(out.Body);
+      const bytes = await bodyBytes(out.Body);
+      assertWhole(bytes, out.ContentLength, name, this.location);
+      return bytes;
     } catch (error) {
       throw this.mapError(error, name);
     }
@@ -133,6 +153,7 @@ export class S3Backend implements Backend {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: this.key(name), Range: `bytes=${offset}-${offset + length - 1}` }));
       bytes = await bodyBytes(out.Body, into && into.length >= length ? into : undefined);
+      assertWhole(bytes, out.ContentLength, name, this.location);
     } catch (error) {
       if (error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 416 || error.name === 'InvalidRange')) {
         throw new RangeError(`range [${offset}, ${offset + length}) is past the end of ${name}`, { cause: error });
@@ -167,7 +188,7 @@ export class S3Backend implements Backend {
     this.assertUsable(name);
     try {
       const out = await this.client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: this.key(name) }));
-      return { name, size: out.ContentLength ?? 0, tier: this.tierOf(out.StorageClass) };
+      return { name, size: out.ContentLength ?? 0, tier: this.tierOf(out.StorageClass), storageClass: out.StorageClass ?? 'STANDARD' };
     } catch (error) {
       throw this.mapError(error, name);
     }
@@ -187,7 +208,7 @@ export class S3Backend implements Backend {
       for (const item of out.Contents ?? []) {
         const name = (item.Key ?? '').slice(this.config.prefix.length);
         if (name === '' || !(item.Key ?? '').startsWith(this.config.prefix)) continue;
-        yield { name, size: item.Size ?? 0, tier: this.tierOf(item.StorageClass) };
+        yield { name, size: item.Size ?? 0, tier: this.tierOf(item.StorageClass), storageClass: item.StorageClass ?? 'STANDARD' };
       }
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
@@ -206,6 +227,72 @@ export class S3Backend implements Backend {
   async close(): Promise<void> {
     this.closed = true;
     this.client.destroy();
+  }
+
+  /**
+   * Moves an object between the tiers' storage classes: CopyObject onto
+   * itself with the new class, as S3 documents it (objects up to 5 GiB; packs
+   * are far smaller). An archived object must be thawed first (FrozenError).
+   */
+  async setTier(name: string, tier: Tier): Promise<void> {
+    this.assertUsable(name);
+    const storageClass = this.classOf(tier);
+    try {
+      await this.client.send(new CopyObjectCommand({
+        Bucket: this.config.bucket,
+        Key: this.key(name),
+        CopySource: `${this.config.bucket}/${this.key(name).split('/').map(encodeURIComponent).join('/')}`,
+        StorageClass: storageClass as CopyObjectCommand['input']['StorageClass'],
+        MetadataDirective: 'COPY',
+      }));
+    } catch (error) {
+      throw this.mapError(error, name);
+    }
+  }
+
+  /**
+   * Whether an object can be read now. Only archive classes need a restore;
+   * HeadObject's Restore header tells a restore in progress
+   * (ongoing-request="true") from a finished one.
+   */
+  async thawState(name: string): Promise<ThawState> {
+    this.assertUsable(name);
+    let out;
+    try {
+      out = await this.client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: this.key(name) }));
+    } catch (error) {
+      throw this.mapError(error, name);
+    }
+    const storageClass = out.StorageClass ?? 'STANDARD';
+    if (!ARCHIVE_CLASSES.has(storageClass)) return { state: 'ready' };
+    return parseRestoreHeader(out.Restore, storageClass, this.archiveReadsAtOnce);
+  }
+
+  /**
+   * Asks S3 to make an archived object readable for `days` days (Standard
+   * retrieval: hours). Servers without archive restores (Ceph RGW answers
+   * 501) read archive classes at once: then there is nothing to wait for.
+   */
+  async requestThaw(name: string, days: number): Promise<void> {
+    this.assertUsable(name);
+    try {
+      await this.client.send(new RestoreObjectCommand({
+        Bucket: this.config.bucket,
+        Key: this.key(name),
+        RestoreRequest: { Days: days, GlacierJobParameters: { Tier: 'Standard' } },
+      }));
+    } catch (error) {
+      if (error instanceof S3ServiceException) {
+        const status = error.$metadata.httpStatusCode ?? 0;
+        if (status === 501 || error.name === 'NotImplemented') {
+          this.archiveReadsAtOnce = true;
+          return;
+        }
+        // 409: a restore is already in progress; that is what we asked for.
+        if (error.name === 'RestoreAlreadyInProgress' || status === 409) return;
+      }
+      throw this.mapError(error, name);
+    }
   }
 
   /** Creates the bucket if it does not exist (one already owned by these credentials is fine). */
@@ -241,16 +328,44 @@ export class S3Backend implements Backend {
     if (error instanceof StorageError || error instanceof RangeError) return error;
     if (error instanceof S3ServiceException) {
       const status = error.$metadata.httpStatusCode ?? 0;
+      // AWS answers a GET (or copy) of an unrestored GLACIER / DEEP_ARCHIVE object so.
+      if (error.name === 'InvalidObjectState') return new FrozenError(name, this.config.coldClass, this.location);
       if (status === 404 || error.name === 'NoSuchKey' || error.name === 'NotFound') {
         if (error.name === 'NoSuchBucket') return new UnavailableError(`bucket ${this.config.bucket} does not exist at ${this.location}`, { cause: error });
         return new NotFoundError(name, this.location);
       }
       if (error.name === 'QuotaExceeded' || error.name === 'EntityTooLarge') return new NoSpaceError(`${this.location}: ${error.name}`, { cause: error });
       if (status === 403) return new StorageError('UNAVAILABLE', `${this.location}: access denied (check the credentials): ${error.message}`, { cause: error });
+      // Other 4xx (bad request, method not allowed, ...) mean the same request fails again; 408, 429 and S3's 400 RequestTimeout (body sent too slowly) are transient.
+      if (status >= 400 && status < 500 && status !== 408 && status !== 429 && error.name !== 'RequestTimeout') return new RefusedError(`${this.location}: ${error.name} (HTTP ${status})${error.message ? `: ${error.message}` : ''}`, { cause: error });
       return new UnavailableError(`${this.location}: ${error.name} (HTTP ${status})${error.message ? `: ${error.message}` : ''}`, { cause: error });
     }
     const code = (error as { code?: string; name?: string }).code ?? (error as { name?: string }).name ?? 'error';
     return new UnavailableError(`${this.location} unreachable (${code}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}
+
+/** Storage classes whose objects need a restore before they can be read. */
+const ARCHIVE_CLASSES = new Set(['GLACIER', 'DEEP_ARCHIVE']);
+
+/**
+ * The state of an archived object from HeadObject's Restore header:
+ * absent: frozen (never restored); `ongoing-request="true"`: thawing;
+ * `ongoing-request="false", expiry-date="..."`: readable until then.
+ */
+export function parseRestoreHeader(header: string | undefined, storageClass: string, readsAtOnce = false): ThawState {
+  if (header === undefined || header === '') return readsAtOnce ? { state: 'ready' } : { state: 'frozen', storageClass };
+  if (/ongoing-request\s*=\s*"true"/i.test(header)) return { state: 'thawing', storageClass };
+  return { state: 'ready' };
+}
+
+/**
+ * A body shorter than its Content-Length is a connection cut mid-way, not the
+ * object (nor, for a range, the end of it): a retryable failure.
+ */
+function assertWhole(bytes: Uint8Array, contentLength: number | undefined, name: string, location: string): void {
+  if (contentLength !== undefined && bytes.length !== contentLength) {
+    throw new UnavailableError(`${location}: ${name} arrived incomplete (${bytes.length} of ${contentLength} bytes)`);
   }
 }
 

@@ -1,7 +1,7 @@
 // ThrottledBackend: a wrapper that bounds how many operations run at once on
 // the backend it wraps and, optionally, the payload bandwidth of puts and gets.
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Backend, ObjectInfo, PutOptions } from './backend';
+import { forwardTierControl, type Backend, type ObjectInfo, type PutOptions } from './backend';
 
 export interface ThrottleOptions {
   /** Operations in flight on the wrapped backend at most; default 8. */
@@ -19,6 +19,9 @@ export class ThrottledBackend implements Backend {
   readonly location: string;
   private readonly slots: ConcurrencyLimit;
   private readonly bandwidth: TokenBucket | undefined;
+  readonly setTier?: Backend['setTier'];
+  readonly thawState?: Backend['thawState'];
+  readonly requestThaw?: Backend['requestThaw'];
 
   constructor(
     private readonly inner: Backend,
@@ -26,6 +29,7 @@ export class ThrottledBackend implements Backend {
   ) {
     this.location = inner.location;
     this.slots = new ConcurrencyLimit(options.concurrency ?? 8);
+    Object.assign(this, forwardTierControl(inner));
     const { bytesPerSecond } = options;
     if (bytesPerSecond !== undefined) {
       this.bandwidth = new TokenBucket(

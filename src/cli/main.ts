@@ -6,7 +6,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { defaultKdfParams, type KdfParams } from '../engine/crypto/kdf';
 import { check } from '../engine/repo/check';
-import { initRepositoryAt, openRepositoryAt } from '../engine/repo/location';
+import { initRepositoryAt } from '../engine/repo/location';
+import { openLocalRepository } from '../engine/tiers/tiers';
 import { rebuildIndex } from '../engine/repo/rebuild-index';
 import type { Repository } from '../engine/repo/repository';
 import { repoStats } from '../engine/repo/stats';
@@ -21,6 +22,7 @@ import { currentPassphrase, newPassphrase } from './passphrase';
 import { formatBytes, progressBar } from './progress';
 import { UsageError } from './usage-error';
 import { registerRemoteCommands } from './remote-commands';
+import { registerTierCommands } from './tier-commands';
 import { registerVersionCommands, restoreVersionsCommand } from './version-commands';
 
 interface GlobalOptions {
@@ -43,8 +45,26 @@ function repoLocation(options: GlobalOptions): string {
   return location;
 }
 
-async function openRepo(options: GlobalOptions): Promise<Repository> {
-  return openRepositoryAt(repoLocation(options), await currentPassphrase());
+/**
+ * The repository of this invocation, opened once (key derivation is the slow
+ * part), through the local view: evicted packs come back when read, and reads
+ * are recorded for the placement policy (check's reads are not).
+ */
+let opened: Promise<Repository> | undefined;
+async function openRepo(options: GlobalOptions, view: { trackReads?: boolean } = {}): Promise<Repository> {
+  opened ??= (async () => {
+    const location = repoLocation(options);
+    const passphrase = await currentPassphrase();
+    return openLocalRepository(location, passphrase, view);
+  })();
+  return opened;
+}
+
+/** Saves what the command's reads taught (tier-state.json) and lets go of remotes opened to fetch. */
+async function closeRepo(): Promise<void> {
+  const repo = await opened?.catch(() => undefined);
+  opened = undefined;
+  await repo?.backend.close();
 }
 
 function kdfFromOption(n: string | undefined): KdfParams | undefined {
@@ -266,7 +286,7 @@ Version history of course folders:
     .option('--read-data', 'read all data and verify every chunk')
     .action(async (opts: { readData?: boolean }) => {
       const g = globals();
-      const repo = await openRepo(g);
+      const repo = await openRepo(g, { trackReads: false });
       const bar = progressBar('check', showProgress(g) && opts.readData === true);
       let bytes = 0;
       const result = await check(repo, {
@@ -381,6 +401,7 @@ Version history of course folders:
 
   registerVersionCommands(program, versionContext);
   registerRemoteCommands(program, versionContext);
+  registerTierCommands(program, versionContext);
 
   return program;
 }
@@ -401,7 +422,11 @@ export async function main(argv: string[]): Promise<number> {
     return ExitCode.ok;
   }
   try {
-    await program.parseAsync(argv);
+    try {
+      await program.parseAsync(argv);
+    } finally {
+      await closeRepo();
+    }
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (error) {
     if (error instanceof CommanderError) {

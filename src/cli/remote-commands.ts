@@ -2,15 +2,17 @@
 // Thin: parsing and printing here; the work in engine/sync.
 
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { EngineError } from '../engine/errors';
 import { backendFor, initLocalStoreAt, localPath, localRepositoryExists } from '../engine/repo/location';
 import { Repository } from '../engine/repo/repository';
 import type { Backend } from '../engine/storage/backend';
 import { ThrottledBackend } from '../engine/storage/throttle';
-import { openRemote, validateRemote, type RemoteConfig } from '../engine/sync/remote-location';
-import { syncRepositories, type SyncResult } from '../engine/sync/replicate';
+import { normaliseLocation, openRemote, validateRemote, type RemoteConfig } from '../engine/sync/remote-location';
+import { syncRepositories, type SyncProgress, type SyncResult } from '../engine/sync/replicate';
+import { TierState } from '../engine/tiers/tier-state';
 import { LocalState } from '../engine/versions/local-state';
+import { prepareSettling, printSettled, settleAfterSync, settledJson } from './merge-commands';
 import { currentPassphrase } from './passphrase';
 import { formatBytes, progressBar } from './progress';
 import { UsageError } from './usage-error';
@@ -31,25 +33,37 @@ function pickRemote(remotes: RemoteConfig[], name: string | undefined): RemoteCo
   return remote;
 }
 
-async function runSync(ctx: CliContext, local: Backend, remote: Backend, options: { upload: boolean; download: boolean }): Promise<SyncResult> {
+async function runSync(ctx: CliContext, local: Backend, remote: Backend, options: { upload: boolean; download: boolean; skipDownload?: (name: string) => boolean }): Promise<SyncResult> {
   const g = ctx.globals();
   const bar = progressBar('sync', !g.json && !g.quiet);
+  // With --json, progress goes to stderr as JSON lines (a few a second), for programs driving the CLI.
+  let lastEvent = 0;
+  const event = (p: SyncProgress): void => {
+    const now = Date.now();
+    if (now - lastEvent < 250 && p.done < p.total) return;
+    lastEvent = now;
+    process.stderr.write(`${JSON.stringify({ event: 'sync-progress', ...p })}\n`);
+  };
   try {
     return await syncRepositories(local, remote, {
       ...options,
-      onProgress: (p) => bar.update(p.bytes, p.totalBytes, { what: `${p.direction === 'upload' ? 'up' : 'down'} ${p.done}/${p.total}` }),
+      onProgress: (p) => {
+        if (g.json && !g.quiet) event(p);
+        bar.update(p.bytes, p.totalBytes, { what: `${p.direction === 'upload' ? 'up' : 'down'} ${p.done}/${p.total}` });
+      },
     });
   } finally {
     bar.stop();
   }
 }
 
-function report(ctx: CliContext, remote: string, result: SyncResult): void {
+function report(ctx: CliContext, remote: string, result: SyncResult, settled?: Awaited<ReturnType<typeof settleAfterSync>>): void {
   if (ctx.globals().json) {
-    ctx.printJson({ remote, ...result });
+    ctx.printJson({ remote, ...result, ...(settled ? { settled: settledJson(settled.result) } : {}) });
     return;
   }
   for (const c of result.conflicts) ctx.warn(`warning: ${c.name} differs in size (here ${c.local}, remote ${c.remote}); left as it is (run \`strata check\` on both)`);
+  if (settled) printSettled(ctx, settled.ws, settled.result);
   ctx.out(`synced with ${remote}: ${result.uploaded.objects} objects up (${formatBytes(result.uploaded.bytes)}), ${result.downloaded.objects} down (${formatBytes(result.downloaded.bytes)})`);
 }
 
@@ -65,12 +79,16 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
   const remote = program.command('remote').description('remote replicas of this repository (a folder, or S3 with hot and cold tiers)');
   remote
     .command('add')
-    .description('add a remote: --hot URL [--cold URL]; URLs are file:///path or s3://bucket/prefix?endpoint=...&region=...&storage-class=...')
+    .description('add a remote: a folder (e.g. an external disk; it gets a hot and a cold part), or --hot URL [--cold URL] with file:///path or s3://bucket/prefix?endpoint=...&region=...&storage-class=...&cold-class=...')
     .argument('<name>', 'a name for it, e.g. "backup" or "s3"')
-    .requiredOption('--hot <url>', 'where hot objects go (metadata always)')
+    .argument('[folder]', 'a folder to hold the remote: its hot/ and cold/ parts are made inside')
+    .option('--hot <url>', 'where hot objects go (metadata always)')
     .option('--cold <url>', 'where cold objects go (default: the hot URL; for S3 its cold storage class)')
     .option('--no-check', 'do not check that the remote can be reached now')
-    .action(async (name: string, opts: { hot: string; cold?: string; check: boolean }) => {
+    .action(async (name: string, folder: string | undefined, given: { hot?: string; cold?: string; check: boolean }) => {
+      if (folder !== undefined && given.hot !== undefined) throw new UsageError('give a folder or --hot URL, not both');
+      if (folder === undefined && given.hot === undefined) throw new UsageError('give a folder (e.g. /media/disk/strata) or --hot URL [--cold URL]');
+      const opts = folder !== undefined ? { ...given, hot: join(resolve(folder), 'hot'), cold: join(resolve(folder), 'cold') } : { ...given, hot: given.hot as string };
       const st = await state(ctx);
       const config = validateRemote({ name, hot: opts.hot, ...(opts.cold ? { cold: opts.cold } : {}) });
       if (st.remotes().some((r) => r.name === config.name)) throw new UsageError(`a remote named "${name}" exists; remove it first`);
@@ -122,10 +140,21 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
       const config = pickRemote((await state(ctx)).remotes(), name);
       // Objects are copied sealed as they are: sync needs no passphrase.
       const local = backendFor(ctx.repoLocation());
+      const tierState = await TierState.load(localPath(ctx.repoLocation()));
       const opened = await openRemote(config, { create: true });
       const backend = rate ? new ThrottledBackend(opened, { bytesPerSecond: rate }) : opened;
       try {
-        report(ctx, config.name, await runSync(ctx, local, backend, { upload: !opts.downloadOnly, download: !opts.uploadOnly }));
+        await prepareSettling(ctx, local);
+        const result = await runSync(ctx, local, backend, { upload: !opts.downloadOnly, download: !opts.uploadOnly, skipDownload: (n) => tierState.isEvicted(n) });
+        // Other devices' versions into the tracked folders: merges, conflicts (merge-commands.ts).
+        const settled = opts.uploadOnly ? undefined : await settleAfterSync(ctx, local);
+        if (settled && settled.result.versions.length > 0 && !opts.downloadOnly) {
+          // Merges recorded here go up now, so the other devices have them at their next sync.
+          const again = await runSync(ctx, local, backend, { upload: true, download: false });
+          result.uploaded.objects += again.uploaded.objects;
+          result.uploaded.bytes += again.uploaded.bytes;
+        }
+        report(ctx, config.name, result, settled);
       } finally {
         await backend.close();
         await local.close();
@@ -135,12 +164,18 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
   program
     .command('clone')
     .description('set up this machine from a remote alone: a new local repository (a new device) with everything')
-    .argument('<url>', 'the remote\'s (hot) URL: file:///path or s3://...')
+    .argument('<url>', 'the remote\'s (hot) URL: file:///path or s3://..., or a folder made by `remote add NAME FOLDER`')
     .option('--cold <url>', 'the remote\'s cold URL, if it has its own')
     .option('--name <name>', 'name of the remote in the new repository', 'origin')
     .action(async (url: string, opts: { cold?: string; name: string }) => {
       const dir = localPath(ctx.repoLocation());
-      const config = validateRemote({ name: opts.name, hot: url, ...(opts.cold ? { cold: opts.cold } : {}) });
+      let given = { name: opts.name, hot: url, ...(opts.cold ? { cold: opts.cold } : {}) };
+      // A folder remote made with `remote add NAME FOLDER`: its hot/ and cold/ parts.
+      const folder = url.startsWith('s3://') ? undefined : normaliseLocation(url);
+      if (folder && !opts.cold && (await localRepositoryExists(join(localPath(folder), 'hot'))) && !(await localRepositoryExists(localPath(folder)))) {
+        given = { name: opts.name, hot: join(localPath(folder), 'hot'), cold: join(localPath(folder), 'cold') };
+      }
+      const config = validateRemote(given);
       const passphrase = await currentPassphrase();
       if (await localRepositoryExists(dir)) throw new EngineError('REPO_EXISTS', `a repository already exists at ${dir}`);
       const backend = await openRemote(config);

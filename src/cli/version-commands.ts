@@ -8,11 +8,14 @@ import type { Repository } from '../engine/repo/repository';
 import type { VersionRecord } from '../engine/versions/records';
 import { BackgroundSync } from '../engine/sync/background-sync';
 import { openRemote } from '../engine/sync/remote-location';
+import { LocalView } from '../engine/tiers/local-view';
+import { Tiers } from '../engine/tiers/tiers';
 import { DEFAULT_QUIET_MS, FolderWatcher } from '../engine/watch/folder-watcher';
 import { parseWhen } from '../engine/versions/when';
 import type { Attribution, TextDiff } from '../engine/versions/compare';
 import { parseVersionRef, Workspace, type LogEntry, type RestoreOutcome } from '../engine/versions/workspace';
 import { ExitCode } from './exit-codes';
+import { printSettled, registerMergeCommands, settledJson } from './merge-commands';
 import { UsageError } from './usage-error';
 
 export interface CliContext {
@@ -106,14 +109,28 @@ function printTextDiff(ctx: CliContext, diff: TextDiff, colour: boolean): void {
 }
 
 /** A background sync for `watch --sync`: first right away, then after each recorded change. */
-async function startBackgroundSync(ctx: CliContext, ws: Workspace, name: string | undefined, json: boolean): Promise<BackgroundSync> {
+async function startBackgroundSync(ctx: CliContext, ws: Workspace, name: string | undefined, json: boolean, settle: () => void): Promise<BackgroundSync> {
   const remotes = ws.state.remotes();
   if (remotes.length === 0) throw new UsageError('--sync needs a remote: add one with `strata remote add NAME --hot URL`');
   const remote = name === undefined ? remotes[0] : remotes.find((r) => r.name === name);
   if (!remote) throw new UsageError(`no remote named "${name}" (see \`strata remote list\`)`);
   const backend = await openRemote(remote, { create: true });
-  const sync = new BackgroundSync(ws.repo.backend, backend, {
+  const view = ws.repo.backend instanceof LocalView ? ws.repo.backend : undefined;
+  // Sync reads the plain local store: copying packs is not reading them, and evicted packs stay on the remote.
+  const sync = new BackgroundSync(view ? view.local : ws.repo.backend, backend, {
+    sync: { skipDownload: (n) => view?.tierState.isEvicted(n) ?? false },
+    // Then tier migration in the background: what the policy wants moved, resumably, a little each time.
+    afterSync: async () => {
+      if (!view || !backend.setTier) return;
+      const tiers = await Tiers.open(ws.repo, ctx.repoLocation());
+      const moved = await tiers.migrate(backend, await tiers.report({ name: remote.name, backend }));
+      if (moved.moved.objects > 0) {
+        if (json) ctx.out(JSON.stringify({ migrated: remote.name, ...moved }));
+        else ctx.out(`${new Date().toLocaleTimeString('sv-SE')}  moved ${moved.moved.objects} packs between "${remote.name}"'s tiers`);
+      }
+    },
     onSynced: (r) => {
+      if (r.downloaded.objects > 0) settle(); // other devices' versions into the folders
       if (r.uploaded.objects + r.downloaded.objects === 0) return;
       if (json) ctx.out(JSON.stringify({ synced: remote.name, uploaded: r.uploaded, downloaded: r.downloaded }));
       else ctx.out(`${new Date().toLocaleTimeString('sv-SE')}  synced with "${remote.name}": ${r.uploaded.objects} up, ${r.downloaded.objects} down`);
@@ -215,7 +232,8 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
       const quietMs = parseSettle(opts.delay, '--delay') ?? DEFAULT_QUIET_MS;
       const ws = await workspace(ctx);
       const json = ctx.globals().json === true;
-      const background = opts.sync !== undefined ? await startBackgroundSync(ctx, ws, typeof opts.sync === 'string' ? opts.sync : undefined, json) : undefined;
+      const settling = { run: (): void => undefined };
+      const background = opts.sync !== undefined ? await startBackgroundSync(ctx, ws, typeof opts.sync === 'string' ? opts.sync : undefined, json, () => settling.run()) : undefined;
       const watcher = new FolderWatcher(ws, {
         quietMs,
         onWarning,
@@ -230,7 +248,19 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
           for (const v of result.versions) ctx.out(`${time}  ${folder.name}/${v.path}  @${v.n}  ${v.op}  ${v.summary}`);
         },
       });
+      // After a sync brought other devices' versions: settle them between scans, and send up what that recorded.
+      settling.run = (): void => {
+        void watcher.run(() => ws.reconcile({ settleMs: quietMs, onWarning })).then((r) => {
+          if (r.versions.length > 0) background?.request();
+          if (json) {
+            if (r.versions.length + r.written.length + r.removed.length + r.waiting.length + r.conflicts.length > 0) ctx.out(JSON.stringify({ settled: settledJson(r) }));
+          } else {
+            printSettled(ctx, ws, r, `${new Date().toLocaleTimeString('sv-SE')}  `);
+          }
+        }, (error: unknown) => ctx.warn(`strata: settling other devices' versions failed: ${error instanceof Error ? error.message : String(error)}`));
+      };
       const folders = await watcher.start();
+      if (background) settling.run(); // catch up with what earlier syncs brought
       if (!json) ctx.out(`watching ${folders.map((f) => `"${f.name}"`).join(', ')} (changes are recorded after ${quietMs} ms of quiet; Ctrl+C stops)`);
       await new Promise<void>((resolve) => {
         process.removeAllListeners('SIGINT');
@@ -243,6 +273,8 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
       await background?.stop();
       if (!json) ctx.out('stopped watching');
     });
+
+  registerMergeCommands(program, ctx);
 
   program
     .command('log')

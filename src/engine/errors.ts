@@ -9,7 +9,9 @@ export type EngineErrorCode =
   | 'DAMAGED'
   | 'UNSAFE_PATH'
   | 'INVALID_ARGUMENT'
-  | 'NOT_FOUND';
+  | 'NOT_FOUND'
+  /** A remote cannot serve it now (unreachable, or archived data still thawing). */
+  | 'UNAVAILABLE';
 
 export class EngineError extends Error {
   constructor(

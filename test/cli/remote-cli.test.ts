@@ -30,7 +30,11 @@ describe('strata remote, sync and clone', () => {
     expect(add.stdout).toMatch(/added remote "disk": hot file:\/\//);
     const list = JSON.parse((await runCli(['remote', 'list', '--json'], envA)).stdout) as Array<{ name: string; hot: string }>;
     expect(list.map((r) => r.name)).toEqual(['disk']);
-    const sync = JSON.parse((await runCli(['sync', '--json'], envA)).stdout) as { uploaded: { objects: number }; downloaded: { objects: number } };
+    const run = await runCli(['sync', '--json'], envA);
+    const sync = JSON.parse(run.stdout) as { uploaded: { objects: number }; downloaded: { objects: number } };
+    // Progress as JSON lines on stderr, ending with everything done.
+    const events = run.stderr.trim().split('\n').map((l) => JSON.parse(l) as { event: string; done: number; total: number; direction: string });
+    expect(events.at(-1)).toMatchObject({ event: 'sync-progress', direction: 'upload', done: sync.uploaded.objects, total: sync.uploaded.objects });
     expect(sync.uploaded.objects).toBeGreaterThan(3);
     expect(sync.downloaded.objects).toBe(0);
     const clone = await runCli(['clone', `file://${remote}`], envB);

@@ -37,8 +37,12 @@ export class FileStore {
     this.blocks = new BlockPool(repo.chunker.params.maxSize, READ_SIZE);
   }
 
-  /** Stores the content of an open file (`expected`: its size from stat; it may have changed). */
-  async storeContent(handle: FileHandle, expected: number, onBytes?: (bytes: number) => void): Promise<StoredFile> {
+  /**
+   * Stores the content of an open file (`expected`: its size from stat; it
+   * may have changed) into packs of `lane` (see BlobStore; backups use the
+   * default lane).
+   */
+  async storeContent(handle: FileHandle, expected: number, onBytes?: (bytes: number) => void, lane?: string): Promise<StoredFile> {
     const ids: Uint8Array[] = [];
     const sha = createHash('sha256');
     let size = 0;
@@ -53,7 +57,7 @@ export class FileStore {
       for (const block of oldest.blocks) block.release();
     };
     const send = async (): Promise<void> => {
-      const saving = this.store.saveData(batch);
+      const saving = this.store.saveData(batch, lane);
       saving.catch(() => undefined);
       inFlight.push({ saving, blocks });
       batch = [];

@@ -5,7 +5,7 @@
 
 import { errorMessage } from '../errors';
 import type { Backend } from '../storage/backend';
-import { syncRepositories, type SyncResult } from './replicate';
+import { syncRepositories, type SyncOptions, type SyncResult } from './replicate';
 
 export interface BackgroundSyncOptions {
   /** Wait this long after the last request before syncing (ms). */
@@ -15,6 +15,10 @@ export interface BackgroundSyncOptions {
   maxRetryMs?: number;
   onSynced?: (result: SyncResult) => void;
   onError?: (message: string, retryInMs: number) => void;
+  /** Options of each sync (progress, what not to download). */
+  sync?: SyncOptions;
+  /** Work to do after each successful sync (tier migration): its failure is reported like a sync's. */
+  afterSync?: () => Promise<void>;
 }
 
 export class BackgroundSync {
@@ -63,7 +67,8 @@ export class BackgroundSync {
 
   private async run(): Promise<void> {
     try {
-      const result = await syncRepositories(this.local, this.remote);
+      const result = await syncRepositories(this.local, this.remote, this.options.sync);
+      await this.options.afterSync?.();
       this.failures = 0;
       this.options.onSynced?.(result);
     } catch (error) {

@@ -54,6 +54,8 @@ export interface SyncOptions {
   /** The tier of an uploaded object (default: everything hot; metadata is always hot). */
   tierOf?: (name: string) => Tier;
   onProgress?: (progress: SyncProgress) => void;
+  /** Objects this machine does not want back (packs evicted here: the remote holds them). */
+  skipDownload?: (name: string) => boolean;
 }
 
 async function inventory(backend: Backend): Promise<Map<string, ObjectInfo>> {
@@ -126,7 +128,7 @@ export async function syncRepositories(local: Backend, remote: Backend, options:
   const sizes = new Map<string, number>();
   for (const [n, i] of [...localObjects, ...remoteObjects]) sizes.set(n, i.size);
   const toUpload = options.upload === false ? [] : [...localObjects.keys()].filter((n) => !remoteObjects.has(n));
-  const toDownload = options.download === false ? [] : [...remoteObjects.keys()].filter((n) => !localObjects.has(n));
+  const toDownload = options.download === false ? [] : [...remoteObjects.keys()].filter((n) => !localObjects.has(n) && !options.skipDownload?.(n));
   const uploaded = await copy(local, remote, toUpload, sizes, 'upload', options);
   const downloaded = await copy(remote, local, toDownload, sizes, 'download', options);
   return { uploaded, downloaded, conflicts };

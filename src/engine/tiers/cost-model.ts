@@ -60,6 +60,11 @@ function dailyStorage(prices: PriceTable, storageClass: string, bytes: number): 
   return (billable / GIB) * p.perGbMonth / 30 + (p.overheadStandardBytes / GIB) * std.perGbMonth / 30;
 }
 
+/** What keeping one object of `bytes` in a class costs per (30-day) month, minimum size and archive overheads included. */
+export function monthlyStorage(prices: PriceTable, storageClass: string, bytes: number): number {
+  return dailyStorage(prices, storageClass, bytes) * 30;
+}
+
 export function simulate(input: SimulationInput): SimulationResult {
   const { prices } = input;
   const every = input.evaluateEvery ?? 30;

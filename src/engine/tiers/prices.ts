@@ -42,3 +42,10 @@ export function priceOf(table: PriceTable, storageClass: string): ClassPrice {
   if (!price) throw new RangeError(`no prices for storage class ${storageClass} (known: ${Object.keys(table).join(', ')})`);
   return price;
 }
+
+/** A price table with some fields of some classes replaced (the policy file's "prices"); unknown classes start from STANDARD's. */
+export function pricesWith(base: PriceTable, overrides: Record<string, Partial<ClassPrice>>): PriceTable {
+  const table: PriceTable = { ...base };
+  for (const [cls, fields] of Object.entries(overrides)) table[cls] = { ...(base[cls] ?? priceOf(base, 'STANDARD')), ...fields };
+  return table;
+}

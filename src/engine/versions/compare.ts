@@ -11,7 +11,7 @@ import type { Repository } from '../repo/repository';
 import { versionChunks } from './content';
 import type { FileHistory } from './history';
 import type { VersionRecord, YjsRef } from './records';
-import { applyTextChange, loadBytes, splitLines, textChain, textOf } from './text-history';
+import { applyTextChange, loadBytes, splitLines, textChain, textOf, textRoots } from './text-history';
 
 /** Who made a change: a version, or the file on disk not yet recorded. */
 export interface Attribution {
@@ -74,8 +74,11 @@ export interface BlameLine {
 const UNRECORDED: Attribution = { version: null, author: 'not recorded yet', time: null };
 const TEXT = 'content';
 
-/** One side of a comparison: a recorded text version, or text on disk after the newest version. */
-export type TextSide = { record: VersionRecord } | { disk: string };
+/**
+ * One side of a comparison: a recorded text version, or text on disk, an
+ * edit of version `after` (by default the file's newest head).
+ */
+export type TextSide = { record: VersionRecord } | { disk: string; after?: VersionRecord };
 
 interface Attributed {
   doc: Y.Doc;
@@ -90,40 +93,65 @@ function attributionOf(record: VersionRecord): Attribution {
   return { version: record.n, author: record.author, time: record.time };
 }
 
+/** A state vector with the higher clock of each client of `a` and `b`. */
+function joinStates(a: Map<number, number>, b: Map<number, number>): Map<number, number> {
+  const out = new Map(a);
+  for (const [client, clock] of b) out.set(client, Math.max(out.get(client) ?? 0, clock));
+  return out;
+}
+
 /**
- * Rebuilds the file's document up to the newest version either side needs,
- * keeping a snapshot after each side and, for attribution, who inserted
- * (client ids) and who deleted (each version's delete set) what.
+ * Rebuilds the documents either side needs into one (the union of their
+ * histories), with a snapshot of each version's own document (its delete set
+ * and its state vector: its ancestors' clocks and its own) and, for
+ * attribution, who inserted (client ids) and who deleted (each version's
+ * delete set) what. Undefined when the sides are not one text history.
  */
 async function attributedDoc(repo: Repository, file: FileHistory, sides: TextSide[]): Promise<Attributed | undefined> {
-  const recorded = sides.flatMap((s) => ('record' in s ? [s.record.n] : []));
-  const needsDisk = sides.some((s) => 'disk' in s);
-  const newest = needsDisk ? (file.versions.at(-1) as VersionRecord).n : Math.max(...recorded);
-  const newestRecord = file.versions.find((v) => v.n === newest);
-  if (!newestRecord?.yjs) return undefined;
-  // Replay the text run (from its start, update by update: checkpoints are for rebuilding,
-  // not for attribution) to take snapshots and each version's delete set.
-  const run = textChain(file, newestRecord, false);
-  if (!recorded.every((n) => run.some((v) => v.n === n))) return undefined; // not one text history
+  const diskSide = sides.find((s): s is { disk: string; after?: VersionRecord } => 'disk' in s);
+  const diskBase = diskSide ? (diskSide.after ?? file.heads.at(-1)) : undefined;
+  const targets = [...sides.flatMap((s) => ('record' in s ? [s.record] : [])), ...(diskBase ? [diskBase] : [])];
+  if (targets.length === 0 || !targets.every((t) => t.yjs)) return undefined;
+  const roots = targets.map((t) => [...textRoots(file, t)].map((r) => r.n).sort((x, y) => x - y).join(' '));
+  if (new Set(roots).size > 1) return undefined; // a text history started anew in between: not one history
+  // Replay the text run (update by update: checkpoints are for rebuilding, not for attribution).
+  const run = textChain(file, targets, false);
   const doc = new Y.Doc({ gc: false });
   const snapshots = new Map<string, Y.Snapshot>();
   const deletions: Attributed['deletions'] = [];
   const byClient = new Map<number, Attribution>();
+  const updates = new Map<VersionRecord, Uint8Array>();
+  const states = new Map<VersionRecord, Map<number, number>>();
   for (const v of file.versions) if (v.yjs) byClient.set(v.yjs.client, attributionOf(v));
   for (const v of run) {
     const update = await loadBytes(repo, v.yjs as YjsRef, `${v.path}@${v.n}`);
-    deletions.push({ ds: Y.decodeUpdate(update).ds, by: attributionOf(v) });
+    updates.set(v, update);
+    const { ds } = Y.decodeUpdate(update);
+    deletions.push({ ds, by: attributionOf(v) });
     Y.applyUpdate(doc, update);
-    snapshots.set(`v${v.n}`, Y.snapshot(doc));
+    let state = new Map<number, number>();
+    if (v.yjs?.base !== 'empty') for (const p of file.parents.get(v) ?? []) state = joinStates(state, states.get(p) ?? new Map());
+    state = joinStates(state, Y.parseUpdateMeta(update).to);
+    states.set(v, state);
+    snapshots.set(`v${v.n}`, Y.createSnapshot(ds, state));
   }
-  if (needsDisk) {
-    const disk = sides.find((s): s is { disk: string } => 'disk' in s) as { disk: string };
-    const before = Y.encodeStateVector(doc);
-    doc.clientID = 0x7fffffff; // never a version's (those are random in [1, 2^31))
-    byClient.set(doc.clientID, UNRECORDED);
-    doc.transact(() => applyTextChange(doc.getText(TEXT), textOf(doc), disk.disk));
-    deletions.push({ ds: Y.decodeUpdate(Y.encodeStateAsUpdate(doc, before)).ds, by: UNRECORDED });
-    snapshots.set('disk', Y.snapshot(doc));
+  if (diskSide && diskBase) {
+    // The disk's text is an edit of its base version's document, not of the union with another side.
+    const baseRun = textChain(file, diskBase, false);
+    let work = doc;
+    if (baseRun.length !== run.length) {
+      work = new Y.Doc({ gc: false });
+      for (const v of baseRun) Y.applyUpdate(work, updates.get(v) as Uint8Array);
+    }
+    const before = Y.encodeStateVector(work);
+    work.clientID = 0x7fffffff; // never a version's (those are random in [1, 2^31))
+    byClient.set(work.clientID, UNRECORDED);
+    work.transact(() => applyTextChange(work.getText(TEXT), textOf(work), diskSide.disk));
+    const update = Y.encodeStateAsUpdate(work, before);
+    if (work !== doc) Y.applyUpdate(doc, update);
+    const { ds } = Y.decodeUpdate(update);
+    deletions.push({ ds, by: UNRECORDED });
+    snapshots.set('disk', Y.createSnapshot(ds, joinStates(states.get(diskBase) ?? new Map(), Y.parseUpdateMeta(update).to)));
   }
   return { doc, snapshots, byClient, deletions };
 }

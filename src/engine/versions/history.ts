@@ -1,20 +1,29 @@
 // The version history as read back from the repository: every device's
 // batches, folded into folders, files and their versions. Records are only
-// ever appended; what is current is derived (a file's newest version, unless
-// that is a deletion).
+// ever appended; what is current is derived. A file's versions form a graph:
+// each names the versions it follows (`parents`), so versions two devices
+// made concurrently are two heads until a version follows both (merge.ts).
+// Versions are numbered from the graph alone, so every device holding the
+// same batches shows the same numbers (docs/format.md 4.10, "Numbering").
 
 import { Limiter } from '../async/limiter';
 import { errorMessage } from '../errors';
 import { listNames, type Repository } from '../repo/repository';
-import { BATCH_PREFIX, decodeBatch, parseBatchName, type Batch, type VersionRecord } from './records';
+import { BATCH_PREFIX, batchName, decodeBatch, parseBatchName, recordRef, type Batch, type TagRecord, type VersionRecord } from './records';
 
 export interface FileHistory {
   file: string;
   folder: string;
-  /** Oldest first (by version number). */
+  /** By version number: oldest first, every version after the versions it follows. */
   versions: VersionRecord[];
   /** Tags by version number, from the versions themselves and from tag records. */
   tags: Map<number, string[]>;
+  /** Versions no other version follows, by number: one, unless devices changed the file concurrently. */
+  heads: VersionRecord[];
+  /** The versions each version follows (those whose batches are here). */
+  parents: Map<VersionRecord, VersionRecord[]>;
+  /** Versions naming a parent that is not here (its batch not synced yet, or damaged). */
+  incomplete: Set<VersionRecord>;
 }
 
 export interface FolderInfo {
@@ -23,10 +32,37 @@ export interface FolderInfo {
   removed: boolean;
 }
 
+/**
+ * Which versions this machine's folders hold (kept in local-state.ts): all of
+ * this device's own, other devices' up to the batches applied here, except
+ * files held back at an older version.
+ */
+export interface DiskView {
+  device: string;
+  /** Highest batch number applied to the folders here, by device; undefined: every batch. */
+  applied?: Record<string, number>;
+  /** Files whose place on disk lags: the version it holds (a recordRef), or null for none. */
+  holding?: Record<string, string | null>;
+}
+
+/** Where a record was read: its batch, its index there, and its number as stored. */
+interface Place {
+  device: string;
+  seq: number;
+  index: number;
+  stored: number;
+}
+
 export class History {
   private readonly fileMap = new Map<string, FileHistory>();
-  private readonly folderMap = new Map<string, FolderInfo>();
+  private readonly folderMap = new Map<string, FolderInfo & { key: string }>();
   private readonly seqs = new Map<string, number>();
+  private readonly places = new Map<VersionRecord, Place>();
+  private readonly byRef = new Map<string, VersionRecord>();
+  private readonly tagRecords = new Map<string, TagRecord[]>();
+  /** Batches applied, and batches that could not be read (not retried on refresh). */
+  private readonly names = new Set<string>();
+  private readonly unreadable = new Set<string>();
   /** Batches read and applied. */
   batchCount = 0;
   /** Batches that could not be read: reported, and the rest of the history is still usable. */
@@ -34,45 +70,157 @@ export class History {
 
   static async load(repo: Repository): Promise<History> {
     const history = new History();
-    const names = (await listNames(repo.backend, BATCH_PREFIX)).filter((n) => parseBatchName(n) !== undefined);
+    await history.refresh(repo);
+    return history;
+  }
+
+  /** Reads batches that arrived since this history was loaded (a sync); returns how many. */
+  async refresh(repo: Repository): Promise<number> {
+    const names = (await listNames(repo.backend, BATCH_PREFIX)).filter((n) => parseBatchName(n) !== undefined && !this.names.has(n) && !this.unreadable.has(n));
     const limiter = new Limiter(8);
     const batches = await Promise.all(names.map((name) => limiter.run(async () => {
       try {
         return decodeBatch(name, await repo.readObject('versions', name));
       } catch (error) {
-        history.damaged.push({ name, message: errorMessage(error) });
+        this.damaged.push({ name, message: errorMessage(error) });
+        this.unreadable.add(name);
         return undefined;
       }
     })));
-    // Devices in a stable order, each device's batches in its own order.
     const ordered = batches.filter((b): b is Batch => b !== undefined).sort((a, b) => a.time.localeCompare(b.time) || a.device.localeCompare(b.device) || a.seq - b.seq);
-    for (const batch of ordered) history.apply(batch);
-    return history;
+    const touched = new Set<FileHistory>();
+    for (const batch of ordered) for (const f of this.add(batch)) touched.add(f);
+    for (const f of touched) this.derive(f);
+    return ordered.length;
   }
 
   /** Folds one batch in (also used right after writing one). */
   apply(batch: Batch): void {
+    for (const f of this.add(batch)) this.derive(f);
+  }
+
+  private add(batch: Batch): Set<FileHistory> {
+    const touched = new Set<FileHistory>();
+    const name = batchName(batch.device, batch.seq);
+    if (this.names.has(name)) return touched;
+    this.names.add(name);
     this.batchCount++;
     this.seqs.set(batch.device, Math.max(this.seqs.get(batch.device) ?? 0, batch.seq));
-    for (const record of batch.records) {
+    batch.records.forEach((record, index) => {
       if (record.kind === 'folder') {
-        this.folderMap.set(record.folder, { id: record.folder, name: record.name, removed: record.op === 'remove' });
+        // The newest folder record wins, whatever order batches arrive in.
+        const key = `${record.time} ${batch.device} ${String(batch.seq).padStart(10, '0')} ${String(index).padStart(7, '0')}`;
+        const known = this.folderMap.get(record.folder);
+        if (!known || known.key < key) this.folderMap.set(record.folder, { id: record.folder, name: record.name, removed: record.op === 'remove', key });
       } else if (record.kind === 'version') {
         let history = this.fileMap.get(record.file);
         if (!history) {
-          history = { file: record.file, folder: record.folder, versions: [], tags: new Map() };
+          history = { file: record.file, folder: record.folder, versions: [], tags: new Map(), heads: [], parents: new Map(), incomplete: new Set() };
           this.fileMap.set(record.file, history);
         }
-        const last = history.versions.at(-1);
         history.versions.push(record);
-        // Usually appended in order; another device's batch may bring earlier numbers.
-        if (last && (last.n > record.n || (last.n === record.n && last.time > record.time))) history.versions.sort((a, b) => a.n - b.n || a.time.localeCompare(b.time));
-        if (record.tags.length > 0) addTags(history, record.n, record.tags);
+        this.places.set(record, { device: batch.device, seq: batch.seq, index, stored: record.n });
+        this.byRef.set(recordRef(batch.device, batch.seq, index), record);
+        touched.add(history);
       } else {
+        const list = this.tagRecords.get(record.file) ?? [];
+        list.push(record);
+        this.tagRecords.set(record.file, list);
         const history = this.fileMap.get(record.file);
-        if (history) addTags(history, record.n, [record.tag]);
+        if (history) touched.add(history);
+      }
+    });
+    return touched;
+  }
+
+  /**
+   * Derives a file's graph, numbers, heads and tags from its records. Records
+   * without `parents` (written before they existed) follow the versions
+   * stored with the next lower number. Numbers: by depth in the graph (a
+   * version is one deeper than its deepest parent), then time, device, batch
+   * and place in the batch: every device holding the same records agrees.
+   */
+  private derive(file: FileHistory): void {
+    const records = file.versions;
+    const place = (r: VersionRecord): Place => this.places.get(r) as Place;
+    const byStored = new Map<number, VersionRecord[]>();
+    for (const r of records) {
+      const list = byStored.get(place(r).stored);
+      if (list) list.push(r);
+      else byStored.set(place(r).stored, [r]);
+    }
+    const storedNumbers = [...byStored.keys()].sort((a, b) => a - b);
+    const below = new Map(storedNumbers.map((n, i) => [n, storedNumbers[i - 1]]));
+    file.parents = new Map();
+    file.incomplete = new Set();
+    for (const r of records) {
+      if (r.parents === undefined) {
+        const previous = below.get(place(r).stored);
+        file.parents.set(r, previous === undefined ? [] : (byStored.get(previous) as VersionRecord[]));
+        continue;
+      }
+      const found: VersionRecord[] = [];
+      for (const ref of r.parents) {
+        const p = this.byRef.get(ref);
+        if (p && p.file === file.file && p !== r) found.push(p);
+        else file.incomplete.add(r);
+      }
+      file.parents.set(r, found);
+    }
+    // Depths, iteratively (histories can be long); a cycle (only a hostile batch makes one) is cut and marked.
+    const depth = new Map<VersionRecord, number>();
+    const visiting = new Set<VersionRecord>();
+    for (const start of records) {
+      const stack: VersionRecord[] = [start];
+      while (stack.length > 0) {
+        const r = stack[stack.length - 1] as VersionRecord;
+        if (depth.has(r)) {
+          stack.pop();
+          continue;
+        }
+        visiting.add(r);
+        const parents = file.parents.get(r) ?? [];
+        const pending = parents.filter((p) => !depth.has(p));
+        const cyclic = pending.filter((p) => visiting.has(p));
+        if (cyclic.length > 0) {
+          file.parents.set(r, parents.filter((p) => !cyclic.includes(p)));
+          file.incomplete.add(r);
+          continue;
+        }
+        if (pending.length > 0) {
+          stack.push(...pending);
+          continue;
+        }
+        depth.set(r, 1 + Math.max(0, ...parents.map((p) => depth.get(p) as number)));
+        visiting.delete(r);
+        stack.pop();
       }
     }
+    records.sort((a, b) => {
+      const pa = place(a);
+      const pb = place(b);
+      return (depth.get(a) as number) - (depth.get(b) as number) || a.time.localeCompare(b.time) || pa.device.localeCompare(pb.device) || pa.seq - pb.seq || pa.index - pb.index;
+    });
+    records.forEach((r, i) => {
+      r.n = i + 1;
+    });
+    const followed = new Set<VersionRecord>();
+    for (const list of file.parents.values()) for (const p of list) followed.add(p);
+    file.heads = records.filter((r) => !followed.has(r));
+    file.tags = new Map();
+    for (const r of records) if (r.tags.length > 0) addTags(file, r.n, r.tags);
+    for (const t of this.tagRecords.get(file.file) ?? []) {
+      const byVersion = t.version !== undefined ? this.byRef.get(t.version) : undefined;
+      const target = byVersion?.file === file.file ? byVersion : records.find((r) => place(r).stored === t.n);
+      if (target) addTags(file, target.n, [t.tag]);
+    }
+  }
+
+  /** The name of a version read from (or written to) the repository. */
+  refOf(record: VersionRecord): string {
+    const p = this.places.get(record);
+    if (!p) throw new Error(`version ${record.path}@${record.n} is not part of this history`);
+    return recordRef(p.device, p.seq, p.index);
   }
 
   /** The highest batch number seen from `device`. */
@@ -80,12 +228,53 @@ export class History {
     return this.seqs.get(device) ?? 0;
   }
 
+  /** Highest batch number of every device seen. */
+  lastSeqs(): Record<string, number> {
+    return Object.fromEntries(this.seqs);
+  }
+
+  /** Whether this machine's folders hold `record` (see DiskView); every record without a view. */
+  reflects(record: VersionRecord, view?: DiskView): boolean {
+    if (!view?.applied || record.device === view.device) return true;
+    const p = this.places.get(record);
+    return p !== undefined && p.seq <= (view.applied[p.device] ?? 0);
+  }
+
+  /** The heads of a file among the versions a view holds (all heads without one), by number. */
+  headsIn(file: FileHistory, view?: DiskView): VersionRecord[] {
+    const held = view?.holding?.[file.file];
+    if (held === null) return [];
+    if (held !== undefined) {
+      const record = this.byRef.get(held);
+      if (record?.file === file.file) return [record];
+    }
+    if (!view?.applied) return file.heads;
+    const visible = file.versions.filter((r) => this.reflects(r, view));
+    const followed = new Set<VersionRecord>();
+    for (const r of visible) for (const p of file.parents.get(r) ?? []) followed.add(p);
+    return visible.filter((r) => !followed.has(r));
+  }
+
+  /**
+   * The version of a file a view's disk holds: among its heads (those that
+   * are not deletions, if any: an edit wins over a concurrent deletion),
+   * this device's newest, else the newest (the one reconciling puts on
+   * disk). Without a view: the newest such head.
+   */
+  headOf(file: FileHistory, view?: DiskView): VersionRecord | undefined {
+    const heads = this.headsIn(file, view);
+    const live = heads.filter((h) => h.op !== 'delete');
+    const pool = live.length > 0 ? live : heads;
+    return (view ? pool.filter((h) => h.device === view.device).at(-1) : undefined) ?? pool.at(-1);
+  }
+
   folder(id: string): FolderInfo | undefined {
-    return this.folderMap.get(id);
+    const f = this.folderMap.get(id);
+    return f ? { id: f.id, name: f.name, removed: f.removed } : undefined;
   }
 
   folders(): FolderInfo[] {
-    return [...this.folderMap.values()];
+    return [...this.folderMap.values()].map((f) => ({ id: f.id, name: f.name, removed: f.removed }));
   }
 
   file(id: string): FileHistory | undefined {
@@ -102,12 +291,16 @@ export class History {
     return [...this.fileMap.values()].filter((f) => f.folder === folder);
   }
 
-  /** Live files of a folder by path: each file's newest version, unless it is a deletion. */
-  current(folder: string): Map<string, VersionRecord> {
+  /** Live files of a folder by path: each file's head (see headOf), unless it is a deletion. */
+  current(folder: string, view?: DiskView): Map<string, VersionRecord> {
     const live = new Map<string, VersionRecord>();
     for (const f of this.filesIn(folder)) {
-      const last = f.versions[f.versions.length - 1];
-      if (last && last.op !== 'delete') live.set(last.path, last);
+      const head = this.headOf(f, view);
+      if (!head || head.op === 'delete') continue;
+      // Two files at one path (added on two devices): this device's keeps it.
+      const there = live.get(head.path);
+      if (there && view && there.device === view.device && head.device !== view.device) continue;
+      live.set(head.path, head);
     }
     return live;
   }
@@ -116,13 +309,14 @@ export class History {
    * The file at `path` in a folder: the live one, else the one deleted most
    * recently from that path (so deleted files stay reachable by their path).
    */
-  fileAt(folder: string, path: string): FileHistory | undefined {
+  fileAt(folder: string, path: string, view?: DiskView): FileHistory | undefined {
+    const live = this.current(folder, view).get(path);
+    if (live) return this.fileMap.get(live.file);
     let deleted: { history: FileHistory; time: string } | undefined;
     for (const f of this.filesIn(folder)) {
-      const last = f.versions[f.versions.length - 1];
-      if (!last || last.path !== path) continue;
-      if (last.op !== 'delete') return f;
-      if (!deleted || last.time > deleted.time) deleted = { history: f, time: last.time };
+      const head = this.headOf(f, view) ?? f.heads.at(-1);
+      if (!head || head.path !== path) continue;
+      if (!deleted || head.time > deleted.time) deleted = { history: f, time: head.time };
     }
     return deleted?.history;
   }

@@ -1,14 +1,17 @@
 // Per-machine state of a local repository, kept in `<repository>/local/`
 // beside the objects but never one of them (never synced, never encrypted:
 // it names places on this disk). It holds this device's id, where each
-// tracked folder lives on this machine, the author to record, and the last
-// batch number written. Written atomically (temporary file, fsync, rename).
+// tracked folder lives on this machine, the author to record, the last
+// batch number written, and which of other devices' versions its folders
+// hold. Written atomically (temporary file, fsync, rename).
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rename, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EngineError } from '../errors';
+import { writeFileAtomic } from '../fs/atomic-file';
 import type { RemoteConfig } from '../sync/remote-location';
+import type { DiskView } from './history';
 import { DEVICE_ID } from './records';
 
 export interface TrackedFolder {
@@ -41,6 +44,14 @@ interface StateFile {
   seen?: Record<string, Record<string, StatKey>>;
   /** Remotes of this repository on this machine (sync/remote-location.ts). */
   remotes?: RemoteConfig[];
+  /**
+   * Other devices' batches whose versions are in place in this machine's
+   * folders: the highest batch number applied, by device (merge.ts).
+   * Absent in older state: then every batch present at the next open.
+   */
+  applied?: Record<string, number>;
+  /** Files held back at an older version than `applied` says (reconcile could not put them in place): the version held (a record ref), or null for none. */
+  holding?: Record<string, string | null>;
 }
 
 /** size, mtimeMs, ctimeMs, inode: what tells an unchanged file without reading it. */
@@ -65,7 +76,7 @@ export class LocalState {
       }
     }
     // A copied repository keeps this machine's settings but becomes a device of its own.
-    const fresh = (): StateFile => ({ folders: [], ...state, format: STATE_FORMAT, device: newDeviceId(), repositoryPath: root, lastSeq: 0 });
+    const fresh = (): StateFile => ({ folders: [], ...state, ...(state ? inherited(state) : {}), format: STATE_FORMAT, device: newDeviceId(), repositoryPath: root, lastSeq: 0 });
     const local = new LocalState(dir, state && state.repositoryPath === root ? state : fresh());
     if (!state || state.repositoryPath !== root) await local.save();
     return local;
@@ -98,6 +109,39 @@ export class LocalState {
 
   remotes(): RemoteConfig[] {
     return (this.state.remotes ?? []).map((r) => ({ ...r }));
+  }
+
+  /** Adds seen entries for files put in place here (so the next scan does not read them). */
+  async addSeen(entries: Map<string, Record<string, StatKey>>): Promise<void> {
+    if (entries.size === 0) return;
+    const seen = { ...(this.state.seen ?? {}) };
+    for (const [folder, add] of entries) seen[folder] = { ...(seen[folder] ?? {}), ...add };
+    this.state.seen = seen;
+    await this.save();
+  }
+
+  /** What this machine's folders hold of the history (see `applied` and `holding`). */
+  diskView(): DiskView {
+    return { device: this.state.device, ...(this.state.applied ? { applied: { ...this.state.applied } } : {}), ...(this.state.holding ? { holding: { ...this.state.holding } } : {}) };
+  }
+
+  /** Records that the folders now hold every version up to `applied`, except the files in `holding`. */
+  async setApplied(applied: Record<string, number>, holding: Record<string, string | null>): Promise<void> {
+    this.state.applied = { ...applied };
+    if (Object.keys(holding).length > 0) this.state.holding = { ...holding };
+    else delete this.state.holding;
+    await this.save();
+  }
+
+  /** These files' newest versions were recorded here: no longer held back. */
+  async release(files: string[]): Promise<void> {
+    const holding = this.state.holding;
+    const done = new Set(files);
+    if (!holding || !Object.keys(holding).some((f) => done.has(f))) return;
+    const rest = Object.fromEntries(Object.entries(holding).filter(([f]) => !done.has(f)));
+    if (Object.keys(rest).length > 0) this.state.holding = rest;
+    else delete this.state.holding;
+    await this.save();
   }
 
   async setRemotes(remotes: RemoteConfig[]): Promise<void> {
@@ -135,29 +179,20 @@ export class LocalState {
 
   /** Another device already wrote under this id (a copied repository): take a new id. */
   async renewDevice(): Promise<void> {
+    Object.assign(this.state, inherited(this.state));
     this.state.device = newDeviceId();
     this.state.lastSeq = 0;
     await this.save();
   }
 
   private async save(): Promise<void> {
-    await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const target = join(this.dir, 'state.json');
-    const temp = `${target}.${randomBytes(6).toString('hex')}~`;
-    const handle = await open(temp, 'w', 0o600);
-    try {
-      await handle.writeFile(`${JSON.stringify(this.state, null, 2)}\n`);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    try {
-      await rename(temp, target);
-    } catch (error) {
-      await rm(temp, { force: true });
-      throw error;
-    }
+    await writeFileAtomic(join(this.dir, 'state.json'), `${JSON.stringify(this.state, null, 2)}\n`);
   }
+}
+
+/** A device taking over another's folders (a copied repository) holds that device's versions in place. */
+function inherited(state: StateFile): Pick<StateFile, 'applied'> {
+  return state.applied ? { applied: { ...state.applied, [state.device]: state.lastSeq } } : {};
 }
 
 function newDeviceId(): string {
@@ -173,6 +208,8 @@ function parseState(value: unknown): StateFile {
   if (typeof s.device !== 'string' || !DEVICE_ID.test(s.device)) return bad('device id');
   if (typeof s.repositoryPath !== 'string' || !Number.isSafeInteger(s.lastSeq) || (s.lastSeq ?? -1) < 0) return bad('repository path or batch number');
   if (s.author !== undefined && typeof s.author !== 'string') return bad('author');
+  if (s.applied !== undefined && !(typeof s.applied === 'object' && s.applied !== null && Object.entries(s.applied).every(([d, n]) => DEVICE_ID.test(d) && Number.isSafeInteger(n)))) return bad('applied batches');
+  if (s.holding !== undefined && !(typeof s.holding === 'object' && s.holding !== null && Object.values(s.holding).every((r) => r === null || typeof r === 'string'))) return bad('held files');
   if (s.remotes !== undefined && !(Array.isArray(s.remotes) && s.remotes.every((r) => typeof r?.name === 'string' && typeof r.hot === 'string' && (r.cold === undefined || typeof r.cold === 'string')))) return bad('remotes');
   if (!Array.isArray(s.folders) || !s.folders.every((f) => typeof f?.id === 'string' && typeof f.name === 'string' && typeof f.path === 'string' && typeof f.tracked === 'boolean')) return bad('folders');
   return s as StateFile;

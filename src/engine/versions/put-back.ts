@@ -2,11 +2,13 @@
 // moment, and writing a version's content into a folder safely. Every path
 // comes from validated records (safe relative parts) and every directory on
 // the way is entered only if it is a real directory, never a symlink, so no
-// record can make a write land outside the folder. Files are written under a
-// temporary name and renamed into place: nobody sees half a file.
+// record can make a write land outside the folder (nor a removal, nor a read
+// of what is there). Files are written under a temporary name and renamed
+// into place: nobody sees half a file.
 
-import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, open, rename, rm } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import type { Stats } from 'node:fs';
+import { chmod, lstat, mkdir, open, rename, rm, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError, UnsafePathError } from '../errors';
 import type { FileHistory } from './history';
@@ -59,5 +61,63 @@ export async function writeInto(root: string, rel: string, content: AsyncIterabl
     await handle.close().catch(() => undefined);
     await rm(temp, { force: true });
     throw error;
+  }
+}
+
+/** The folders on the way to `root/rel`, each checked to be a real folder; undefined if one is missing. */
+async function parentInside(root: string, rel: string): Promise<string | undefined> {
+  if (!isSafeRelativePath(rel)) throw new UnsafePathError(rel, 'not a safe relative path');
+  let dir = root;
+  for (const part of rel.split('/').slice(0, -1)) {
+    dir = join(dir, part);
+    try {
+      const st = await lstat(dir);
+      if (st.isSymbolicLink()) throw new UnsafePathError(rel, `${dir} is a symlink; following it could leave the folder`);
+      if (!st.isDirectory()) return undefined;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  }
+  return dir;
+}
+
+/** What is at `root/rel` (not following a symlink there, nor one on the way): its stat and, for a regular file, its SHA-256; undefined if nothing. */
+export async function onDiskAt(root: string, rel: string): Promise<{ st: Stats; sha256?: string } | undefined> {
+  const dir = await parentInside(root, rel);
+  if (dir === undefined) return undefined;
+  const path = join(dir, rel.split('/').at(-1) as string);
+  let st: Stats;
+  try {
+    st = await lstat(path);
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  if (!st.isFile()) return { st };
+  const hash = createHash('sha256');
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(1024 * 1024);
+    for (let position = 0; ; ) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+      position += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
+  return { st, sha256: hash.digest('hex') };
+}
+
+/** Removes the file at `root/rel` (a symlink there itself, never its target); nothing if it is gone. */
+export async function removeInside(root: string, rel: string): Promise<void> {
+  const dir = await parentInside(root, rel);
+  if (dir === undefined) return;
+  try {
+    await unlink(join(dir, rel.split('/').at(-1) as string));
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ENOENT') throw error;
   }
 }

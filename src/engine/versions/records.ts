@@ -2,7 +2,9 @@
 // back (a batch comes from storage and is checked like any untrusted input),
 // and the batch object that carries them. Batches are written per device with
 // a per-device sequence number in their name, so two devices never write the
-// same object (docs/format.md, "Version batches").
+// same object (docs/format.md, "Version batches"). A record is named by its
+// place: batch and index (`recordRef`), which is how a version names the
+// versions it follows.
 
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { DamagedObjectError } from '../errors';
@@ -10,7 +12,7 @@ import { DamagedObjectError } from '../errors';
 export const BATCH_FORMAT = 1;
 
 /** What happened to a file in a version. */
-export type VersionOp = 'add' | 'edit' | 'rename' | 'delete' | 'rollback' | 'restore';
+export type VersionOp = 'add' | 'edit' | 'rename' | 'delete' | 'rollback' | 'restore' | 'merge';
 
 export interface VersionRecord {
   kind: 'version';
@@ -18,8 +20,19 @@ export interface VersionRecord {
   folder: string;
   /** File id: random, stable across renames and moves. */
   file: string;
-  /** Version number of this file, from 1. */
+  /**
+   * Version number of this file, from 1. As stored: the number the writer
+   * gave it. In memory, once folded into a History: the number every device
+   * holding the same records shows (history.ts renumbers).
+   */
   n: number;
+  /**
+   * The versions this one follows (`recordRef`s of versions of the same
+   * file): one usually, all heads for a merge or a resolved conflict, none
+   * for a first version. Absent in records written before it existed: they
+   * follow the version(s) numbered one less.
+   */
+  parents?: string[];
   /** Folder-relative path, '/'-separated, each part a safe name. */
   path: string;
   /** The previous path, for renames. */
@@ -51,7 +64,7 @@ export interface VersionRecord {
 
 /** How a text version's content is stored. */
 export interface YjsRef {
-  /** 'empty': the update starts a document; 'previous': it applies to the previous version's. */
+  /** 'empty': the update starts a document; 'previous': it applies to the union of its parents' documents. */
   base: 'empty' | 'previous';
   /** The Yjs client id this version edited with (attributes its insertions). */
   client: number;
@@ -65,7 +78,9 @@ export interface YjsRef {
 export interface TagRecord {
   kind: 'tag';
   file: string;
+  /** The tagged version's number when tagged; `version` (its recordRef) says which one for sure. */
   n: number;
+  version?: string;
   tag: string;
   time: string;
   author: string;
@@ -104,7 +119,15 @@ export const DEVICE_ID = /^[0-9a-f]{16}$/;
 const HEX_ID = /^[0-9a-f]{32}$/;
 const CONTENT_ID = /^[0-9a-f]{64}$/;
 const SHA256 = /^[0-9a-f]{64}$/;
-const OPS: readonly VersionOp[] = ['add', 'edit', 'rename', 'delete', 'rollback', 'restore'];
+const OPS: readonly VersionOp[] = ['add', 'edit', 'rename', 'delete', 'rollback', 'restore', 'merge'];
+const RECORD_REF = /^[0-9a-f]{16}-\d{10}:\d{1,7}$/;
+/** A merge names every head it settles; more than this is not a history Strata writes. */
+const MAX_PARENTS = 64;
+
+/** The name of record `index` (from 0) of a device's batch `seq`: `<device>-<seq, 10 digits>:<index>`. */
+export function recordRef(device: string, seq: number, index: number): string {
+  return `${device}-${String(seq).padStart(10, '0')}:${index}`;
+}
 
 /** Device and sequence number of a batch object name, or undefined if it is not one. */
 export function parseBatchName(name: string): { device: string; seq: number } | undefined {
@@ -133,6 +156,7 @@ function checkVersion(name: string, r: Record<string, unknown>): VersionRecord {
   if (!isInt(r.n) || r.n < 1) fail(name, 'bad version number');
   if (!isSafeRelativePath(r.path as string)) fail(name, `unsafe path ${JSON.stringify(String(r.path).slice(0, 100))}`);
   if (r.from !== undefined && !isSafeRelativePath(r.from as string)) fail(name, 'unsafe previous path');
+  if (r.parents !== undefined && !(Array.isArray(r.parents) && r.parents.length <= MAX_PARENTS && r.parents.every((p) => isStr(p, 64) && RECORD_REF.test(p)))) fail(name, 'bad parents');
   if (!OPS.includes(r.op as VersionOp)) fail(name, 'bad operation');
   if (!isTime(r.time) || !isStr(r.author, 512) || !isStr(r.device) || !DEVICE_ID.test(r.device)) fail(name, 'bad time, author or device');
   if (!isInt(r.size) || !isInt(r.mode) || !isNum(r.mtimeMs) || !isNum(r.ctimeMs) || !isInt(r.inode)) fail(name, 'bad size or metadata');
@@ -195,6 +219,7 @@ export function parseBatch(name: string, value: unknown): Batch {
     if (r.kind === 'version') checkVersion(name, r);
     else if (r.kind === 'tag') {
       if (!isStr(r.file) || !HEX_ID.test(r.file) || !isInt(r.n) || r.n < 1 || !isStr(r.tag, 256) || r.tag === '' || !isTime(r.time) || !isStr(r.author, 512)) fail(name, 'bad tag record');
+      if (r.version !== undefined && !(isStr(r.version, 64) && RECORD_REF.test(r.version))) fail(name, 'bad tagged version');
     } else if (r.kind === 'folder') {
       if (!isStr(r.folder) || !HEX_ID.test(r.folder) || !isStr(r.name, 256) || r.name === '' || (r.op !== 'add' && r.op !== 'remove') || !isTime(r.time)) fail(name, 'bad folder record');
     } else fail(name, `unknown record kind ${JSON.stringify(String(r.kind).slice(0, 40))}`);

@@ -5,6 +5,10 @@
 // changes while it is read, is left for a later pass: a version is never a
 // half-written file. Packs, then index, then the batch naming them are
 // written, as for snapshots, so a crash leaves nothing that names missing data.
+// What the disk is compared with is the version this machine holds of each
+// file (a DiskView): other devices' versions not yet put in place here are
+// neither unchanged nor deleted files. A new version follows that version,
+// or every head when it answers a conflict (merge.ts).
 
 import { createHash, randomBytes } from 'node:crypto';
 import { lstatSync, readdirSync } from 'node:fs';
@@ -17,12 +21,13 @@ import { BlobStore } from '../repo/blob-store';
 import type { Repository } from '../repo/repository';
 import { AlreadyExistsError } from '../storage/backend';
 import { FileStore } from '../snapshot/file-store';
+import { contentClass, type ContentClassOptions } from '../tiers/content-class';
 import { asText, TEXT_LIMIT, versionBytes } from './content';
-import type { FileHistory, History } from './history';
+import type { DiskView, FileHistory, History } from './history';
 import { IgnoreRules } from './ignore-rules';
 import type { LocalState, StatKey, TrackedFolder } from './local-state';
 import { BATCH_FORMAT, batchName, encodeBatch, type Batch, type HistoryRecord, type VersionRecord, type YjsRef } from './records';
-import { rebuildDoc, recordText, textOf } from './text-history';
+import { rebuildDoc, rebuildUnion, recordText, sameTextHistory, textOf } from './text-history';
 import { addedSummary, changeSummary } from './summary';
 
 export interface ScanOptions {
@@ -46,6 +51,10 @@ export interface ScanOptions {
   onProgress?: (progress: { files: number; path: string }) => void;
   onWarning?: (path: string, message: string) => void;
   now?: () => number;
+  /** Which versions this machine's folders hold (default: every version, the newest head of each file). */
+  view?: DiskView;
+  /** What counts as media (the policy file's override), for pack lanes. */
+  media?: ContentClassOptions;
 }
 
 export interface ScanIntent {
@@ -90,7 +99,7 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
   for (const folder of options.folders) {
     const rules = await IgnoreRules.forFolder(folder.path);
     const found = await walk(folder.path, rules, warn);
-    const live = history.current(folder.id);
+    const live = history.current(folder.id, options.view);
     const seen: Record<string, StatKey> = {};
     const added: Array<{ found: Found; stored: Stored }> = [];
     const limiter = new Limiter(4);
@@ -99,7 +108,8 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
       options.onProgress?.({ files: ++progress, path: entry.path });
       const intent = options.intents?.get(`${folder.id}/${entry.path}`);
       // A file put back at a path that is empty now continues its own history.
-      const prev = live.get(entry.path) ?? (intent?.file?.versions.at(-1)?.op === 'delete' ? intent.file.versions.at(-1) : undefined);
+      const heldDeleted = intent?.file ? history.headOf(intent.file, options.view) : undefined;
+      const prev = live.get(entry.path) ?? (heldDeleted?.op === 'delete' ? heldDeleted : undefined);
       const key = statKey(entry.st);
       if (prev && (sameKey(key, [prev.size, prev.mtimeMs, prev.ctimeMs, prev.inode]) || sameKey(key, state.seen(folder.id, entry.path)))) {
         if (!sameKey(key, [prev.size, prev.mtimeMs, prev.ctimeMs, prev.inode])) seen[entry.path] = key;
@@ -110,24 +120,27 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
         result.settling.push(`${folder.name}/${entry.path}`);
         return undefined;
       }
-      const stored = await storeSettled(files, join(folder.path, entry.path), warn);
+      // Pack lanes: a folder's media and text have different lifetimes and tiers (BlobStore).
+      const stored = await storeSettled(files, join(folder.path, entry.path), warn, (size) => `${folder.id}:${contentClass(entry.path, size, options.media)}`);
       if (stored === 'changing') {
         result.settling.push(`${folder.name}/${entry.path}`);
         return undefined;
       }
       if (!stored) return undefined;
-      if (prev && prev.sha256 === stored.sha256) {
+      const follows = prev ? following(prev) : undefined;
+      // Same content: no version, unless the user put it back on purpose to answer a conflict.
+      if (prev && prev.sha256 === stored.sha256 && !(intent && follows?.conflict)) {
         seen[entry.path] = statKey(stored.st); // touched, same content: no version
         result.unchanged++;
         return undefined;
       }
-      if (!prev) {
+      if (!prev || !follows) {
         added.push({ found: entry, stored });
         return undefined;
       }
-      const { fields, before } = await contentFields(prev, stored);
+      const { fields, before } = await contentFields(prev, follows.parents, stored, folder.id);
       const summary = prev.op === 'delete' ? addedSummary(stored.size, stored.text) : changeSummary(entry.path, before, describeNew(stored));
-      const record = version(prev.file, folder.id, prev.n + 1, entry.path, intent?.op ?? 'edit', stored, fields, summary);
+      const record = version(prev.file, folder.id, follows.parents, entry.path, intent?.op ?? 'edit', stored, fields, summary);
       return intent?.message ? { ...record, message: intent.message } : record;
     })));
     for (const v of changed) if (v) result.versions.push(v);
@@ -156,20 +169,22 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
       }
       if (from) {
         claimed.add(from.file);
-        const { fields, before } = await contentFields(from, stored);
+        const { parents } = following(from);
+        const { fields, before } = await contentFields(from, parents, stored, folder.id);
         const summary = from.sha256 === stored.sha256 ? `renamed from ${from.path}` : `renamed from ${from.path}; ${changeSummary(entry.path, before, describeNew(stored))}`;
-        const record = { ...version(from.file, folder.id, from.n + 1, entry.path, intent?.op ?? 'rename', stored, fields, summary), from: from.path };
+        const record = { ...version(from.file, folder.id, parents, entry.path, intent?.op ?? 'rename', stored, fields, summary), from: from.path };
         result.versions.push(intent?.message ? { ...record, message: intent.message } : record);
       } else {
-        const { fields } = await contentFields(undefined, stored);
-        const record = version(randomBytes(16).toString('hex'), folder.id, 1, entry.path, intent?.op ?? 'add', stored, fields, addedSummary(stored.size, stored.text));
+        const { fields } = await contentFields(undefined, [], stored, folder.id);
+        const record = version(randomBytes(16).toString('hex'), folder.id, [], entry.path, intent?.op ?? 'add', stored, fields, addedSummary(stored.size, stored.text));
         result.versions.push(intent?.message ? { ...record, message: intent.message } : record);
       }
     }
     for (const v of gone) {
       if (claimed.has(v.file)) continue;
+      const { parents } = following(v);
       result.versions.push({
-        kind: 'version', folder: folder.id, file: v.file, n: v.n + 1, path: v.path, op: 'delete', time, author: options.author, device: state.device,
+        kind: 'version', folder: folder.id, file: v.file, n: nextNumber(v.file), parents: parents.map((p) => history.refOf(p)), path: v.path, op: 'delete', time, author: options.author, device: state.device,
         size: 0, sha256: '', mode: v.mode, mtimeMs: v.mtimeMs, ctimeMs: v.ctimeMs, inode: v.inode, summary: 'deleted', tags: options.tags ?? [], meta: options.meta ?? {},
         ...(options.message ? { message: options.message } : {}),
       });
@@ -178,37 +193,64 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
   }
 
   /**
-   * How the new content is stored: text as a Yjs update on the previous
-   * version's document (when that was text too), binary as chunks; and what
-   * the previous version held, for the summary.
+   * What a new version of `prev`'s file follows: the version this disk holds,
+   * with heads of the same content; every head when there is a conflict it
+   * settles. Concurrent text edits are not a conflict: reconciling merges
+   * them (merge.ts), so a version made meanwhile continues this device's line.
    */
-  async function contentFields(prev: VersionRecord | undefined, stored: Stored): Promise<{ fields: ContentFields; before: { text?: string; chunks: string[] } }> {
+  function following(prev: VersionRecord): { parents: VersionRecord[]; conflict: boolean } {
+    const file = history.file(prev.file) as FileHistory;
+    const heads = [prev, ...history.headsIn(file, options.view).filter((h) => h !== prev)];
+    if (heads.every((h) => h.sha256 === prev.sha256)) return { parents: heads, conflict: false };
+    const live = heads.filter((h) => h.op !== 'delete');
+    if (prev.op !== 'delete' && live.length > 1 && sameTextHistory(file, live)) return { parents: heads.filter((h) => h.sha256 === prev.sha256), conflict: false };
+    return { parents: heads, conflict: true };
+  }
+
+  /** The number a new version of a file is stored with (readers renumber: history.ts). */
+  function nextNumber(file: string): number {
+    return (history.file(file)?.versions.length ?? 0) + 1;
+  }
+
+  /**
+   * How the new content is stored: text as a Yjs update on the document of
+   * the versions it follows (when those are text), binary as chunks; and
+   * what the version this disk held was, for the summary. Text history blobs
+   * go to the folder's text lane.
+   */
+  async function contentFields(prev: VersionRecord | undefined, parents: VersionRecord[], stored: Stored, folderId: string): Promise<{ fields: ContentFields; before: { text?: string; chunks: string[] } }> {
     let previous: { doc: import('yjs').Doc; text: string; chainLength: number } | undefined;
     let before: { text?: string; chunks: string[] } = { chunks: [] };
     const prevFile = prev ? history.file(prev.file) : undefined;
     if (prev && prevFile) {
+      const textParents = parents.filter((p) => p.op !== 'delete');
       if (prev.yjs) {
         try {
-          const { doc, chain } = await rebuildDoc(repo, prevFile, prev.n);
-          previous = { doc, text: textOf(doc), chainLength: chain.length };
-          before = { text: previous.text, chunks: [] };
+          if (sameTextHistory(prevFile, textParents)) {
+            const { doc, chain } = await rebuildUnion(repo, prevFile, textParents);
+            previous = { doc, text: textOf(doc), chainLength: chain.length };
+            before = { text: textParents.length === 1 ? previous.text : textOf((await rebuildDoc(repo, prevFile, prev.n)).doc), chunks: [] };
+          } else {
+            // Answering a conflict between text and binary versions: the text starts anew.
+            before = { text: textOf((await rebuildDoc(repo, prevFile, prev.n)).doc), chunks: [] };
+          }
         } catch (error) {
           warn(prev.path, `earlier text history unreadable (${errorMessage(error)}); this version starts it anew`);
         }
-      } else {
+      } else if (prev.op !== 'delete') {
         before = await describeBinary(repo, prevFile, prev);
       }
     }
     if (stored.text !== undefined) {
-      const { ref } = await recordText(store, previous, stored.text);
+      const { ref } = await recordText(store, previous, stored.text, `${folderId}:text`);
       return { fields: { yjs: ref }, before };
     }
     return { fields: await files.contentRef(stored.ids), before };
   }
 
-  function version(file: string, folder: string, n: number, path: string, op: VersionRecord['op'], stored: Stored, content: ContentFields, summary: string): VersionRecord {
+  function version(file: string, folder: string, parents: VersionRecord[], path: string, op: VersionRecord['op'], stored: Stored, content: ContentFields, summary: string): VersionRecord {
     return {
-      kind: 'version', folder, file, n, path, op, time, author: options.author, device: state.device,
+      kind: 'version', folder, file, n: nextNumber(file), parents: parents.map((p) => history.refOf(p)), path, op, time, author: options.author, device: state.device,
       size: stored.size, sha256: stored.sha256, mode: stored.st.mode & 0o7777, mtimeMs: stored.st.mtimeMs, ctimeMs: stored.st.ctimeMs, inode: stored.st.ino,
       ...content, summary, ...(options.message ? { message: options.message } : {}), tags: options.tags ?? [], meta: options.meta ?? {},
     };
@@ -217,7 +259,11 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
   await store.flush(); // packs and index before the batch that names them
   if (result.versions.length > 0) {
     result.versions.sort((a, b) => a.path.localeCompare(b.path));
-    result.batch = await writeBatch(repo, state, history, result.versions);
+    const written = await writeBatchRecords(repo, state, history, result.versions);
+    result.batch = written.name;
+    result.versions = written.records.filter((r): r is VersionRecord => r.kind === 'version'); // as numbered in the history
+    // This disk now holds these files' new versions, whatever it held back before.
+    await state.release(result.versions.map((v) => v.file));
   }
   for (const [folder, seen] of seenUpdates) await state.setSeen(folder, seen);
   return result;
@@ -229,6 +275,11 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
  * device id of its own). Folds the batch into `history`.
  */
 export async function writeBatch(repo: Repository, state: LocalState, history: History, records: HistoryRecord[]): Promise<string> {
+  return (await writeBatchRecords(repo, state, history, records)).name;
+}
+
+/** writeBatch, also returning the records as folded into `history` (numbered there). */
+export async function writeBatchRecords(repo: Repository, state: LocalState, history: History, records: HistoryRecord[]): Promise<{ name: string; records: HistoryRecord[] }> {
   for (let attempt = 0; ; attempt++) {
     const seq = await state.nextSeq(history.lastSeq(state.device));
     const device = state.device;
@@ -237,7 +288,7 @@ export async function writeBatch(repo: Repository, state: LocalState, history: H
     try {
       await repo.putObjectExclusive('versions', name, encodeBatch(batch));
       history.apply(batch);
-      return name;
+      return { name, records: batch.records };
     } catch (error) {
       if (!(error instanceof AlreadyExistsError) || attempt >= 3) throw error;
       await state.renewDevice();
@@ -276,9 +327,14 @@ async function describeBinary(repo: Repository, file: FileHistory, record: Versi
 /**
  * Stores a file's content if it holds still while being read: its stat before
  * and after must agree, else 'changing'. Undefined (with a warning) when it
- * cannot be read.
+ * cannot be read. Chunks go to the pack lane `laneOf` gives for the file's size.
  */
-async function storeSettled(files: FileStore, path: string, warn: (path: string, message: string) => void): Promise<Stored | 'changing' | undefined> {
+async function storeSettled(
+  files: FileStore,
+  path: string,
+  warn: (path: string, message: string) => void,
+  laneOf: (size: number) => string,
+): Promise<Stored | 'changing' | undefined> {
   let handle;
   try {
     handle = await open(path, 'r');
@@ -297,7 +353,7 @@ async function storeSettled(files: FileStore, path: string, warn: (path: string,
       const text = asText(bytes);
       if (text !== undefined) return { size: bytes.length, ids: [], sha256: createHash('sha256').update(bytes).digest('hex'), st: after, text };
     }
-    const stored = await files.storeContent(handle, before.size);
+    const stored = await files.storeContent(handle, before.size, undefined, laneOf(before.size));
     const after = await handle.stat();
     if (!sameKey(statKey(before), statKey(after)) || stored.size !== after.size) return 'changing';
     return { ...stored, st: after };

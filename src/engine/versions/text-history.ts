@@ -1,11 +1,13 @@
 // Text history through Yjs: a text version stores the Yjs update from the
-// previous version's state (so an edit costs bytes in proportion to the edit,
-// not the file), small updates inline in the version record and larger ones
-// as blobs; every CHECKPOINT_EVERY versions the whole state is stored too, so
-// rebuilding never replays more than that many updates. Each version edits
-// with a client id of its own, which is how insertions are attributed to the
-// version (and author) that made them. Documents keep deleted items
-// (gc: false) so that any two versions can be compared.
+// state of the version(s) it follows (so an edit costs bytes in proportion to
+// the edit, not the file), small updates inline in the version record and
+// larger ones as blobs; every CHECKPOINT_EVERY versions the whole state is
+// stored too, so rebuilding never replays more than that many updates. A
+// version's document is the union of its own update and its ancestors',
+// which is also how concurrent edits merge. Each version edits with a client
+// id of its own, which is how insertions are attributed to the version (and
+// author) that made them. Documents keep deleted items (gc: false) so that
+// any two versions can be compared.
 
 import { randomInt } from 'node:crypto';
 import { diffLines, type Change } from 'diff';
@@ -45,37 +47,88 @@ export async function loadBytes(repo: Repository, ref: { update?: string; blob?:
 
 /**
  * The Yjs document of `file` at version `n` (a text version), and the
- * versions applied to build it, oldest first.
+ * versions applied to build it, by number.
  */
 export async function rebuildDoc(repo: Repository, file: FileHistory, n: number): Promise<{ doc: Y.Doc; chain: VersionRecord[] }> {
   const target = file.versions.find((v) => v.n === n);
   if (!target?.yjs) throw new EngineError('INVALID_ARGUMENT', `version ${n} of ${target?.path ?? file.file} is not a text version`);
-  const chain = textChain(file, target, true);
+  return rebuildUnion(repo, file, [target]);
+}
+
+/**
+ * The document holding every edit of the given text versions (one version's
+ * document, or several merged): the updates of all their ancestors applied
+ * once each. Yjs updates commute and are idempotent, so this is how
+ * concurrent versions merge.
+ */
+export async function rebuildUnion(repo: Repository, file: FileHistory, targets: VersionRecord[]): Promise<{ doc: Y.Doc; chain: VersionRecord[] }> {
+  const chain = textChain(file, targets, true);
   const doc = newDoc();
-  const first = chain[0] as VersionRecord;
-  const firstRef = first.yjs as YjsRef;
-  if (firstRef.checkpoint) Y.applyUpdate(doc, await loadBytes(repo, { blob: firstRef.checkpoint }, `checkpoint of ${first.path}@${first.n}`));
-  else Y.applyUpdate(doc, await loadBytes(repo, firstRef, `${first.path}@${first.n}`));
-  for (const v of chain.slice(1)) Y.applyUpdate(doc, await loadBytes(repo, v.yjs as YjsRef, `${v.path}@${v.n}`));
+  for (const v of chain) {
+    const ref = v.yjs as YjsRef;
+    // A version kept in the chain with a checkpoint is the newest of its line: its full state replaces its ancestors.
+    if (ref.checkpoint) Y.applyUpdate(doc, await loadBytes(repo, { blob: ref.checkpoint }, `checkpoint of ${v.path}@${v.n}`));
+    else Y.applyUpdate(doc, await loadBytes(repo, ref, `${v.path}@${v.n}`));
+  }
   return { doc, chain };
 }
 
 /**
- * The versions whose updates build `record`'s document, oldest first: back
- * to the start of its text history (a version with an 'empty' base), or,
- * with `fromCheckpoint`, to the nearest version with a full-state checkpoint.
+ * The versions whose updates make up the document of `targets` (one version,
+ * or the union of several), by number: every ancestor reached through text
+ * parents (deletions among the parents add nothing), stopping at versions
+ * that start a document (base 'empty'). With `fromCheckpoint`, versions
+ * covered by a later full-state checkpoint are left out (the checkpoint is
+ * applied instead), so a rebuild replays at most CHECKPOINT_EVERY updates
+ * per line of history.
  */
-export function textChain(file: FileHistory, record: VersionRecord, fromCheckpoint: boolean): VersionRecord[] {
-  const at = file.versions.indexOf(record);
-  let start = at;
-  while (start > 0) {
-    const v = file.versions[start] as VersionRecord;
-    if (v.yjs?.base === 'empty' || (fromCheckpoint && v.yjs?.checkpoint)) break;
-    const before = file.versions[start - 1];
-    if (!before?.yjs) throw new DamagedObjectError(`file ${file.file}`, `version ${v.n} builds on version ${before?.n ?? '?'}, which is not text`);
-    start--;
+export function textChain(file: FileHistory, targets: VersionRecord | VersionRecord[], fromCheckpoint: boolean): VersionRecord[] {
+  const ordered = [...docAncestry(file, Array.isArray(targets) ? targets : [targets])].sort((a, b) => a.n - b.n);
+  if (!fromCheckpoint) return ordered;
+  const covered = new Set<VersionRecord>();
+  for (let i = ordered.length - 1; i >= 0; i--) {
+    const v = ordered[i] as VersionRecord;
+    if (covered.has(v) || !v.yjs?.checkpoint) continue;
+    for (const a of docAncestry(file, [v])) if (a !== v) covered.add(a);
   }
-  return file.versions.slice(start, at + 1);
+  return ordered.filter((v) => !covered.has(v));
+}
+
+/** The versions starting the documents `record` is built on (base 'empty'): texts with the same roots share their history and merge. */
+export function textRoots(file: FileHistory, record: VersionRecord): Set<VersionRecord> {
+  return new Set([...docAncestry(file, [record])].filter((v) => v.yjs?.base === 'empty'));
+}
+
+/** Whether versions are all text with the same roots: their documents' union is their merge. */
+export function sameTextHistory(file: FileHistory, records: VersionRecord[]): boolean {
+  if (records.length === 0 || !records.every((r) => r.yjs)) return false;
+  try {
+    const keys = records.map((r) => [...textRoots(file, r)].map((v) => v.n).sort((a, b) => a - b).join(' '));
+    return keys.every((k) => k === keys[0]);
+  } catch {
+    return false; // a history with a gap (not synced yet, or damaged) merges nothing
+  }
+}
+
+function docAncestry(file: FileHistory, targets: VersionRecord[]): Set<VersionRecord> {
+  const where = `file ${file.file}`;
+  const seen = new Set<VersionRecord>();
+  const stack = [...targets];
+  while (stack.length > 0) {
+    const v = stack.pop() as VersionRecord;
+    if (seen.has(v)) continue;
+    if (!v.yjs) throw new DamagedObjectError(where, `version ${v.n} is not text`);
+    seen.add(v);
+    if (v.yjs.base === 'empty') continue;
+    if (file.incomplete.has(v)) throw new DamagedObjectError(where, `version ${v.n} builds on a version that is not here yet (sync again)`);
+    const parents = (file.parents.get(v) ?? []).filter((p) => p.op !== 'delete');
+    if (parents.length === 0) throw new DamagedObjectError(where, `version ${v.n} builds on no earlier text`);
+    for (const p of parents) {
+      if (!p.yjs) throw new DamagedObjectError(where, `version ${v.n} builds on version ${p.n}, which is not text`);
+      stack.push(p);
+    }
+  }
+  return seen;
 }
 
 /** The text of a text version, checked against its recorded SHA-256. */
@@ -102,22 +155,30 @@ const isLowSurrogate = (c: number): boolean => c >= 0xdc00 && c <= 0xdfff;
 
 /**
  * Edits `text` (holding `before`) into `after` with few, small operations:
- * the common prefix and suffix are kept (a typical save changes one place);
- * the middle is compared line by line, and each changed block is trimmed
- * again, so a sentence added to a paragraph inserts just the sentence.
+ * the common prefix and suffix are kept (a typical save changes one place),
+ * widened to whole lines; the middle is compared line by line, and each
+ * changed block is trimmed again, so a sentence added to a paragraph inserts
+ * just the sentence. Whole lines matter for merging: an added or removed
+ * line is exactly that line, so a concurrent edit of the line next to it
+ * merges cleanly instead of landing inside a removed range.
  */
 export function applyTextChange(text: Y.Text, before: string, after: string): void {
   const ends = commonEnds(before, after);
-  const oldMid = before.slice(ends.prefix, before.length - ends.suffix);
-  const newMid = after.slice(ends.prefix, after.length - ends.suffix);
-  if (oldMid.length === 0 && newMid.length === 0) return;
+  if (ends.prefix === before.length && ends.prefix === after.length) return;
+  // The middle from a line start to a line end, in both texts (the ends are the same text in both).
+  const start = ends.prefix === 0 ? 0 : before.lastIndexOf('\n', ends.prefix - 1) + 1;
+  const lineEnd = before.indexOf('\n', before.length - ends.suffix);
+  const suffix = ends.suffix === 0 || lineEnd < 0 ? 0 : before.length - lineEnd - 1;
+  const oldMid = before.slice(start, before.length - suffix);
+  const newMid = after.slice(start, after.length - suffix);
+  if (oldMid === newMid) return;
   const edits: Array<{ at: number; remove: number; insert: string }> = [];
   const replace = (at: number, o: string, n: string): void => {
     const { prefix, suffix } = commonEnds(o, n);
     edits.push({ at: at + prefix, remove: o.length - prefix - suffix, insert: n.slice(prefix, n.length - suffix) });
   };
   const parts = diffLines(oldMid, newMid);
-  let at = ends.prefix;
+  let at = start;
   for (let i = 0; i < parts.length; i++) {
     const part = parts[i] as Change;
     const next = parts[i + 1];
@@ -150,12 +211,14 @@ export function splitLines(text: string): string[] {
 /**
  * The Yjs part of a new text version: the update from `previous` (the doc of
  * the version before, or undefined to start from empty), stored inline or as
- * a blob, plus a checkpoint every CHECKPOINT_EVERY versions.
+ * a blob, plus a checkpoint every CHECKPOINT_EVERY versions. Blobs go to
+ * packs of `lane` (BlobStore's default lane when omitted).
  */
 export async function recordText(
   store: BlobStore,
   previous: { doc: Y.Doc; text: string; chainLength: number } | undefined,
   after: string,
+  lane?: string,
 ): Promise<{ ref: YjsRef; doc: Y.Doc }> {
   const doc = previous?.doc ?? newDoc();
   const client = randomInt(1, 2 ** 31);
@@ -165,13 +228,13 @@ export async function recordText(
   const update = Y.encodeStateAsUpdate(doc, stateBefore);
   const ref: YjsRef = { base: previous ? 'previous' : 'empty', client };
   if (update.length <= INLINE_UPDATE_LIMIT) ref.update = Buffer.from(update).toString('base64');
-  else ref.blob = await saveBlob(store, update);
-  if (previous && previous.chainLength + 1 >= CHECKPOINT_EVERY) ref.checkpoint = await saveBlob(store, Y.encodeStateAsUpdate(doc));
+  else ref.blob = await saveBlob(store, update, lane);
+  if (previous && previous.chainLength + 1 >= CHECKPOINT_EVERY) ref.checkpoint = await saveBlob(store, Y.encodeStateAsUpdate(doc), lane);
   return { ref, doc };
 }
 
-async function saveBlob(store: BlobStore, bytes: Uint8Array): Promise<string> {
-  const saved = store.save(BlobType.data, bytes);
+async function saveBlob(store: BlobStore, bytes: Uint8Array, lane: string | undefined): Promise<string> {
+  const saved = store.save(BlobType.data, bytes, lane);
   await saved.done;
   return toHex(saved.id);
 }

@@ -1,9 +1,12 @@
 // The version-history operations on a local repository's tracked folders:
-// tracking and untracking folders, scanning them into versions, and reading
-// history back (log, one version's content, tags). Hosts (the CLI, the
-// service) call this; it ties together the local state, the history and the
-// scanner.
+// tracking and untracking folders, scanning them into versions, reading
+// history back (log, one version's content, tags), and settling what other
+// devices did after a sync (reconcile, conflicts). Hosts (the CLI, the
+// service) call this; it ties together the local state, the history, the
+// scanner and merging.
 
+import { type ContentClassOptions } from '../tiers/content-class';
+import { loadPolicy } from '../tiers/policy';
 import { randomBytes } from 'node:crypto';
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
@@ -14,11 +17,12 @@ import type { Repository } from '../repo/repository';
 import { blameText, diffBinary, diffText, plainTextDiff, type BinaryDiff, type BlameLine, type TextDiff } from './compare';
 import { asText, versionContent } from './content';
 import { versionText } from './text-history';
-import { History, type FileHistory } from './history';
+import { History, type DiskView, type FileHistory } from './history';
 import { LocalState, type TrackedFolder } from './local-state';
+import { findConflicts, reconcileFolders, type Conflict, type ReconcileResult } from './merge';
 import type { VersionRecord } from './records';
 import { stateAt, writeInto } from './put-back';
-import { scanFolders, writeBatch, type ScanOptions, type ScanResult } from './scanner';
+import { DEFAULT_SETTLE_MS, scanFolders, writeBatch, type ScanOptions, type ScanResult } from './scanner';
 
 export interface LogFilter {
   since?: Date;
@@ -66,12 +70,20 @@ export interface FolderSummary extends TrackedFolder {
 const FOLDER_NAME = /^[^/\\\0]{1,128}$/;
 
 export class Workspace {
-  private constructor(readonly repo: Repository, readonly state: LocalState, readonly history: History) {}
+  private constructor(readonly repo: Repository, readonly state: LocalState, readonly history: History, private readonly media: ContentClassOptions | undefined) {}
 
   /** Opens the history of the local repository `repo`, stored at `repositoryDir`. */
   static async open(repo: Repository, repositoryDir: string): Promise<Workspace> {
-    const [state, history] = await Promise.all([LocalState.load(repositoryDir), History.load(repo)]);
-    return new Workspace(repo, state, history);
+    const [state, history, policy] = await Promise.all([LocalState.load(repositoryDir), History.load(repo), loadPolicy(repositoryDir)]);
+    // State from before other devices' versions were settled here: what is present counts as in place (as it did then).
+    if (!state.diskView().applied) await state.setApplied(history.lastSeqs(), {});
+    // The policy file's notion of media decides which pack lane a file's chunks go to.
+    return new Workspace(repo, state, history, policy.media);
+  }
+
+  /** What this machine's folders hold of the history. */
+  private view(): DiskView {
+    return this.state.diskView();
   }
 
   /** The author recorded in new versions: $STRATA_AUTHOR, the configured one, or user@host. */
@@ -97,7 +109,7 @@ export class Workspace {
   folders(): FolderSummary[] {
     return this.state.folders().map((f) => {
       const files = this.history.filesIn(f.id);
-      return { ...f, files: files.filter((h) => h.versions.at(-1)?.op !== 'delete').length, versions: files.reduce((n, h) => n + h.versions.length, 0) };
+      return { ...f, files: files.filter((h) => (this.history.headOf(h)?.op ?? 'delete') !== 'delete').length, versions: files.reduce((n, h) => n + h.versions.length, 0) };
     });
   }
 
@@ -141,9 +153,33 @@ export class Workspace {
   async scan(names: string[] = [], options: Omit<ScanOptions, 'folders' | 'author'> = {}): Promise<ScanResult> {
     const folders = names.length > 0 ? names.map((n) => this.trackedByName(n)) : this.state.folders().filter((f) => f.tracked);
     if (folders.length === 0) throw new EngineError('INVALID_ARGUMENT', 'no folders are tracked yet: add one with `strata add PATH`');
-    const result = await scanFolders(this.repo, this.state, this.history, { ...options, folders, author: this.author() });
+    const result = await scanFolders(this.repo, this.state, this.history, { ...options, folders, author: this.author(), view: this.view(), ...(this.media ? { media: this.media } : {}) });
     for (const f of folders) await this.state.setObserved(f.id);
     return result;
+  }
+
+  /**
+   * Settles what other devices did, after a sync: reads the batches that
+   * arrived, records local changes first (so nothing is lost), then puts
+   * other devices' versions in place, merges concurrent text edits and
+   * reports conflicts (merge.ts). Cheap when nothing arrived.
+   */
+  async reconcile(options: { settleMs?: number; onWarning?: ScanOptions['onWarning'] } = {}): Promise<ReconcileResult> {
+    await this.history.refresh(this.repo);
+    // Index objects that came with the batches (they name the blobs of other devices' versions); a damaged one is check's to report.
+    await this.repo.loadIndex(() => undefined);
+    const folders = this.state.folders().filter((f) => f.tracked && f.observed !== false);
+    if (folders.length === 0) {
+      await this.state.setApplied(this.history.lastSeqs(), this.view().holding ?? {});
+      return { versions: [], written: [], removed: [], conflicts: [], waiting: [] };
+    }
+    await this.scan(folders.map((f) => f.name), { settleMs: options.settleMs ?? DEFAULT_SETTLE_MS, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
+    return reconcileFolders(this.repo, this.state, this.history, { folders, author: this.author() });
+  }
+
+  /** Open conflicts in the tracked folders: versions of a file with different content that do not merge (the user chooses one by recording a version). */
+  conflicts(): Conflict[] {
+    return findConflicts(this.history, this.state.folders().filter((f) => f.tracked));
   }
 
   /** Which folder a filesystem path (absolute or relative to the working directory) is in, and where. */
@@ -181,9 +217,9 @@ export class Workspace {
   /** Version `n` of the file at `path` (its newest with n undefined). */
   version(path: string, n?: number): VersionRecord {
     const { folder, rel } = this.resolvePath(path);
-    const file = this.history.fileAt(folder.id, rel);
+    const file = this.history.fileAt(folder.id, rel, this.view());
     if (!file) throw new EngineError('NOT_FOUND', `no history for ${path}`);
-    const record = n === undefined ? file.versions.at(-1) : file.versions.find((v) => v.n === n);
+    const record = n === undefined ? this.history.headOf(file, this.view()) : file.versions.find((v) => v.n === n);
     if (!record) throw new EngineError('NOT_FOUND', `${path} has no version ${n} (it has 1 to ${file.versions.at(-1)?.n ?? 0})`);
     return record;
   }
@@ -208,7 +244,7 @@ export class Workspace {
     const file = this.history.file(target.file) as FileHistory;
     this.assertTracked(folder);
     await this.scan([folder.name], { settleMs: 0 }); // unrecorded local changes become versions first
-    const newest = file.versions.at(-1) as VersionRecord;
+    const newest = this.history.headOf(file, this.view()) ?? target;
     const rel = newest.op === 'delete' ? target.path : newest.path; // keeps a rename made since
     await writeInto(folder.path, rel, versionContent(this.repo, file, target), target.mode);
     const intents = new Map([[`${folder.id}/${rel}`, { op: 'rollback' as const, message: message ?? `rolled back to version ${n}`, file }]]);
@@ -225,7 +261,7 @@ export class Workspace {
   async restoreVersions(path: string, options: { version?: number; at?: Date; target?: string }): Promise<RestoreOutcome> {
     if ((options.version === undefined) === (options.at === undefined)) throw new EngineError('INVALID_ARGUMENT', 'give exactly one of --version N and --at TIME');
     const { folder, rel } = this.resolvePath(path);
-    const single = rel !== '' ? this.history.fileAt(folder.id, rel) : undefined;
+    const single = rel !== '' ? this.history.fileAt(folder.id, rel, this.view()) : undefined;
     let wanted: Map<string, { file: FileHistory; record: VersionRecord }>;
     if (options.version !== undefined) {
       if (!single) throw new EngineError('NOT_FOUND', `no history for ${path} (--version needs a file; use --at for folders)`);
@@ -253,7 +289,7 @@ export class Workspace {
     }
     this.assertTracked(folder);
     await this.scan([folder.name], { settleMs: 0 }); // unrecorded local changes become versions first
-    const live = this.history.current(folder.id);
+    const live = this.history.current(folder.id, this.view());
     const written: string[] = [];
     const removed: string[] = [];
     const intents = new Map<string, { op: 'restore'; message: string; file: FileHistory }>();
@@ -292,7 +328,7 @@ export class Workspace {
     }
     if (from.text !== undefined && to.text !== undefined) {
       const sameFile = to.record ? to.record.file === fromRecord.file : true;
-      const attributed = sameFile ? await diffText(this.repo, file, { record: fromRecord }, to.record ? { record: to.record } : { disk: to.text }) : undefined;
+      const attributed = sameFile ? await diffText(this.repo, file, { record: fromRecord }, to.record ? { record: to.record } : { disk: to.text, ...this.diskBase(file) }) : undefined;
       return { from, to, diff: attributed ?? plainTextDiff(from.text, to.text) };
     }
     return {
@@ -310,7 +346,7 @@ export class Workspace {
     if (!record.yjs) throw new EngineError('INVALID_ARGUMENT', `${record.path}@${record.n} is not text: blame is for text files`);
     if (n === undefined) {
       const disk = await this.diskSide(path, file);
-      if (disk.text !== undefined && disk.sha256 !== record.sha256) return blameText(this.repo, file, { disk: disk.text });
+      if (disk.text !== undefined && disk.sha256 !== record.sha256) return blameText(this.repo, file, { disk: disk.text, after: record });
     }
     return blameText(this.repo, file, { record });
   }
@@ -322,9 +358,15 @@ export class Workspace {
     return base;
   }
 
+  /** The version the file on disk follows (for attributing its unrecorded changes). */
+  private diskBase(file: FileHistory): { after?: VersionRecord } {
+    const head = this.history.headOf(file, this.view());
+    return head ? { after: head } : {};
+  }
+
   private async diskSide(path: string, file: FileHistory): Promise<DiffSide> {
     const { folder } = this.resolvePath(path);
-    const newest = file.versions.at(-1) as VersionRecord;
+    const newest = (this.history.headOf(file, this.view()) ?? file.versions.at(-1)) as VersionRecord;
     const rel = newest.path;
     let bytes: Uint8Array;
     try {
@@ -342,7 +384,7 @@ export class Workspace {
     const value = tag.trim();
     if (value === '' || value.length > 256) throw new EngineError('INVALID_ARGUMENT', 'a tag must be 1 to 256 characters');
     const record = this.version(path, n);
-    await writeBatch(this.repo, this.state, this.history, [{ kind: 'tag', file: record.file, n: record.n, tag: value, time: new Date().toISOString(), author: this.author(), device: this.state.device }]);
+    await writeBatch(this.repo, this.state, this.history, [{ kind: 'tag', file: record.file, n: record.n, version: this.history.refOf(record), tag: value, time: new Date().toISOString(), author: this.author(), device: this.state.device }]);
   }
 
   private assertTracked(folder: TrackedFolder): void {
@@ -357,7 +399,7 @@ export class Workspace {
 
   /** Files at `rel` or below it in a folder ('' = all), each once. */
   private filesUnder(folder: TrackedFolder, rel: string): FileHistory[] {
-    const exact = rel === '' ? undefined : this.history.fileAt(folder.id, rel);
+    const exact = rel === '' ? undefined : this.history.fileAt(folder.id, rel, this.view());
     if (exact) return [exact];
     const prefix = rel === '' ? '' : `${rel}/`;
     return this.history.filesIn(folder.id).filter((f) => f.versions.some((v) => v.path.startsWith(prefix)));

@@ -73,6 +73,13 @@ export class FolderWatcher {
     return this.queue;
   }
 
+  /** Runs `task` between scans (it shares the history and local state with them): settling after a sync. */
+  run<T>(task: () => Promise<T>): Promise<T> {
+    const done = this.queue.then(task);
+    this.queue = done.then(() => undefined, () => undefined);
+    return done;
+  }
+
   private schedule(folder: TrackedFolder, delay: number): void {
     if (this.stopped) return;
     const existing = this.timers.get(folder.id);

@@ -23,6 +23,8 @@ import { backup } from '../src/engine/snapshot/archiver';
 import type { Backend, ObjectInfo, PutOptions } from '../src/engine/storage/backend';
 import { S3Backend } from '../src/engine/storage/s3';
 import { syncRepositories } from '../src/engine/sync/replicate';
+import { migrate } from '../src/engine/tiers/migrate';
+import type { Move } from '../src/engine/tiers/tier-report';
 import { rgwAvailable, startRgw } from '../test/storage/rgw-server';
 
 const projectRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -76,6 +78,14 @@ async function main(): Promise<void> {
     const t0 = performance.now();
     const result = await syncRepositories(repo.backend, remote);
     const syncS = (performance.now() - t0) / 1000;
+    // Tier migration: every data pack to the cold class by CopyObject onto itself, as `strata tiers --apply` does.
+    const moves: Move[] = [];
+    for await (const info of s3.list('data/')) moves.push({ name: info.name, bytes: info.size, from: 'hot', to: 'cold', reason: 'bench', courses: [] });
+    const t1 = performance.now();
+    const migrated = await migrate(s3, moves);
+    const migrateS = (performance.now() - t1) / 1000;
+    let cold = 0;
+    for await (const info of s3.list('data/')) if (info.storageClass === 'GLACIER') cold++;
     await remote.close();
     // A CA bundle set for HTTPS elsewhere makes rclone's S3 client refuse its plain-HTTP transport.
     const rcloneEnv = { ...process.env };
@@ -96,6 +106,7 @@ async function main(): Promise<void> {
     console.log(`sync of the corpus's repository (${(repoBytes / MiB).toFixed(0)} MiB, ${result.uploaded.objects} objects) to Ceph RGW on 127.0.0.1:`);
     console.log(`  strata sync:              ${rate(result.uploaded.bytes, syncS)}; requests: ${Object.entries(remote.counts).map(([k, v]) => `${v} ${k}`).join(', ')}`);
     console.log(`  rclone copy (same repo):  ${rate(repoBytes, rcloneRepoS)}`);
+    console.log(`  tier migration to GLACIER: ${migrated.moved.objects} packs (${(migrated.moved.bytes / MiB).toFixed(0)} MiB) in ${migrateS.toFixed(2)} s, ${(migrated.moved.objects / migrateS).toFixed(1)} packs/s (one CopyObject each); ${cold} listed as GLACIER afterwards`);
     console.log(`  rclone copy (the corpus): ${rate(corpusBytes, rcloneCorpusS)} (${(corpusBytes / MiB).toFixed(0)} MiB, unencrypted, not deduplicated)`);
   } finally {
     await server.stop();

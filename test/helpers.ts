@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, symlink, utimes, writeFile, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterEach, beforeEach } from 'vitest';
 import { defaultKdfParams, type KdfParams } from '../src/engine/crypto/kdf';
 
 /** Cheap scrypt parameters so tests don't spend seconds per key slot. */
@@ -15,6 +16,35 @@ export function fastKdf(): KdfParams {
 export async function tempDir(prefix = 'strata-test-'): Promise<{ path: string; cleanup: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), prefix));
   return { path, cleanup: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** A fresh temporary folder for each test of the file (made before, removed after); read `.path` inside a test. */
+export function tempDirPerTest(prefix = 'strata-test-'): { readonly path: string } {
+  let current: { path: string; cleanup: () => Promise<void> } | undefined;
+  beforeEach(async () => {
+    current = await tempDir(prefix);
+  });
+  afterEach(async () => {
+    await current?.cleanup();
+    current = undefined;
+  });
+  return {
+    get path(): string {
+      if (!current) throw new Error('tempDirPerTest: .path is only there inside a test');
+      return current.path;
+    },
+  };
+}
+
+/**
+ * Writes a file (making its folder) dated `ageMs` in the past, so that a scan
+ * records it now instead of waiting for it to settle.
+ */
+export async function writeSettled(path: string, content: string | Uint8Array, ageMs = 60_000): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true });
+  await writeFile(path, content);
+  const t = (Date.now() - ageMs) / 1000;
+  await utimes(path, t, t);
 }
 
 /** A deterministic pseudo-random generator (xorshift32) for reproducible data. */

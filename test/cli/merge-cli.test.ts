@@ -1,10 +1,10 @@
 // Two devices through one folder remote, as a user runs them: `sync` merges
 // concurrent text edits and reports a binary conflict; `conflicts` lists it
 // on both devices (plain and --json); a rollback settles it everywhere.
-import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededBytes, tempDir } from '../helpers';
+import { seededBytes, tempDir, writeSettled } from '../helpers';
 import { cliEnv, runCli } from './run-cli';
 
 let dir: { path: string; cleanup: () => Promise<void> };
@@ -14,13 +14,8 @@ let courseA = '';
 let courseB = '';
 let age = 600_000;
 
-async function put(path: string, content: string | Uint8Array): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
-  await writeFile(path, content);
-  age -= 1000;
-  const t = (Date.now() - age) / 1000;
-  await utimes(path, t, t);
-}
+/** Each file written is a second younger than the one before (a scan orders renames by time). */
+const put = (path: string, content: string | Uint8Array): Promise<void> => writeSettled(path, content, (age -= 1000));
 
 async function ok(args: string[], env: NodeJS.ProcessEnv): Promise<{ stdout: string; stderr: string }> {
   const run = await runCli(args, env);

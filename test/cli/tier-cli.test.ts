@@ -1,21 +1,14 @@
 // tiers, archive, evict, prefetch, activate and cost as a user runs them, with
 // a folder remote that has a hot and a cold part.
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seededBytes, tempDir } from '../helpers';
+import { seededBytes, tempDir, writeSettled } from '../helpers';
 import { cliEnv, runCli } from './run-cli';
 
 let dir: { path: string; cleanup: () => Promise<void> };
 let env: NodeJS.ProcessEnv;
-
-async function put(path: string, content: string | Uint8Array): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
-  await writeFile(path, content);
-  const t = (Date.now() - 60_000) / 1000;
-  await utimes(path, t, t);
-}
 
 async function files(root: string): Promise<string[]> {
   if (!existsSync(root)) return [];
@@ -27,10 +20,10 @@ beforeAll(async () => {
   env = cliEnv(join(dir.path, 'repo'));
   const init = await runCli(['init', '--kdf-n', '1024'], env);
   expect(init.stderr).toBe('');
-  await put(join(dir.path, 'physics', 'lecture.mp4'), seededBytes(21, 1_500_000));
-  await put(join(dir.path, 'physics', 'notes.md'), '# Physics\n');
-  await put(join(dir.path, 'history', 'lecture.mov'), seededBytes(22, 1_800_000));
-  await put(join(dir.path, 'history', 'readme.md'), '# History\n');
+  await writeSettled(join(dir.path, 'physics', 'lecture.mp4'), seededBytes(21, 1_500_000));
+  await writeSettled(join(dir.path, 'physics', 'notes.md'), '# Physics\n');
+  await writeSettled(join(dir.path, 'history', 'lecture.mov'), seededBytes(22, 1_800_000));
+  await writeSettled(join(dir.path, 'history', 'readme.md'), '# History\n');
   for (const c of ['physics', 'history']) {
     const added = await runCli(['add', join(dir.path, c)], env);
     expect(added.stderr).toBe('');

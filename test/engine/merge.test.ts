@@ -3,7 +3,7 @@
 // devices (no conflict copy), concurrent binary edits are kept both and
 // reported as a conflict until the user picks one, numbering agrees on both
 // devices, and syncing again settles (no merge loop).
-import { mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { check } from '../../src/engine/repo/check';
@@ -13,7 +13,7 @@ import { LocalBackend } from '../../src/engine/storage/local';
 import { syncRepositories } from '../../src/engine/sync/replicate';
 import type { ReconcileResult } from '../../src/engine/versions/merge';
 import { Workspace } from '../../src/engine/versions/workspace';
-import { fastKdf, seededBytes, tempDir } from '../helpers';
+import { fastKdf, seededBytes, tempDir, writeSettled } from '../helpers';
 
 const PASS = 'merge test passphrase';
 let dir: { path: string; cleanup: () => Promise<void> };
@@ -28,13 +28,8 @@ afterEach(async () => {
 });
 
 /** Writes a file with a settled mtime, a different one each time (so every write is seen as a change). */
-async function put(path: string, content: string | Uint8Array): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
-  await writeFile(path, content);
-  age -= 1000;
-  const t = (Date.now() - age) / 1000;
-  await utimes(path, t, t);
-}
+/** Each file written is a second younger than the one before (a scan orders renames by time). */
+const put = (path: string, content: string | Uint8Array): Promise<void> => writeSettled(path, content, (age -= 1000));
 
 interface Device {
   ws: Workspace;

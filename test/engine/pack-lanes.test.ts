@@ -4,7 +4,7 @@
 // over two course folders puts each folder's media and text in packs of
 // their own.
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BlobStore, MAX_OPEN_LANES } from '../../src/engine/repo/blob-store';
@@ -16,7 +16,7 @@ import { contentClass } from '../../src/engine/tiers/content-class';
 import { versionChunks } from '../../src/engine/versions/content';
 import type { VersionRecord } from '../../src/engine/versions/records';
 import { Workspace } from '../../src/engine/versions/workspace';
-import { fastKdf, seededBytes, tempDir } from '../helpers';
+import { fastKdf, seededBytes, tempDir, writeSettled } from '../helpers';
 
 const PASS = 'pack lanes test passphrase';
 const KiB = 1024;
@@ -155,12 +155,6 @@ describe('versions scan lanes', () => {
   });
 
   /** Writes a file with an mtime in the past, so it counts as settled. */
-  async function put(path: string, content: string | Uint8Array): Promise<void> {
-    await mkdir(join(path, '..'), { recursive: true });
-    await writeFile(path, content);
-    const t = (Date.now() - 60_000) / 1000;
-    await utimes(path, t, t);
-  }
 
   /** Text of distinct words, so Yjs updates are large enough to be blobs. */
   function prose(seed: number, words: number): string {
@@ -171,11 +165,11 @@ describe('versions scan lanes', () => {
   }
 
   async function course(root: string, seed: number): Promise<void> {
-    await put(join(root, 'video', 'lecture-1.mp4'), seededBytes(seed + 1, 3 * MiB + 11));
-    await put(join(root, 'video', 'lecture-2.MOV'), seededBytes(seed + 2, 2 * MiB + 7));
-    await put(join(root, 'figures', 'diagram.png'), seededBytes(seed + 3, 300 * KiB));
-    await put(join(root, 'handout.docx'), seededBytes(seed + 4, 400 * KiB)); // binary, but a document: text lane
-    for (let i = 0; i < 4; i++) await put(join(root, 'notes', `week-${i}.md`), prose(seed * 10 + i, 3000));
+    await writeSettled(join(root, 'video', 'lecture-1.mp4'), seededBytes(seed + 1, 3 * MiB + 11));
+    await writeSettled(join(root, 'video', 'lecture-2.MOV'), seededBytes(seed + 2, 2 * MiB + 7));
+    await writeSettled(join(root, 'figures', 'diagram.png'), seededBytes(seed + 3, 300 * KiB));
+    await writeSettled(join(root, 'handout.docx'), seededBytes(seed + 4, 400 * KiB)); // binary, but a document: text lane
+    for (let i = 0; i < 4; i++) await writeSettled(join(root, 'notes', `week-${i}.md`), prose(seed * 10 + i, 3000));
   }
 
   /** Lane of every blob a version uses: Yjs update and checkpoint blobs, or chunks. */
@@ -205,8 +199,8 @@ describe('versions scan lanes', () => {
     expect(first.versions.filter((v) => v.contentList)).toHaveLength(4); // the videos: chunk lists, metadata packs
 
     // Edits: a text file grows (an update blob), a video is replaced.
-    await put(join(a, 'notes', 'week-0.md'), `${await readFile(join(a, 'notes', 'week-0.md'), 'utf8')}${prose(99, 1000)}`);
-    await put(join(b, 'video', 'lecture-1.mp4'), seededBytes(77, 2 * MiB));
+    await writeSettled(join(a, 'notes', 'week-0.md'), `${await readFile(join(a, 'notes', 'week-0.md'), 'utf8')}${prose(99, 1000)}`);
+    await writeSettled(join(b, 'video', 'lecture-1.mp4'), seededBytes(77, 2 * MiB));
     const second = await ws.scan();
     expect(second.versions.map((v) => `${v.op} ${v.path}`).sort()).toEqual(['edit notes/week-0.md', 'edit video/lecture-1.mp4']);
 

@@ -7,7 +7,7 @@
 // source byte for byte, and no trace of a plaintext marker in any object.
 // Skipped with a notice where Ceph is not installed, unless STRATA_REQUIRE_S3=1.
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { check } from '../../src/engine/repo/check';
@@ -22,7 +22,7 @@ import { RetryingBackend, type RetryInfo } from '../../src/engine/storage/retry'
 import { S3Backend, type S3Config } from '../../src/engine/storage/s3';
 import { syncRepositories } from '../../src/engine/sync/replicate';
 import { Workspace } from '../../src/engine/versions/workspace';
-import { fastKdf, MARKER, seededBytes, snapshotOfDisk, tempDir } from '../helpers';
+import { fastKdf, MARKER, seededBytes, snapshotOfDisk, tempDir, writeSettled } from '../helpers';
 import { FAULT_KINDS, startFaultProxy, type FaultProxy, type FaultProxyOptions } from '../storage/fault-proxy';
 import { rgwAvailable, startRgw, type RgwServer } from '../storage/rgw-server';
 
@@ -130,24 +130,17 @@ function formsIn(data: Buffer): string[] {
   return markerForms(MARKER).filter(([, bytes]) => data.includes(bytes)).map(([form]) => form);
 }
 
-async function put(path: string, content: string | Uint8Array): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
-  await writeFile(path, content);
-  const t = (Date.now() - 60_000) / 1000;
-  await utimes(path, t, t);
-}
-
 /** A small course holding the marker in every form the scan looks for; the large files make several 1 MiB packs. */
 async function buildCourse(source: string): Promise<void> {
-  await put(join(source, 'week1', 'lesson.md'), `# Lesson 1\n\n${MARKER}\n${'Cells divide; notes follow. '.repeat(4000)}\n`);
-  await put(join(source, 'week1', 'notes-utf16.txt'), Buffer.from(`\ufeffNotes ${MARKER} in UTF-16\n`.repeat(200), 'utf16le'));
-  await put(join(source, 'week2', 'mail.eml'), `Content-Transfer-Encoding: base64\n\n${[0, 1, 2].map((pad) => Buffer.from(`${'x'.repeat(pad)}${MARKER}`).toString('base64')).join('\n')}\n`);
+  await writeSettled(join(source, 'week1', 'lesson.md'), `# Lesson 1\n\n${MARKER}\n${'Cells divide; notes follow. '.repeat(4000)}\n`);
+  await writeSettled(join(source, 'week1', 'notes-utf16.txt'), Buffer.from(`\ufeffNotes ${MARKER} in UTF-16\n`.repeat(200), 'utf16le'));
+  await writeSettled(join(source, 'week2', 'mail.eml'), `Content-Transfer-Encoding: base64\n\n${[0, 1, 2].map((pad) => Buffer.from(`${'x'.repeat(pad)}${MARKER}`).toString('base64')).join('\n')}\n`);
   // Binaries: random bytes with the marker inside, and plain random ones.
   const slides = Buffer.from(seededBytes(41, 1_600_000));
   for (const at of [1000, 800_000, 1_500_000]) slides.write(MARKER, at, 'utf8');
-  await put(join(source, 'week2', 'slides.pdf'), slides);
-  await put(join(source, 'week3', 'lecture.mp4'), seededBytes(42, 2_600_000));
-  for (let i = 0; i < 5; i++) await put(join(source, 'week3', `exercise-${i}.txt`), `exercise ${i}\n${'y'.repeat(i * 500)}`);
+  await writeSettled(join(source, 'week2', 'slides.pdf'), slides);
+  await writeSettled(join(source, 'week3', 'lecture.mp4'), seededBytes(42, 2_600_000));
+  for (let i = 0; i < 5; i++) await writeSettled(join(source, 'week3', `exercise-${i}.txt`), `exercise ${i}\n${'y'.repeat(i * 500)}`);
 }
 
 /** Which injected fault a retried error came from, by its message (HEAD errors carry no body: 500 and 503 go by status). */

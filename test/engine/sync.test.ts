@@ -2,9 +2,9 @@
 // s3-sync.test.ts): everything reaches the remote, a new device cloned from
 // it restores byte for byte, two devices converge, and a sync that dies
 // midway continues on the next run with both sides passing check.
-import { mkdir, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { check } from '../../src/engine/repo/check';
 import { initLocalStoreAt, initRepositoryAt, openRepositoryAt } from '../../src/engine/repo/location';
 import { Repository } from '../../src/engine/repo/repository';
@@ -15,23 +15,10 @@ import { UnavailableError, type Backend, type PutOptions } from '../../src/engin
 import { LocalBackend } from '../../src/engine/storage/local';
 import { syncRepositories } from '../../src/engine/sync/replicate';
 import { Workspace } from '../../src/engine/versions/workspace';
-import { fastKdf, MARKER, seededBytes, snapshotOfDisk, tempDir } from '../helpers';
+import { fastKdf, MARKER, seededBytes, snapshotOfDisk, tempDirPerTest, writeSettled } from '../helpers';
 
 const PASS = 'sync test passphrase';
-let dir: { path: string; cleanup: () => Promise<void> };
-beforeEach(async () => {
-  dir = await tempDir('strata-sync-');
-});
-afterEach(async () => {
-  await dir.cleanup();
-});
-
-async function put(path: string, content: string | Uint8Array): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
-  await writeFile(path, content);
-  const t = (Date.now() - 60_000) / 1000;
-  await utimes(path, t, t);
-}
+const dir = tempDirPerTest('strata-sync-');
 
 async function names(backend: Backend): Promise<string[]> {
   const out: string[] = [];
@@ -54,8 +41,8 @@ class DyingBackend extends LocalBackend {
 describe('sync with a folder remote', () => {
   it('replicates everything; a clone restores byte for byte; nothing readable reaches the remote', async () => {
     const source = join(dir.path, 'course');
-    await put(join(source, 'lesson.md'), `# Lesson\n${MARKER}\n`);
-    await put(join(source, 'clip.bin'), seededBytes(3, 400_000));
+    await writeSettled(join(source, 'lesson.md'), `# Lesson\n${MARKER}\n`);
+    await writeSettled(join(source, 'clip.bin'), seededBytes(3, 400_000));
     const repoA = join(dir.path, 'A');
     const repo = await initRepositoryAt(repoA, PASS, { kdf: fastKdf() });
     await backup(repo, { paths: [source] });
@@ -105,7 +92,7 @@ describe('sync with a folder remote', () => {
     const remote = await LocalBackend.create(join(dir.path, 'remote'));
     const a = await initRepositoryAt(join(dir.path, 'A'), PASS, { kdf: fastKdf() });
     const folderA = join(dir.path, 'on-A');
-    await put(join(folderA, 'a.md'), 'from A\n');
+    await writeSettled(join(folderA, 'a.md'), 'from A\n');
     const wsA = await Workspace.open(a, join(dir.path, 'A'));
     await wsA.addFolder(folderA, 'course');
     await wsA.scan();
@@ -118,9 +105,9 @@ describe('sync with a folder remote', () => {
     await mkdir(folderB);
     await wsB.addFolder(folderB, 'course');
     await wsB.restoreVersions(folderB, { at: new Date() });
-    await put(join(folderB, 'b.md'), 'from B\n');
+    await writeSettled(join(folderB, 'b.md'), 'from B\n');
     await wsB.scan();
-    await put(join(folderA, 'c.md'), 'also from A\n');
+    await writeSettled(join(folderA, 'c.md'), 'also from A\n');
     await wsA.scan();
     // A, B, A: then all three hold the same objects.
     await syncRepositories(a.backend, remote);
@@ -136,7 +123,7 @@ describe('sync with a folder remote', () => {
 
   it('a sync that dies midway continues on the next run, and both sides pass check throughout', async () => {
     const source = join(dir.path, 'course');
-    for (let i = 0; i < 6; i++) await put(join(source, `clip-${i}.bin`), seededBytes(10 + i, 200_000));
+    for (let i = 0; i < 6; i++) await writeSettled(join(source, `clip-${i}.bin`), seededBytes(10 + i, 200_000));
     const repo = await initRepositoryAt(join(dir.path, 'A'), PASS, { kdf: fastKdf() });
     await backup(repo, { paths: [source] });
     const remoteDir = join(dir.path, 'remote');
@@ -178,8 +165,8 @@ describe('sync through faults', () => {
     const { FaultInjectingBackend } = await import('../../src/engine/storage/faults');
     const { RetryingBackend } = await import('../../src/engine/storage/retry');
     const source = join(dir.path, 'course');
-    for (let i = 0; i < 4; i++) await put(join(source, `clip-${i}.bin`), seededBytes(20 + i, 150_000));
-    await put(join(source, 'notes.md'), 'notes\n');
+    for (let i = 0; i < 4; i++) await writeSettled(join(source, `clip-${i}.bin`), seededBytes(20 + i, 150_000));
+    await writeSettled(join(source, 'notes.md'), 'notes\n');
     const repo = await initRepositoryAt(join(dir.path, 'A'), PASS, { kdf: fastKdf() });
     await backup(repo, { paths: [source] });
     const remoteDir = join(dir.path, 'remote');
@@ -226,5 +213,37 @@ describe('background sync', () => {
     expect(synced.length).toBe(1); // five requests, one sync once the remote came back
     expect(synced[0]).toBeGreaterThan(0);
     expect(await names(new LocalBackend(remoteDir))).toEqual(await names(repo.backend));
+  });
+
+  it('runs the work after each sync (tier migration) and honours the sync options: progress, objects not to download', async () => {
+    const { BackgroundSync } = await import('../../src/engine/sync/background-sync');
+    const remote = await LocalBackend.create(join(dir.path, 'remote'));
+    const other = await initRepositoryAt(join(dir.path, 'other'), PASS, { kdf: fastKdf() });
+    await syncRepositories(other.backend, remote);
+    const local = await initLocalStoreAt(join(dir.path, 'A'));
+    const skipped = (await names(remote)).filter((n) => n.startsWith('keys/'));
+    expect(skipped.length).toBeGreaterThan(0);
+    const events: string[] = [];
+    const progress: number[] = [];
+    const sync = new BackgroundSync(local, remote, {
+      delayMs: 10,
+      sync: { skipDownload: (n) => skipped.includes(n), onProgress: (p) => progress.push(p.done) },
+      afterSync: async () => {
+        events.push('after');
+      },
+      onSynced: () => events.push('synced'),
+    });
+    sync.request();
+    await new Promise((r) => setTimeout(r, 50));
+    await sync.idle();
+    sync.request();
+    await new Promise((r) => setTimeout(r, 50));
+    await sync.idle();
+    await sync.stop();
+    expect(events).toEqual(['after', 'synced', 'after', 'synced']);
+    expect(progress.length).toBeGreaterThan(0);
+    const here = await names(local);
+    for (const n of skipped) expect(here).not.toContain(n);
+    expect(here.length).toBe((await names(remote)).length - skipped.length);
   });
 });

@@ -4,9 +4,9 @@
 // afterwards, from this machine (evicted packs fetched back from RGW) and
 // from a clone. Skipped with a notice where Ceph is not installed, unless
 // STRATA_REQUIRE_S3=1.
-import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { check } from '../../src/engine/repo/check';
 import { initLocalStoreAt, initRepositoryAt } from '../../src/engine/repo/location';
 import { openRemote, type RemoteConfig } from '../../src/engine/sync/remote-location';
@@ -15,7 +15,7 @@ import type { LocalView } from '../../src/engine/tiers/local-view';
 import { defaultPolicy, savePolicy } from '../../src/engine/tiers/policy';
 import { openLocalRepository, Tiers } from '../../src/engine/tiers/tiers';
 import { Workspace } from '../../src/engine/versions/workspace';
-import { fastKdf, seededBytes, tempDir } from '../helpers';
+import { fastKdf, seededBytes, tempDirPerTest, writeSettled } from '../helpers';
 import { rgwAvailable, startRgw, type RgwServer } from '../storage/rgw-server';
 
 const available = rgwAvailable();
@@ -30,20 +30,7 @@ const rgw = (): Promise<RgwServer> => (server ??= startRgw());
 afterAll(async () => {
   if (server) await (await server).stop();
 });
-let dir: { path: string; cleanup: () => Promise<void> };
-beforeEach(async () => {
-  dir = await tempDir('strata-tiers-s3-');
-});
-afterEach(async () => {
-  await dir.cleanup();
-});
-
-async function put(path: string, content: string | Uint8Array): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
-  await writeFile(path, content);
-  const t = (Date.now() - 60_000) / 1000;
-  await utimes(path, t, t);
-}
+const dir = tempDirPerTest('strata-tiers-s3-');
 
 describe.runIf(available)('tiers on Ceph RGW', () => {
   it('migration moves whole packs to the cold storage class and back; restores work afterwards', async () => {
@@ -56,10 +43,10 @@ describe.runIf(available)('tiers on Ceph RGW', () => {
     const repo = await openLocalRepository(repoDir, PASS);
     const physics = join(dir.path, 'physics');
     const history = join(dir.path, 'history');
-    await put(join(physics, 'lecture.mp4'), seededBytes(11, 2_000_000));
-    await put(join(physics, 'notes.md'), '# Physics\n');
-    await put(join(history, 'lecture.mov'), seededBytes(12, 2_500_000));
-    await put(join(history, 'readme.md'), '# History\nEmpires.\n');
+    await writeSettled(join(physics, 'lecture.mp4'), seededBytes(11, 2_000_000));
+    await writeSettled(join(physics, 'notes.md'), '# Physics\n');
+    await writeSettled(join(history, 'lecture.mov'), seededBytes(12, 2_500_000));
+    await writeSettled(join(history, 'readme.md'), '# History\nEmpires.\n');
     const ws = await Workspace.open(repo, repoDir);
     await ws.addFolder(physics, 'physics');
     await ws.addFolder(history, 'history');

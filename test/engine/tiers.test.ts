@@ -5,10 +5,10 @@
 // byte, sync does not download them again, check passes, and prefetch brings
 // a course's current data back. Also the archive-class waiting path through
 // a simulated archive, and the cost report.
-import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { check } from '../../src/engine/repo/check';
 import { initRepositoryAt } from '../../src/engine/repo/location';
 import type { Repository } from '../../src/engine/repo/repository';
@@ -24,24 +24,11 @@ import { TierState } from '../../src/engine/tiers/tier-state';
 import { openLocalRepository, Tiers } from '../../src/engine/tiers/tiers';
 import { Workspace } from '../../src/engine/versions/workspace';
 import { ArchiveSimulator } from '../storage/archive-sim';
-import { fastKdf, seededBytes, tempDir } from '../helpers';
+import { fastKdf, seededBytes, tempDirPerTest, writeSettled } from '../helpers';
 
 const PASS = 'tiers test passphrase';
 const DAY = 86_400_000;
-let dir: { path: string; cleanup: () => Promise<void> };
-beforeEach(async () => {
-  dir = await tempDir('strata-tiers-');
-});
-afterEach(async () => {
-  await dir.cleanup();
-});
-
-async function put(path: string, content: string | Uint8Array): Promise<void> {
-  await mkdir(join(path, '..'), { recursive: true });
-  await writeFile(path, content);
-  const t = (Date.now() - 60_000) / 1000;
-  await utimes(path, t, t);
-}
+const dir = tempDirPerTest('strata-tiers-');
 
 interface Setup {
   repoDir: string;
@@ -60,11 +47,11 @@ async function setup(): Promise<Setup> {
   const repo = await openLocalRepository(repoDir, PASS);
   const physics = join(dir.path, 'physics');
   const history = join(dir.path, 'history');
-  await put(join(physics, 'lecture-1.mp4'), seededBytes(1, 3_000_000));
-  await put(join(physics, 'notes.md'), '# Physics\nForces and motion.\n');
-  await put(join(history, 'lecture-1.mov'), seededBytes(2, 2_500_000));
-  await put(join(history, 'map.png'), seededBytes(3, 400_000));
-  await put(join(history, 'readme.md'), '# History\nThe long nineteenth century.\n');
+  await writeSettled(join(physics, 'lecture-1.mp4'), seededBytes(1, 3_000_000));
+  await writeSettled(join(physics, 'notes.md'), '# Physics\nForces and motion.\n');
+  await writeSettled(join(history, 'lecture-1.mov'), seededBytes(2, 2_500_000));
+  await writeSettled(join(history, 'map.png'), seededBytes(3, 400_000));
+  await writeSettled(join(history, 'readme.md'), '# History\nThe long nineteenth century.\n');
   const ws = await Workspace.open(repo, repoDir);
   await ws.addFolder(physics, 'physics');
   await ws.addFolder(history, 'history');

@@ -95,6 +95,11 @@ export async function onDiskAt(root: string, rel: string): Promise<{ st: Stats; 
     throw error;
   }
   if (!st.isFile()) return { st };
+  return { st, sha256: await fileSha256(path) };
+}
+
+/** Hex SHA-256 of a file's content, read in 1 MiB pieces. */
+export async function fileSha256(path: string): Promise<string> {
   const hash = createHash('sha256');
   const handle = await open(path, 'r');
   try {
@@ -108,7 +113,7 @@ export async function onDiskAt(root: string, rel: string): Promise<{ st: Stats; 
   } finally {
     await handle.close();
   }
-  return { st, sha256: hash.digest('hex') };
+  return hash.digest('hex');
 }
 
 /** Removes the file at `root/rel` (a symlink there itself, never its target); nothing if it is gone. */

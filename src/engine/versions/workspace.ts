@@ -5,15 +5,14 @@
 // service) call this; it ties together the local state, the history, the
 // scanner and merging.
 
-import { type ContentClassOptions } from '../tiers/content-class';
-import { loadPolicy } from '../tiers/policy';
-import { randomBytes } from 'node:crypto';
-import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, rm, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EngineError } from '../errors';
 import type { Repository } from '../repo/repository';
+import type { ContentClassOptions } from '../tiers/content-class';
+import { loadPolicy } from '../tiers/policy';
 import { blameText, diffBinary, diffText, plainTextDiff, type BinaryDiff, type BlameLine, type TextDiff } from './compare';
 import { asText, versionContent } from './content';
 import { versionText } from './text-history';
@@ -21,7 +20,7 @@ import { History, type DiskView, type FileHistory } from './history';
 import { LocalState, type TrackedFolder } from './local-state';
 import { findConflicts, reconcileFolders, type Conflict, type ReconcileResult } from './merge';
 import type { VersionRecord } from './records';
-import { stateAt, writeInto } from './put-back';
+import { fileSha256, stateAt, writeInto } from './put-back';
 import { DEFAULT_SETTLE_MS, scanFolders, writeBatch, type ScanOptions, type ScanResult } from './scanner';
 
 export interface LogFilter {
@@ -411,20 +410,7 @@ async function sameOnDisk(path: string, record: VersionRecord): Promise<boolean>
   try {
     const st = await stat(path);
     if (!st.isFile() || st.size !== record.size) return false;
-    const hash = createHash('sha256');
-    const handle = await open(path, 'r');
-    try {
-      const buffer = Buffer.allocUnsafe(1024 * 1024);
-      for (let position = 0; ; ) {
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
-        if (bytesRead === 0) break;
-        hash.update(buffer.subarray(0, bytesRead));
-        position += bytesRead;
-      }
-    } finally {
-      await handle.close();
-    }
-    return hash.digest('hex') === record.sha256;
+    return (await fileSha256(path)) === record.sha256;
   } catch {
     return false;
   }

@@ -29,6 +29,7 @@ interface GlobalOptions {
   repo?: string;
   json?: boolean;
   quiet?: boolean;
+  wait?: boolean;
 }
 
 const out = (line: string): void => {
@@ -55,7 +56,8 @@ async function openRepo(options: GlobalOptions, view: { trackReads?: boolean } =
   opened ??= (async () => {
     const location = repoLocation(options);
     const passphrase = await currentPassphrase();
-    return openLocalRepository(location, passphrase, view);
+    // Reading archived data: say when it will be ready, and wait only if asked to.
+    return openLocalRepository(location, passphrase, { ...view, thaw: options.wait ? { wait: true, onState: (_name, message) => warn(`strata: ${message}; waiting`) } : {} });
   })();
   return opened;
 }
@@ -92,6 +94,7 @@ export function buildProgram(): Command {
     .option('-r, --repo <dir>', 'repository location (default: $STRATA_REPO)')
     .option('--json', 'print machine-readable JSON on stdout')
     .option('-q, --quiet', 'no progress display')
+    .option('--wait', 'when data must first be restored from an archive class (GLACIER), wait for it (hours) instead of stopping')
     .addHelpText('after', `
 Passphrase: $STRATA_PASSPHRASE, $STRATA_PASSPHRASE_FILE, or a prompt on a terminal.
 New passphrases (init, key add, key passwd): $STRATA_NEW_PASSPHRASE(_FILE) or a prompt.

@@ -9,8 +9,16 @@ describe('contentClass', () => {
   it('makes video, audio, images, archives, PDFs and decks media, whatever the case of the extension', () => {
     for (const path of ['week1/lecture.mp4', 'a/b/Clip.MOV', 'talk.webm', 'song.mp3', 'take.WAV', 'fig.png', 'photo.JPEG', 'scan.tiff',
       'cover.psd', 'IMG_0001.HEIC', 'data.zip', 'bundle.tar.gz', 'disc.iso', 'C:\\course\\intro.m4v', 'reading.pdf', 'slides.pptx', 'talk.key']) {
-      expect(contentClass(path, 1000), path).toBe('media');
+      expect(contentClass(path, 300 * 1024), path).toBe('media');
     }
+  });
+
+  it('keeps small images (previews, thumbnails, figures) with text; large ones are media', () => {
+    expect(contentClass('thumbs/week1.png', 40 * 1024)).toBe('text');
+    expect(contentClass('figures/diagram.JPG', 255 * 1024)).toBe('text');
+    expect(contentClass('figures/diagram.JPG', 256 * 1024)).toBe('media');
+    expect(contentClass('tiny.mp4', 1000)).toBe('media'); // only images count as previews
+    expect(contentClass('fig.png', 100 * 1024, { previewMaxBytes: 64 * 1024 })).toBe('media');
   });
 
   it('keeps notes, documents and sources text below the size threshold', () => {

@@ -1,11 +1,12 @@
 // Content classes: whether a file's data is 'media' (large, written once,
 // replaced whole: video, audio, images, archives, PDFs, slide decks) or
-// 'text' (notes, documents and sources, edited through a course's life). The two have different
+// 'text' (notes, documents and sources, edited through a course's life, and
+// small images: previews). The two have different
 // lifetimes, so their chunks go in different packs (pack lanes, see
 // repo/blob-store.ts): a pack then moves to cold storage, or is pruned, as a
 // whole, without early-deletion charges for data that lives longer or
-// shorter than its neighbours. The placement policy file will override the
-// defaults through ContentClassOptions.
+// shorter than its neighbours. The placement policy file's "media" setting
+// overrides the defaults (ContentClassOptions).
 
 export type ContentClass = 'media' | 'text';
 
@@ -14,6 +15,8 @@ export interface ContentClassOptions {
   extensions?: string[];
   /** Files of at least this many bytes are media whatever their extension; replaces MEDIA_MIN_BYTES. */
   minBytes?: number;
+  /** Images smaller than this are previews (thumbnails, figures in notes) and go with text; replaces PREVIEW_MAX_BYTES. */
+  previewMaxBytes?: number;
 }
 
 /**
@@ -50,6 +53,16 @@ export const MEDIA_EXTENSIONS: readonly string[] = Object.freeze([
  */
 export const MEDIA_MIN_BYTES = 8 * 1024 * 1024;
 
+/**
+ * Images below this size are previews — thumbnails, slide renders, figures
+ * embedded in notes — read with the text around them (course pages, diffs)
+ * and small enough that an archive class's per-object overheads and
+ * retrieval charges outweigh its cheaper storage: they go with text.
+ */
+export const PREVIEW_MAX_BYTES = 256 * 1024;
+
+const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['png', 'jpg', 'jpeg', 'gif', 'webp', 'tif', 'tiff', 'heic', 'svg']);
+
 const DEFAULT_EXTENSIONS: ReadonlySet<string> = new Set(MEDIA_EXTENSIONS);
 
 /** The content class of a file at `path` (folder-relative or absolute, '/' or '\\' separated) of `size` bytes. */
@@ -58,7 +71,8 @@ export function contentClass(path: string, size: number, options: ContentClassOp
   const ext = extensionOf(path);
   if (ext === undefined) return 'text';
   const media = options.extensions ? new Set(options.extensions.map(normalize)) : DEFAULT_EXTENSIONS;
-  return media.has(ext) ? 'media' : 'text';
+  if (!media.has(ext)) return 'text';
+  return IMAGE_EXTENSIONS.has(ext) && size < (options.previewMaxBytes ?? PREVIEW_MAX_BYTES) ? 'text' : 'media';
 }
 
 /** Lower-case extension of the last path part; none for "name", "name." or a dot file such as ".mp4". */

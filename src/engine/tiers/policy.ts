@@ -29,7 +29,7 @@ export interface PlacementPolicy {
   /** Data read at least this many times in the last 90 days stays hot (0: no such rule). */
   frequentReads: number;
   /** What counts as media (content-class.ts); absent: the built-in lists. */
-  media?: { extensions?: string[]; minBytes?: number };
+  media?: { extensions?: string[]; minBytes?: number; previewMaxBytes?: number };
   /** Course states by folder name; a course not named is active. */
   courses: Record<string, CourseState>;
   /** Price overrides by storage class (prices.ts); absent fields keep the defaults. */
@@ -171,6 +171,11 @@ export function parsePolicy(value: unknown, where = POLICY_FILE): PlacementPolic
       if (!Number.isSafeInteger(m.minBytes) || (m.minBytes as number) < 1) bad('media.minBytes', 'a size in bytes (files this large count as media)');
       media.minBytes = m.minBytes as number;
     }
+    if (m.previewMaxBytes !== undefined) {
+      if (!Number.isSafeInteger(m.previewMaxBytes) || (m.previewMaxBytes as number) < 0) bad('media.previewMaxBytes', 'a size in bytes (smaller images count as previews, kept with text)');
+      media.previewMaxBytes = m.previewMaxBytes as number;
+    }
+    for (const key of Object.keys(m)) if (!['extensions', 'minBytes', 'previewMaxBytes'].includes(key)) bad(`media.${key}`, 'absent (only "extensions", "minBytes" and "previewMaxBytes" exist)');
     policy.media = media;
   }
   if (v.courses !== undefined) {

@@ -169,10 +169,16 @@ function runSyncBench(): number {
   return r.status ?? 1;
 }
 
+/** Runs bench/app-render.ts (first renders in Chromium through `strata serve`; skips itself without a browser). */
+function runAppRenderBench(): number {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(projectRoot, 'bench', 'app-render.ts')], { stdio: 'inherit', cwd: projectRoot });
+  return r.status ?? 1;
+}
+
 async function main(): Promise<number> {
   const code = await compare();
   if (code !== 0 || parsedVersions === 'skip') return code;
-  return runVersionsBench() || runSyncBench();
+  return runVersionsBench() || runSyncBench() || runAppRenderBench();
 }
 
 let parsedVersions: BenchOptions['versions'] = 'also';

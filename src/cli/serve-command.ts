@@ -18,6 +18,9 @@ function rendererDir(): string {
   throw new Error('the app is not built (out/renderer is missing): run `npm run build` first');
 }
 
+/** How long a clean shutdown (in-progress scan or sync finishing) may take before the process just exits. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
 export async function serve(port: number, repo: string | undefined): Promise<void> {
   const events = createEventFeed();
   const service = createService(engineDeps(repo ? resolve(repo) : defaultRepositoryPath()), events.emit);
@@ -25,9 +28,21 @@ export async function serve(port: number, repo: string | undefined): Promise<voi
   process.stdout.write(`Strata is running at ${host.url}\n(open it in a browser on this machine; Ctrl+C stops it)\n`);
   await new Promise<void>((resolvePromise) => {
     const stop = (): void => {
-      void host.close().then(resolvePromise);
+      // A second Ctrl+C does not wait for the clean shutdown.
+      process.once('SIGINT', () => process.exit(130));
+      const forced = setTimeout(() => process.exit(0), SHUTDOWN_GRACE_MS);
+      forced.unref();
+      // Stop taking requests, then lock: the session's watcher and syncer stop,
+      // work in progress finishes and the repository is closed.
+      void host
+        .close()
+        .then(() => service['repo.lock']())
+        .catch((err: unknown) => process.stderr.write(`strata serve: shutting down: ${String(err)}\n`))
+        .then(() => resolvePromise());
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  // Worker pools and file watchers would keep an idle process alive a while.
+  process.exit(process.exitCode ?? 0);
 }

@@ -1,5 +1,6 @@
 // The headless host behind `strata serve`: the built renderer and the shared
-// API over HTTP on 127.0.0.1, for a browser instead of Electron.
+// API over HTTP on 127.0.0.1, and the engine's events over a WebSocket, for a
+// browser instead of Electron.
 //
 // Threat model: other local users and processes, and web pages in the user's
 // browser, can reach 127.0.0.1. So:
@@ -8,14 +9,26 @@
 //   URL the CLI prints), which also sets an HttpOnly SameSite=Strict cookie for
 //   the page's own assets; `Authorization: Bearer` on API calls, which a
 //   cross-site page cannot send without a CORS preflight that we never grant;
+// - the event WebSocket (/api/events) takes the token only as a subprotocol:
+//   the page opens it with protocols ['strata', 'token.<TOKEN>'] and the host
+//   answers 'strata' (never echoing the token). The browser WebSocket API
+//   cannot set headers, and the cookie is deliberately NOT accepted there: a
+//   cookie is ambient (any page on 127.0.0.1, whatever its port, is same-site
+//   and the browser attaches it to a cross-site WebSocket handshake, the
+//   classic cross-site WebSocket hijacking), while the subprotocol is an
+//   explicit credential only script that already knows the token can send,
+//   like the Bearer header of API calls. Host and Origin are checked as for
+//   HTTP; a refused handshake gets 401/403 and its socket is destroyed;
+// - tokens are compared in constant time (SHA-256 digests, timingSafeEqual);
 // - cross-origin requests (an Origin header that is not ours) are refused;
 // - static files only from rendererDir, no traversal; the app's CSP and
 //   no-referrer (the token is in the page URL) on every response.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, realpath, stat } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   isApiMethod,
@@ -27,6 +40,7 @@ import {
 } from '../shared/api';
 import { CONTENT_SECURITY_POLICY_HEADER } from '../shared/csp';
 import { dispatch } from '../engine/service';
+import { WebSocketServer, type WebSocket } from 'ws';
 
 export interface HeadlessHostOptions {
   /** TCP port on 127.0.0.1; 0 (the default) picks a free one. */
@@ -36,8 +50,10 @@ export interface HeadlessHostOptions {
   service: StrataApi;
   /** The secret; default 32 random bytes in hex. URL- and cookie-safe characters only. */
   token?: string;
-  /** The service's events, streamed to the page at GET /api/events. */
+  /** The service's events, pushed to the page over the WebSocket at /api/events. */
   events?: EventFeed;
+  /** How often the host pings each event socket; one missed pong and the socket is dropped. Default 30 s. */
+  pingIntervalMs?: number;
   /** Where unexpected (INTERNAL) failures are reported; default console.error. */
   onInternalError?: (err: unknown) => void;
 }
@@ -70,6 +86,11 @@ export function createEventFeed(): EventFeed & { emit: EventSink } {
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
+/** The event socket's subprotocol, and the prefix of the one that carries the token. */
+export const EVENTS_PROTOCOL = 'strata';
+export const TOKEN_PROTOCOL_PREFIX = 'token.';
+/** A client this far behind on events is too slow (or gone): dropped, it reconnects and reloads. */
+const MAX_EVENT_BACKLOG_BYTES = 8 * 1024 * 1024;
 const TOKEN_PATTERN = /^[A-Za-z0-9._~-]{16,}$/;
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -108,6 +129,8 @@ const ERROR_STATUS: Record<ApiErrorCode, number> = {
   REPO_EXISTS: 409,
   LOCKED: 409,
   PERMISSION_DENIED: 403,
+  CANCELLED: 409,
+  UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -136,8 +159,8 @@ export async function startHeadlessHost(options: HeadlessHostOptions): Promise<H
     return candidate !== undefined && timingSafeEqual(digest(candidate), tokenDigest);
   }
 
-  /** Throws unless the request is for us, from us, with the token in an accepted place. */
-  function authorise(req: IncomingMessage, url: URL, accept: { query: boolean; cookie: boolean }): void {
+  /** Throws unless the request names us (Host: DNS rebinding) and, if it says where it comes from, comes from us. */
+  function checkHostAndOrigin(req: IncomingMessage): void {
     const allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`];
     if (!allowedHosts.includes(req.headers.host ?? '')) {
       throw new HttpRefusal(403, 'Forbidden: unexpected Host header.');
@@ -146,15 +169,25 @@ export async function startHeadlessHost(options: HeadlessHostOptions): Promise<H
     if (origin !== undefined && !allowedHosts.some((host) => origin === `http://${host}`)) {
       throw new HttpRefusal(403, 'Forbidden: cross-origin request.');
     }
-    const offered = [
+  }
+
+  /** Throws unless one of the offered tokens is ours: 401 when none is offered, 403 when wrong. */
+  function checkToken(offered: Array<string | undefined>): void {
+    const candidates = offered.filter((value): value is string => value !== undefined);
+    if (candidates.length === 0) {
+      throw new HttpRefusal(401, 'Unauthorized: open the address `strata serve` printed; it carries the token.');
+    }
+    if (!candidates.some(matchesToken)) throw new HttpRefusal(403, 'Forbidden: wrong token.');
+  }
+
+  /** Throws unless the request is for us, from us, with the token in an accepted place. */
+  function authorise(req: IncomingMessage, url: URL, accept: { query: boolean; cookie: boolean }): void {
+    checkHostAndOrigin(req);
+    checkToken([
       bearer(req.headers.authorization),
       accept.query ? (url.searchParams.get('token') ?? undefined) : undefined,
       accept.cookie ? cookie(req.headers.cookie, cookieName()) : undefined,
-    ].filter((value): value is string => value !== undefined);
-    if (offered.length === 0) {
-      throw new HttpRefusal(401, 'Unauthorized: open the address `strata serve` printed; it carries the token.');
-    }
-    if (!offered.some(matchesToken)) throw new HttpRefusal(403, 'Forbidden: wrong token.');
+    ]);
   }
 
   async function serveApi(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
@@ -183,22 +216,68 @@ export async function startHeadlessHost(options: HeadlessHostOptions): Promise<H
     else sendJson(res, 200, response);
   }
 
-  function serveEvents(req: IncomingMessage, res: ServerResponse): void {
-    res.writeHead(200, {
-      ...SECURITY_HEADERS,
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      Connection: 'keep-alive',
-    });
-    res.write(': strata events\n\n');
+  // ---- events: one WebSocket per page, JSON StrataEvent messages, server to page only.
+  const sockets = new WebSocketServer({
+    noServer: true,
+    clientTracking: true,
+    // Pages send nothing on this socket; anything but a tiny frame is abuse.
+    maxPayload: 1024,
+    perMessageDeflate: false,
+    handleProtocols: (protocols) => (protocols.has(EVENTS_PROTOCOL) ? EVENTS_PROTOCOL : false),
+  });
+  const alive = new WeakSet<WebSocket>();
+
+  function acceptEvents(socket: WebSocket): void {
+    alive.add(socket);
+    socket.on('pong', () => alive.add(socket));
+    // Nothing is expected from the page: ignore what it sends (maxPayload bounds it).
+    socket.on('message', () => {});
+    socket.on('error', () => socket.terminate());
     const unsubscribe = options.events?.subscribe((event) => {
-      res.write(`data: ${JSON.stringify(event)}\n\n`);
+      if (socket.readyState !== socket.OPEN) return;
+      if (socket.bufferedAmount > MAX_EVENT_BACKLOG_BYTES) {
+        socket.terminate();
+        return;
+      }
+      socket.send(JSON.stringify(event));
     });
-    // Keeps idle proxies and the client's reader from timing the stream out.
-    const ping = setInterval(() => res.write(': ping\n\n'), 25_000);
-    req.on('close', () => {
-      clearInterval(ping);
-      unsubscribe?.();
-    });
+    socket.once('close', () => unsubscribe?.());
+  }
+
+  // Dead peers (a laptop lid closed, a killed tab) never send a close frame:
+  // ping everyone; whoever did not answer the previous ping is dropped.
+  const heartbeat = setInterval(() => {
+    for (const socket of sockets.clients) {
+      if (!alive.has(socket)) {
+        socket.terminate();
+        continue;
+      }
+      alive.delete(socket);
+      socket.ping();
+    }
+  }, options.pingIntervalMs ?? 30_000);
+  heartbeat.unref();
+
+  function handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    try {
+      const rawPath = (req.url ?? '/').split('?', 1)[0];
+      if (rawPath !== '/api/events') throw new HttpRefusal(404, 'Not found: the only WebSocket is /api/events.');
+      if (req.method !== 'GET') throw new HttpRefusal(405, 'Method not allowed.');
+      checkHostAndOrigin(req);
+      const protocols = (req.headers['sec-websocket-protocol'] ?? '').split(',').map((value) => value.trim());
+      if (!protocols.includes(EVENTS_PROTOCOL)) {
+        throw new HttpRefusal(400, `Bad request: offer the '${EVENTS_PROTOCOL}' subprotocol.`);
+      }
+      const offered = protocols.filter((value) => value.startsWith(TOKEN_PROTOCOL_PREFIX));
+      checkToken(offered.map((value) => value.slice(TOKEN_PROTOCOL_PREFIX.length)));
+    } catch (err) {
+      const refusal = err instanceof HttpRefusal ? err : new HttpRefusal(500, 'Internal error.');
+      if (!(err instanceof HttpRefusal)) onInternalError(err);
+      refuseUpgrade(socket, refusal);
+      return;
+    }
+    sockets.handleUpgrade(req, socket, head, (ws) => acceptEvents(ws));
   }
 
   async function serveStatic(req: IncomingMessage, res: ServerResponse, rawPath: string, setCookie: boolean): Promise<void> {
@@ -220,9 +299,10 @@ export async function startHeadlessHost(options: HeadlessHostOptions): Promise<H
     // Parsed only for the query: the path is checked raw, before any normalising.
     const url = new URL(rawUrl, 'http://127.0.0.1');
     if (rawPath === '/api/events') {
-      if (req.method !== 'GET') throw new HttpRefusal(405, 'Method not allowed.');
-      authorise(req, url, { query: false, cookie: true });
-      serveEvents(req, res);
+      // Reached only without an Upgrade header: the events are a WebSocket now.
+      authorise(req, url, { query: false, cookie: false });
+      res.setHeader('Upgrade', 'websocket');
+      throw new HttpRefusal(426, 'Upgrade required: /api/events is a WebSocket.');
     } else if (rawPath.startsWith('/api/')) {
       if (req.method !== 'POST') throw new HttpRefusal(405, 'Method not allowed: API calls are POST.');
       authorise(req, url, { query: false, cookie: false });
@@ -250,11 +330,16 @@ export async function startHeadlessHost(options: HeadlessHostOptions): Promise<H
       }
     });
   });
+  server.on('upgrade', handleUpgrade);
 
   await new Promise<void>((resolveListen, rejectListen) => {
-    server.once('error', rejectListen);
+    const failed = (err: Error): void => {
+      clearInterval(heartbeat);
+      rejectListen(err);
+    };
+    server.once('error', failed);
     server.listen(options.port ?? 0, '127.0.0.1', () => {
-      server.off('error', rejectListen);
+      server.off('error', failed);
       resolveListen();
     });
   });
@@ -266,8 +351,11 @@ export async function startHeadlessHost(options: HeadlessHostOptions): Promise<H
     port,
     close: () =>
       new Promise<void>((resolveClose, rejectClose) => {
+        clearInterval(heartbeat);
         server.close((err) => (err ? rejectClose(err) : resolveClose()));
-        // Event streams never end on their own.
+        // Upgraded sockets are no longer the HTTP server's to close; idle keep-alive ones are.
+        for (const socket of sockets.clients) socket.terminate();
+        sockets.close();
         server.closeAllConnections();
       }),
   };
@@ -344,6 +432,30 @@ function sendJson(res: ServerResponse, status: number, body: { result: unknown }
     'Content-Length': String(Buffer.byteLength(text)),
   });
   res.end(text);
+}
+
+/** Answers a refused WebSocket handshake on the raw socket, then destroys it. */
+function refuseUpgrade(socket: Duplex, refusal: HttpRefusal): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = refusal.message;
+  // Destroyed once the answer is flushed, or at once if the peer stalls.
+  const stalled = setTimeout(() => socket.destroy(), 1_000);
+  stalled.unref();
+  socket.once('finish', () => {
+    clearTimeout(stalled);
+    socket.destroy();
+  });
+  socket.end(
+    `HTTP/1.1 ${refusal.status} ${STATUS_CODES[refusal.status] ?? 'Refused'}\r\n` +
+      'Connection: close\r\n' +
+      'Content-Type: text/plain; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      '\r\n' +
+      body,
+  );
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {

@@ -1,9 +1,12 @@
 // The real engine functions behind the service (ServiceDeps), in one place:
 // main and `strata serve` build their service from engineDeps(), tests use
-// fakes. The only module that imports the repository and backup code for the UI.
+// fakes (or engineDeps with a fast key derivation and no background work).
+// The only module that imports the repository and backup code for the UI.
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { Session } from './app/session';
+import type { KdfParams } from './crypto/kdf';
 import { initRepositoryAt, localRepositoryExists, openRepositoryAt } from './repo/location';
 import { backup } from './snapshot/archiver';
 import type { ServiceDeps } from './service';
@@ -13,20 +16,36 @@ export function defaultRepositoryPath(home: string = homedir()): string {
   return join(home, 'Strata');
 }
 
-export function engineDeps(defaultRepoPath: string = defaultRepositoryPath()): ServiceDeps {
+export interface EngineDepsOptions {
+  /** Key derivation of new repositories (tests use cheap parameters). */
+  kdf?: KdfParams;
+  /** Watch courses and sync automatically while unlocked (default true). */
+  background?: boolean;
+  quietMs?: number;
+  syncDelayMs?: number;
+  diskSpace?: ServiceDeps['diskSpace'];
+}
+
+export function engineDeps(defaultRepoPath: string = defaultRepositoryPath(), options: EngineDepsOptions = {}): ServiceDeps {
   return {
     defaultRepoPath,
     initRepository: async (path, passphrase) => {
-      await initRepositoryAt(path, passphrase);
+      const repo = await initRepositoryAt(path, passphrase, options.kdf ? { kdf: options.kdf } : {});
+      await repo.backend.close();
     },
     openRepository: async (path, passphrase) => {
       await openRepositoryAt(path, passphrase);
     },
+    openSession: (path, passphrase) => Session.open(path, passphrase),
     backup: async (path, repoPath, passphrase) => {
       const repo = await openRepositoryAt(repoPath, passphrase);
       const result = await backup(repo, { paths: [path] });
       return { snapshot: result.id, files: result.snapshot.stats.files, bytes: result.snapshot.stats.bytes };
     },
     repositoryExists: (path) => localRepositoryExists(path),
+    ...(options.background !== undefined ? { background: options.background } : {}),
+    ...(options.quietMs !== undefined ? { quietMs: options.quietMs } : {}),
+    ...(options.syncDelayMs !== undefined ? { syncDelayMs: options.syncDelayMs } : {}),
+    ...(options.diskSpace ? { diskSpace: options.diskSpace } : {}),
   };
 }

@@ -4,8 +4,6 @@
 // headless HTTP host, tests) runs this same object; the engine functions come
 // in as ServiceDeps so the service can be tested with fakes.
 
-import { homedir } from 'node:os';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   MIN_PASSPHRASE_LENGTH,
   isApiErrorCode,
@@ -18,6 +16,18 @@ import {
   type StrataApi,
 } from '../shared/api';
 import { StrataError } from '../shared/errors';
+import { booleanArg, countArg, field, isWithin, oneOf, pathArg, relPath, relPathArg, stringArg, timeArg, versionArg } from './app/args';
+import { catalogChanges, cursorArg } from './app/catalog';
+import { compareVersions } from './app/compare';
+import { addCourse, listCourses, pauseCourse, removeCourse, scanCourses, setCourseState } from './app/courses';
+import { dashboard, type DiskSpace } from './app/dashboard';
+import { fileVersions, listFiles, restoreFileTo, rollbackFile, tagVersion } from './app/files';
+import { Operations } from './app/operations';
+import { courseAt, restoreCourseAt } from './app/point-in-time';
+import { Runtime } from './app/runtime';
+import type { Session } from './app/session';
+import { addRemote, getSettings, ignoreRules, removeRemote, setAuthor, setIgnoreRules, setPolicy } from './app/settings';
+import { DEFAULT_QUIET_MS } from './watch/folder-watcher';
 import { ENGINE_VERSION } from './version';
 
 /** The engine functions the service needs. Errors they throw may carry a
@@ -29,15 +39,33 @@ export interface ServiceDeps {
   openRepository(path: string, passphrase: string): Promise<void>;
   backup(path: string, repoPath: string, passphrase: string): Promise<BackupResult>;
   repositoryExists(path: string): Promise<boolean>;
+  /**
+   * Opens the unlocked repository's session (app/session.ts) that courses,
+   * history, settings and sync work on. When present, repo.unlock opens the
+   * repository through it (one key derivation); absent (hosts without the
+   * engine, fakes), those methods fail with UNAVAILABLE.
+   */
+  openSession?(path: string, passphrase: string): Promise<Session>;
+  /** Watch courses and sync automatically while unlocked (default true); tests turn it off to stay deterministic. */
+  background?: boolean;
+  /** Quiet time after a change before a watched course is scanned (ms). */
+  quietMs?: number;
+  /** Delay after a change before an automatic sync (ms). */
+  syncDelayMs?: number;
+  /** Free and total bytes of the disk holding a path (the low disk space alert); default statfs. */
+  diskSpace?(path: string): Promise<DiskSpace>;
 }
 
-interface Session {
+interface Unlocked {
   path: string;
   passphrase: string;
+  /** The app over the repository (with openSession). */
+  runtime?: Runtime;
 }
 
 export function createService(deps: ServiceDeps, emit: EventSink = () => {}): StrataApi {
-  let session: Session | undefined;
+  let session: Unlocked | undefined;
+  const ops = new Operations(emit);
   // The repository last created or unlocked, so status still points at it
   // after repo.lock even when it is not the default location.
   let lastPath: string | undefined;
@@ -50,12 +78,61 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
     return { state: exists ? 'locked' : 'none', path, defaultPath };
   }
 
-  async function unlocked(path: string, passphrase: string): Promise<RepoStatus> {
-    session = { path, passphrase };
+  async function unlocked(path: string, passphrase: string, opened?: Session): Promise<RepoStatus> {
+    await closeSession();
+    const runtime = opened
+      ? new Runtime(opened, emit, ops, {
+        background: deps.background ?? true,
+        quietMs: deps.quietMs ?? DEFAULT_QUIET_MS,
+        ...(deps.syncDelayMs !== undefined ? { syncDelayMs: deps.syncDelayMs } : {}),
+      })
+      : undefined;
+    session = { path, passphrase, ...(runtime ? { runtime } : {}) };
     lastPath = path;
     const result = await status();
     emit('repo.changed', result);
     return result;
+  }
+
+  /** Stops the app of the unlocked repository (background work first) and forgets it. */
+  async function closeSession(): Promise<boolean> {
+    const current = session;
+    session = undefined;
+    if (!current) return false;
+    ops.cancelAll();
+    await current.runtime?.stop();
+    return true;
+  }
+
+  /** Opens the repository's session, with the failures the user acts on worded for them. */
+  async function open(path: string, passphrase: string): Promise<Session | undefined> {
+    try {
+      if (deps.openSession) return await deps.openSession(path, passphrase);
+      await deps.openRepository(path, passphrase);
+      return undefined;
+    } catch (err) {
+      const failure = asStrataError(err);
+      // The engine's wording is for logs; these two the user acts on.
+      if (failure.code === 'WRONG_PASSPHRASE') {
+        throw new StrataError('WRONG_PASSPHRASE', 'This passphrase does not unlock the repository.', 'passphrase');
+      }
+      if (failure.code === 'NO_REPOSITORY' || failure.code === 'NOT_FOUND') {
+        throw new StrataError('NO_REPOSITORY', `There is no Strata repository at ${path}.`, 'path');
+      }
+      throw failure;
+    }
+  }
+
+  /** The unlocked repository's app: LOCKED before unlock, UNAVAILABLE on a host without the engine. */
+  function app(): Runtime {
+    if (!session) throw new StrataError('LOCKED', 'Unlock or create a repository first.');
+    if (!session.runtime) throw new StrataError('UNAVAILABLE', 'This host has no engine for courses and history.');
+    return session.runtime;
+  }
+
+  /** Runs an app method: LOCKED/UNAVAILABLE first, then engine failures mapped to contract codes. */
+  function withApp<T>(work: (runtime: Runtime) => Promise<T> | T): Promise<T> {
+    return call(async () => work(app()));
   }
 
   return {
@@ -77,31 +154,25 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
         throw new StrataError('REPO_EXISTS', `A repository already exists at ${path}; unlock it instead.`, 'path');
       }
       await call(() => deps.initRepository(path, passphrase));
-      return unlocked(path, passphrase);
+      const opened = deps.openSession ? await call(() => (deps.openSession as NonNullable<ServiceDeps['openSession']>)(path, passphrase)) : undefined;
+      return unlocked(path, passphrase, opened);
     },
 
     'repo.unlock': async (args) => {
       const path = pathArg(args, 'path');
       const passphrase = passphraseArg(args);
-      try {
-        await deps.openRepository(path, passphrase);
-      } catch (err) {
-        const failure = asStrataError(err);
-        // The engine's wording is for logs; these two the user acts on.
-        if (failure.code === 'WRONG_PASSPHRASE') {
-          throw new StrataError('WRONG_PASSPHRASE', 'This passphrase does not unlock the repository.', 'passphrase');
-        }
-        if (failure.code === 'NO_REPOSITORY' || failure.code === 'NOT_FOUND') {
-          throw new StrataError('NO_REPOSITORY', `There is no Strata repository at ${path}.`, 'path');
-        }
-        throw failure;
+      if (session?.path === path) {
+        // Unlocked already: nothing to do; with another passphrase, the open session goes first
+        // (two sessions over one repository would share its local state).
+        if (session.passphrase === passphrase) return status();
+        await closeSession();
+        emit('repo.changed', await status());
       }
-      return unlocked(path, passphrase);
+      return unlocked(path, passphrase, await open(path, passphrase));
     },
 
     'repo.lock': async () => {
-      const wasUnlocked = session !== undefined;
-      session = undefined;
+      const wasUnlocked = await closeSession();
       const result = await status();
       if (wasUnlocked) emit('repo.changed', result);
       return result;
@@ -118,6 +189,7 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
       try {
         const result = await call(() => deps.backup(path, current.path, current.passphrase));
         emit('backup.progress', { phase: 'finished', path, result });
+        void current.runtime?.ctx.activity.add({ kind: 'backup', title: `Backed up ${path}`, detail: `${result.files} files, ${result.bytes} bytes (snapshot ${result.snapshot.slice(0, 12)})` });
         return result;
       } catch (err) {
         const failure = asStrataError(err);
@@ -125,7 +197,158 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
         throw failure;
       }
     },
+
+
+    'courses.list': async () => withApp((a) => listCourses(a.ctx)),
+    'courses.add': async (args) => {
+      const path = pathArg(args, 'path');
+      const name = stringArg(args, 'name', 'a course name', { max: 128, optional: true });
+      return withApp((a) => addCourse(a.ctx, path, name?.trim()));
+    },
+    'courses.remove': async (args) => {
+      const course = courseArg(args);
+      return withApp((a) => removeCourse(a.ctx, course));
+    },
+    'courses.pause': async (args) => {
+      const course = courseArg(args);
+      const paused = booleanArg(args, 'paused');
+      return withApp((a) => pauseCourse(a.ctx, course, paused));
+    },
+    'courses.setState': async (args) => {
+      const course = courseArg(args);
+      const state = oneOf(args, 'state', ['active', 'archived'] as const);
+      return withApp((a) => setCourseState(a.ctx, course, state));
+    },
+    'courses.scan': async () => withApp((a) => scanCourses(a.ctx)),
+
+    'catalog.changes': async (args) => {
+      const cursor = cursorArg(args);
+      const repository = stringArg(args, 'repository', 'a repository id', { max: 128, optional: true });
+      return withApp((a) => catalogChanges(a.ctx, cursor, repository));
+    },
+
+    'files.list': async (args) => {
+      const course = courseArg(args);
+      return withApp((a) => listFiles(a.session.ws, course));
+    },
+    'files.versions': async (args) => {
+      const course = courseArg(args);
+      const path = relPathArg(args);
+      return withApp((a) => fileVersions(a.session.ws, course, path));
+    },
+    'files.compare': async (args) => {
+      const course = courseArg(args);
+      const path = relPathArg(args);
+      const a = versionArg(args, 'a');
+      const b = versionArg(args, 'b', true);
+      return withApp((r) => compareVersions(r.session.ws, course, path, a, b));
+    },
+    'files.rollback': async (args) => {
+      const course = courseArg(args);
+      const path = relPathArg(args);
+      const n = versionArg(args, 'n');
+      return withApp((a) => rollbackFile(a.ctx, course, path, n));
+    },
+    'files.restoreTo': async (args) => {
+      const course = courseArg(args);
+      const path = relPathArg(args);
+      const n = versionArg(args, 'n');
+      const target = pathArg(args, 'target');
+      return withApp((a) => restoreFileTo(a.ctx, course, path, n, outsideRepository(a, target)));
+    },
+    'files.tag': async (args) => {
+      const course = courseArg(args);
+      const path = relPathArg(args);
+      const n = versionArg(args, 'n');
+      const tag = stringArg(args, 'tag', 'a tag', { max: 256 }).trim();
+      return withApp((a) => tagVersion(a.ctx, course, path, n, tag));
+    },
+
+    'history.at': async (args) => {
+      const course = courseArg(args);
+      const at = timeArg(args, 'at');
+      return withApp((a) => courseAt(a.session.ws, course, at));
+    },
+    'history.restore': async (args) => {
+      const course = courseArg(args);
+      const at = timeArg(args, 'at');
+      const paths = pathsArg(args);
+      const target = field(args, 'target') === undefined ? undefined : pathArg(args, 'target');
+      return withApp((a) => restoreCourseAt(a.ctx, course, at, paths, target === undefined ? undefined : outsideRepository(a, target)));
+    },
+
+    'activity.list': async (args) => {
+      const before = stringArg(args, 'before', 'an activity id or time', { max: 128, optional: true });
+      const limit = countArg(args, 'limit', 1, 1000, 100);
+      return withApp((a) => a.ctx.activity.list({ ...(before !== undefined ? { before } : {}), limit }));
+    },
+    'dashboard.summary': async () => withApp((a) => dashboard(a.ctx, a.syncer.status(), deps.diskSpace)),
+
+    'settings.get': async () => withApp((a) => getSettings(a.ctx)),
+    'settings.setAuthor': async (args) => {
+      const author = stringArg(args, 'author', 'an author', { max: 512 });
+      return withApp((a) => setAuthor(a.ctx, author));
+    },
+    'settings.addRemote': async (args) => {
+      const name = stringArg(args, 'name', 'a name for the remote', { max: 64 }).trim();
+      const hot = stringArg(args, 'hot', 'where the remote is (a folder or URL)', { max: 4096 }).trim();
+      const cold = stringArg(args, 'cold', 'where the remote\'s cold tier is', { max: 4096, optional: true, allowEmpty: true })?.trim();
+      return withApp(async (a) => {
+        const settings = await addRemote(a.ctx, { name, hot, ...(cold ? { cold } : {}) });
+        a.syncer.configure();
+        return settings;
+      });
+    },
+    'settings.removeRemote': async (args) => {
+      const name = stringArg(args, 'name', 'the remote\'s name', { max: 64 });
+      return withApp(async (a) => {
+        const settings = await removeRemote(a.ctx, name);
+        a.syncer.configure();
+        return settings;
+      });
+    },
+    'settings.setPolicy': async (args) => {
+      const policy = stringArg(args, 'policy', 'the policy (JSON)', { max: 1024 * 1024 });
+      return withApp((a) => setPolicy(a.ctx, policy));
+    },
+    'settings.ignoreRules': async (args) => {
+      const course = courseArg(args);
+      return withApp((a) => ignoreRules(a.ctx, course));
+    },
+    'settings.setIgnoreRules': async (args) => {
+      const course = courseArg(args);
+      const rules = stringArg(args, 'rules', 'the ignore rules', { max: 64 * 1024, allowEmpty: true });
+      return withApp((a) => setIgnoreRules(a.ctx, course, rules));
+    },
+
+    'sync.now': async () => withApp((a) => a.syncer.now()),
+    'operations.cancel': async (args) => {
+      const id = stringArg(args, 'id', 'an operation id', { max: 64 });
+      return { cancelled: ops.cancel(id) };
+    },
   } satisfies StrataApi;
+}
+
+/** Where restores go: anywhere but inside the repository. */
+function outsideRepository(runtime: Runtime, target: string): string {
+  if (isWithin(target, runtime.session.dir)) {
+    throw new StrataError('INVALID_ARGUMENT', 'That folder is inside the repository; choose another one.', 'target');
+  }
+  return target;
+}
+
+function courseArg(args: unknown): string {
+  return stringArg(args, 'course', 'a course', { max: 256 });
+}
+
+/** Optional list of course-relative paths (files or folders). */
+function pathsArg(args: unknown): string[] | undefined {
+  const value = field(args, 'paths');
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0 || value.length > 10_000) {
+    throw new StrataError('INVALID_ARGUMENT', 'Give the paths to restore as a list (or leave it out for the whole course).', 'paths');
+  }
+  return [...new Set(value.map((p) => relPath(p, 'paths')))];
 }
 
 /**
@@ -177,27 +400,6 @@ async function call<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-function field(args: unknown, name: string): unknown {
-  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
-    throw new StrataError('INVALID_ARGUMENT', 'Expected an object of named arguments.');
-  }
-  return (args as Record<string, unknown>)[name];
-}
-
-function pathArg(args: unknown, name: string): string {
-  const value = field(args, name);
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new StrataError('INVALID_ARGUMENT', 'Enter a folder path.', name);
-  }
-  if (value.includes('\0')) throw new StrataError('INVALID_ARGUMENT', 'The path contains a NUL character.', name);
-  const trimmed = value.trim();
-  const expanded = trimmed === '~' ? homedir() : trimmed.startsWith('~/') ? join(homedir(), trimmed.slice(2)) : trimmed;
-  if (!isAbsolute(expanded)) {
-    throw new StrataError('INVALID_ARGUMENT', `Enter a full path (for example ${join(homedir(), 'Courses')}).`, name);
-  }
-  return resolve(expanded);
-}
-
 function passphraseArg(args: unknown): string {
   // Not trimmed: spaces are legitimate passphrase characters.
   const value = field(args, 'passphrase');
@@ -205,9 +407,4 @@ function passphraseArg(args: unknown): string {
     throw new StrataError('INVALID_ARGUMENT', 'Enter the passphrase.', 'passphrase');
   }
   return value;
-}
-
-function isWithin(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }

@@ -3,13 +3,13 @@
 // that connects the renderer to the engine's service. Deliberately thin: all
 // behaviour lives in the engine, shared with the CLI and the headless host.
 
-import { BrowserWindow, app, ipcMain, nativeTheme, session, shell, type Session } from 'electron';
+import { BrowserWindow, app, dialog, ipcMain, nativeTheme, session, shell, type OpenDialogOptions, type Session } from 'electron';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { StrataEvent } from '../shared/api';
 import { CONTENT_SECURITY_POLICY_HEADER, devContentSecurityPolicy } from '../shared/csp';
 import { EVENT_CHANNEL } from '../shared/ipc';
 import { createAppService } from './engine';
-import { isRendererUrl, isTrustedSender, registerApi, type RendererLocation } from './ipc';
+import { isRendererUrl, isTrustedSender, registerApi, registerFolderPicker, type RendererLocation } from './ipc';
 
 // electron-vite sets ELECTRON_RENDERER_URL in `electron-vite dev`; a packaged
 // app ignores it so an environment variable cannot point it at another page.
@@ -35,6 +35,17 @@ registerApi(
   service,
   (event) => isTrustedSender(event, mainWindow, renderer),
   (err) => console.error('strata: internal error', err),
+);
+
+registerFolderPicker(
+  ipcMain,
+  async () => {
+    const options: OpenDialogOptions = { title: 'Choose a folder', properties: ['openDirectory', 'createDirectory'] };
+    // Modal to the window when there is one.
+    const result = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+    return result.canceled ? undefined : result.filePaths[0];
+  },
+  (event) => isTrustedSender(event, mainWindow, renderer),
 );
 
 function createWindow(): BrowserWindow {

@@ -5,7 +5,7 @@
 
 import type { BrowserWindow, IpcMain, IpcMainInvokeEvent } from 'electron';
 import { API_METHODS, type StrataApi } from '../shared/api';
-import { apiChannel } from '../shared/ipc';
+import { PICK_FOLDER_CHANNEL, apiChannel } from '../shared/ipc';
 import { dispatch } from '../engine/service';
 
 /** Where the renderer is loaded from: the dev server or the built file. */
@@ -52,4 +52,20 @@ export function registerApi(
       return dispatch(service, method, args, onInternalError);
     });
   }
+}
+
+/**
+ * The folder picker: `pick` shows the native dialog and resolves to the chosen
+ * path (undefined if cancelled). Same sender check as the API; the renderer's
+ * arguments, if any, are ignored.
+ */
+export function registerFolderPicker(
+  ipcMain: Pick<IpcMain, 'handle'>,
+  pick: () => Promise<string | undefined>,
+  isTrusted: (event: IpcMainInvokeEvent) => boolean,
+): void {
+  ipcMain.handle(PICK_FOLDER_CHANNEL, async (event) => {
+    if (!isTrusted(event)) throw new Error("Refused the folder picker: the call did not come from Strata's window.");
+    return (await pick()) ?? null;
+  });
 }

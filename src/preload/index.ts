@@ -1,5 +1,5 @@
-// The preload: exposes the shared API to the renderer as `window.strata`, and
-// nothing else — no ipcRenderer, no Node. Runs sandboxed, so it is bundled as
+// The preload: exposes the shared API to the renderer as `window.strata`
+// (plus the desktop's folder picker), and nothing else — no ipcRenderer, no Node. Runs sandboxed, so it is bundled as
 // CommonJS with its src/shared imports inlined.
 
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
@@ -15,7 +15,7 @@ import {
   type StrataEvents,
 } from '../shared/api';
 import type { StrataBridge } from '../shared/bridge';
-import { EVENT_CHANNEL, apiChannel } from '../shared/ipc';
+import { EVENT_CHANNEL, PICK_FOLDER_CHANNEL, apiChannel } from '../shared/ipc';
 
 const strata = {
   async invoke<M extends ApiMethod>(method: M, ...args: ApiArgs<M>): Promise<ApiResult<M>> {
@@ -38,6 +38,12 @@ const strata = {
     return () => {
       ipcRenderer.removeListener(EVENT_CHANNEL, forward);
     };
+  },
+
+  async pickFolder(): Promise<string | undefined> {
+    // Takes nothing from the renderer: main decides the dialog's options.
+    const chosen: unknown = await ipcRenderer.invoke(PICK_FOLDER_CHANNEL);
+    return typeof chosen === 'string' ? chosen : undefined;
   },
 } satisfies StrataBridge;
 

@@ -1,19 +1,26 @@
-// The app shell: brand and engine version, then the screen the repository's
-// state calls for — create (first run), unlock, or back up folders.
+// The app: brand and engine version, then what the repository's state calls
+// for — create (first run), unlock, or, once unlocked, the shell (navigation
+// between the screens, catalog status, Lock) over the offline catalog.
 
-import { useCallback, useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { RepoStatus } from '../shared/api';
 import type { StrataError } from '../shared/errors';
 import { useApi } from './api-context';
-import { BackupFolder } from './components/BackupFolder';
+import { CatalogProvider } from './catalog';
 import { CreateRepository } from './components/CreateRepository';
+// Also applies the saved theme before the first paint.
+import './components/ThemeToggle';
 import { UnlockRepository } from './components/UnlockRepository';
+import { CatalogStatusBadge, Shell } from './screens/Shell';
 import { useAction } from './use-action';
 
 export function App() {
   const api = useApi();
   const [engine, setEngine] = useState<string>();
   const [status, setStatus] = useState<RepoStatus>();
+  // The status events compare against (an effect's closure would see the first one only).
+  const statusRef = useRef<RepoStatus | undefined>(undefined);
+  statusRef.current = status;
   const [loadError, setLoadError] = useState<StrataError>();
   const [creatingElsewhere, setCreatingElsewhere] = useState(false);
   // Set once a repository was created here, to show step 2 of getting started.
@@ -33,7 +40,11 @@ export function App() {
 
   useEffect(() => {
     void load();
-    return api.on('repo.changed', setStatus);
+    // The event can arrive before repo.create answers: a first run (none -> unlocked) starts on getting started either way.
+    return api.on('repo.changed', (next) => {
+      if (statusRef.current?.state === 'none' && next.state === 'unlocked') setGettingStarted(true);
+      setStatus(next);
+    });
   }, [api, load]);
 
   function changed(next: RepoStatus) {
@@ -78,29 +89,46 @@ export function App() {
       <UnlockRepository initialPath={status.path} onUnlocked={changed} onCreateInstead={() => setCreatingElsewhere(true)} />
     );
   } else {
-    screen = (
-      <>
-        {gettingStarted && <Steps current={2} />}
-        <div className="repo-bar">
-          <span>
-            Repository <code>{status.path}</code> <span className="badge">Unlocked</span>
-          </span>
-          <button
-            type="button"
-            className="secondary"
-            disabled={lock.pending}
-            onClick={() => void lock.run(() => api.call('repo.lock')).then((next) => next && changed(next))}
-          >
-            Lock
-          </button>
-        </div>
-        {lock.error && (
-          <p className="notice notice-error" role="alert">
-            {lock.error.message}
-          </p>
-        )}
-        <BackupFolder />
-      </>
+    const lockButton = (
+      <button
+        type="button"
+        className="secondary"
+        disabled={lock.pending}
+        onClick={() => void lock.run(() => api.call('repo.lock')).then((next) => next && changed(next))}
+      >
+        Lock
+      </button>
+    );
+    return (
+      <CatalogProvider>
+        <Shell
+          initialScreen={gettingStarted ? 'courses' : 'dashboard'}
+          header={
+            <header className="masthead shell-header">
+              <h1>Strata</h1>
+              <span className="version" aria-label={engine ? `Engine version ${engine}` : undefined}>
+                {engine ? `engine ${engine}` : ''}
+              </span>
+              <CatalogStatusBadge />
+              <span className="shell-repo">
+                <span className="visually-hidden">Repository </span>
+                <code title={status.path}>{status.path}</code>
+              </span>
+              {lockButton}
+            </header>
+          }
+          notice={
+            <>
+              {gettingStarted && <Steps current={2} />}
+              {lock.error && (
+                <p className="notice notice-error" role="alert">
+                  {lock.error.message}
+                </p>
+              )}
+            </>
+          }
+        />
+      </CatalogProvider>
     );
   }
 

@@ -1,8 +1,8 @@
 // The renderer's way to the engine: one StrataClient, whatever the host. In
 // Electron it wraps the preload's `window.strata`; in a browser served by
-// `strata serve` it speaks HTTP (POST /api/<method>, events from /api/events);
-// in tests it wraps a Partial<StrataApi>. Every failure reaches callers as a
-// StrataError carrying a contract error code.
+// `strata serve` it speaks HTTP (POST /api/<method>) and takes events from the
+// WebSocket at /api/events; in tests it wraps a Partial<StrataApi>. Every
+// failure reaches callers as a StrataError carrying a contract error code.
 
 import {
   isApiError,
@@ -22,7 +22,19 @@ export interface StrataClient {
   call<M extends ApiMethod>(method: M, ...args: ApiArgs<M>): Promise<ApiResult<M>>;
   /** Listens to one engine event; returns the function that stops listening. */
   on<E extends StrataEventName>(event: E, listener: (payload: StrataEvents[E]) => void): () => void;
+  /**
+   * Follows the connection to the engine's events: the listener is called at
+   * once with the current state, then on every change; returns the function
+   * that stops listening. Over IPC (Electron) and in-process it is always
+   * 'online'. Over HTTP it is 'connecting' until the event socket first opens,
+   * 'online' while it is open and 'offline' while it is down and being retried
+   * with backoff: events sent meanwhile are lost, so on 'offline' -> 'online'
+   * a screen should reload what it shows. Listening keeps the socket open.
+   */
+  onConnection(listener: (state: ConnectionState) => void): () => void;
 }
+
+export type ConnectionState = 'connecting' | 'online' | 'offline';
 
 /** Picks the transport: the Electron bridge when present, else HTTP with the page's token. */
 export function createApiClient(page: {
@@ -44,7 +56,13 @@ export function bridgeClient(bridge: StrataBridge): StrataClient {
       }
     },
     on: (event, listener) => bridge.on(event, listener),
+    onConnection: alwaysOnline,
   };
+}
+
+function alwaysOnline(listener: (state: ConnectionState) => void): () => void {
+  listener('online');
+  return () => {};
 }
 
 export interface HttpClientOptions {
@@ -52,12 +70,37 @@ export interface HttpClientOptions {
   baseUrl: string;
   token: string;
   fetch?: typeof fetch;
+  /** Opens the event socket; default the browser's WebSocket (tests in Node pass the `ws` package's). */
+  webSocket?: WebSocketFactory;
+  /** Reconnect delays: the first retry waits `initialMs`, doubling up to `maxMs` (with jitter). Default 500 ms, 15 s. */
+  backoff?: { initialMs: number; maxMs: number };
+}
+
+/** The part of the WebSocket API the client uses (the browser's, or the `ws` package's in Node). */
+export interface EventSocket {
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: unknown) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+  close(code?: number, reason?: string): void;
+}
+
+export type WebSocketFactory = (url: string, protocols: string[]) => EventSocket;
+
+/** The subprotocols the headless host expects: 'strata', and the token (browsers cannot set headers on a WebSocket). */
+export function eventSocketProtocols(token: string): string[] {
+  return ['strata', `token.${token}`];
 }
 
 export function httpClient(options: HttpClientOptions): StrataClient {
   const fetchImpl = options.fetch ?? ((input, init) => fetch(input, init));
   const authorization = `Bearer ${options.token}`;
-  const events = eventStream(options.baseUrl, authorization, fetchImpl);
+  const events = eventSocket({
+    url: `${options.baseUrl.replace(/^http/, 'ws')}/api/events`,
+    protocols: eventSocketProtocols(options.token),
+    open: options.webSocket ?? ((url, protocols) => new WebSocket(url, protocols) as unknown as EventSocket),
+    backoff: options.backoff ?? { initialMs: 500, maxMs: 15_000 },
+  });
 
   return {
     call: async <M extends ApiMethod>(method: M, ...args: ApiArgs<M>): Promise<ApiResult<M>> => {
@@ -82,6 +125,7 @@ export function httpClient(options: HttpClientOptions): StrataClient {
       throw new StrataError('INTERNAL', `Unexpected answer from Strata (HTTP ${response.status}).`);
     },
     on: events.on,
+    onConnection: events.onConnection,
   };
 }
 
@@ -98,6 +142,7 @@ export function localClient(api: Partial<StrataApi>, emitter?: LocalEvents): Str
       }
     },
     on: (event, listener) => emitter?.on(event, listener) ?? (() => {}),
+    onConnection: alwaysOnline,
   };
 }
 
@@ -111,49 +156,72 @@ function toStrataError(err: unknown): StrataError {
   return new StrataError('INTERNAL', err instanceof Error ? err.message : String(err));
 }
 
-// One server-sent-event stream shared by all listeners, opened with the first
-// listener and closed with the last. fetch rather than EventSource because
-// EventSource cannot send the Authorization header. Reconnects with backoff.
-function eventStream(baseUrl: string, authorization: string, fetchImpl: typeof fetch) {
+// One WebSocket shared by all listeners (event and connection listeners),
+// opened with the first and closed shortly after the last leaves (so React's
+// StrictMode unmount-remount does not churn it). The token travels as a
+// subprotocol: the browser WebSocket API cannot send headers, and the host
+// does not accept its cookie here. Reconnects with exponential backoff and
+// jitter; the state ('connecting' | 'online' | 'offline') is observable.
+function eventSocket(config: {
+  url: string;
+  protocols: string[];
+  open: WebSocketFactory;
+  backoff: { initialMs: number; maxMs: number };
+}) {
   const listeners = new Set<(event: StrataEvent) => void>();
-  let abort: AbortController | undefined;
+  const watchers = new Set<(state: ConnectionState) => void>();
+  let state: ConnectionState = 'connecting';
+  let socket: EventSocket | undefined;
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  let linger: ReturnType<typeof setTimeout> | undefined;
+  let delay = config.backoff.initialMs;
+  let running = false;
 
-  async function run(signal: AbortSignal): Promise<void> {
-    let delay = 1_000;
-    while (!signal.aborted) {
-      try {
-        const response = await fetchImpl(`${baseUrl}/api/events`, { headers: { Authorization: authorization }, signal });
-        if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
-        delay = 1_000;
-        const reader = response.body.getReader();
-        const decoder = new TextDecoder();
-        let buffered = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffered += decoder.decode(value, { stream: true });
-          let end: number;
-          while ((end = buffered.indexOf('\n\n')) >= 0) {
-            deliver(buffered.slice(0, end));
-            buffered = buffered.slice(end + 2);
-          }
-        }
-      } catch {
-        // Dropped or refused: retry below unless we were closed.
-      }
-      if (signal.aborted) return;
-      await new Promise((wake) => setTimeout(wake, delay));
-      delay = Math.min(delay * 2, 15_000);
-    }
+  function setState(next: ConnectionState): void {
+    if (next === state) return;
+    state = next;
+    for (const watcher of [...watchers]) watcher(next);
   }
 
-  function deliver(block: string): void {
-    const data = block
-      .split('\n')
-      .filter((line) => line.startsWith('data:'))
-      .map((line) => line.slice('data:'.length).trimStart())
-      .join('\n');
-    if (data === '') return;
+  function connect(): void {
+    retry = undefined;
+    let current: EventSocket;
+    try {
+      current = config.open(config.url, config.protocols);
+    } catch {
+      // A malformed URL or a blocked connection (CSP): retry like a drop.
+      scheduleRetry();
+      return;
+    }
+    socket = current;
+    current.onopen = () => {
+      if (socket !== current) return;
+      delay = config.backoff.initialMs;
+      setState('online');
+    };
+    current.onmessage = (message) => {
+      if (socket !== current || typeof message.data !== 'string') return;
+      deliver(message.data);
+    };
+    // An error is always followed by close; close is where we retry.
+    current.onerror = () => {};
+    current.onclose = () => {
+      if (socket !== current) return;
+      socket = undefined;
+      if (running) scheduleRetry();
+    };
+  }
+
+  function scheduleRetry(): void {
+    setState('offline');
+    if (!running || retry) return;
+    // "Equal jitter": half the delay fixed, half random, so many tabs do not reconnect in step.
+    const wait = delay / 2 + Math.random() * (delay / 2);
+    delay = Math.min(delay * 2, config.backoff.maxMs);
+    retry = setTimeout(connect, wait);
+  }
+
+  function deliver(data: string): void {
     let event: unknown;
     try {
       event = JSON.parse(data);
@@ -161,7 +229,34 @@ function eventStream(baseUrl: string, authorization: string, fetchImpl: typeof f
       return;
     }
     if (typeof event !== 'object' || event === null || typeof (event as { name?: unknown }).name !== 'string') return;
-    for (const listener of listeners) listener(event as StrataEvent);
+    for (const listener of [...listeners]) listener(event as StrataEvent);
+  }
+
+  function start(): void {
+    if (linger) {
+      clearTimeout(linger);
+      linger = undefined;
+    }
+    if (running) return;
+    running = true;
+    state = 'connecting';
+    delay = config.backoff.initialMs;
+    connect();
+  }
+
+  function stopSoon(): void {
+    if (listeners.size > 0 || watchers.size > 0 || linger) return;
+    linger = setTimeout(() => {
+      linger = undefined;
+      if (listeners.size > 0 || watchers.size > 0) return;
+      running = false;
+      if (retry) clearTimeout(retry);
+      retry = undefined;
+      const current = socket;
+      socket = undefined;
+      current?.close(1000, 'no listeners');
+      state = 'connecting';
+    }, 1_000);
   }
 
   return {
@@ -170,16 +265,21 @@ function eventStream(baseUrl: string, authorization: string, fetchImpl: typeof f
         if (event.name === name) listener(event.payload as StrataEvents[E]);
       };
       listeners.add(forward);
-      if (!abort) {
-        abort = new AbortController();
-        void run(abort.signal);
-      }
+      start();
       return () => {
         listeners.delete(forward);
-        if (listeners.size === 0) {
-          abort?.abort();
-          abort = undefined;
-        }
+        stopSoon();
+      };
+    },
+    onConnection(listener: (state: ConnectionState) => void): () => void {
+      // A wrapper, so the same function can listen twice and leave once per subscription.
+      const watcher = (next: ConnectionState): void => listener(next);
+      start();
+      listener(state);
+      watchers.add(watcher);
+      return () => {
+        watchers.delete(watcher);
+        stopSoon();
       };
     },
   };

@@ -44,6 +44,194 @@ export interface RepoLocationArgs {
 /** Shortest passphrase repo.create accepts. */
 export const MIN_PASSPHRASE_LENGTH = 8;
 
+// ---- Courses, history and the catalog ---------------------------------------
+
+/** A tracked course folder. */
+export interface Course {
+  /** Stable id (the folder id in the repository). */
+  id: string;
+  name: string;
+  /** Where it lives on this machine. */
+  path: string;
+  /** Watching paused: saves are not recorded until resumed. */
+  paused: boolean;
+  /** Placement state (tiers): archived data may go cold and be evicted here. */
+  state: 'active' | 'archived';
+  /** Live files and their total size. */
+  files: number;
+  bytes: number;
+  /** ISO time of the newest version, if any. */
+  lastChange?: string;
+}
+
+export type VersionOp = 'add' | 'edit' | 'rename' | 'delete' | 'rollback' | 'restore' | 'merge';
+
+/** One version of a file, as the UI shows it (and the catalog stores it). */
+export interface FileVersion {
+  /** Catalog key: `${file}@${n}`. */
+  key: string;
+  course: string;
+  /** File id: stable across renames. */
+  file: string;
+  /** Version number of the file, from 1. */
+  n: number;
+  /** Course-relative path, '/'-separated. */
+  path: string;
+  from?: string;
+  op: VersionOp;
+  time: string;
+  author: string;
+  device: string;
+  size: number;
+  sha256: string;
+  /** 'text' when the version's content is kept as text history. */
+  kind: 'text' | 'binary' | 'none';
+  summary: string;
+  message?: string;
+  tags: string[];
+}
+
+/** A file of a course as the file tree shows it. */
+export interface FileEntry {
+  course: string;
+  file: string;
+  path: string;
+  /** Deleted files are still in history (and in the point-in-time view). */
+  deleted: boolean;
+  size: number;
+  versions: number;
+  lastChange: string;
+}
+
+/** Where the catalog stands: which version batches it has taken in (device -> highest batch number). */
+export type CatalogCursor = Record<string, number>;
+
+/** What changed in the history since a cursor: new and updated rows, and the next cursor. */
+export interface CatalogChanges {
+  cursor: CatalogCursor;
+  courses: Course[];
+  versions: FileVersion[];
+  /** True when the cursor was from another repository or unknown: the catalog must drop what it has first. */
+  reset: boolean;
+}
+
+/** One line of a text comparison. */
+export interface DiffLine {
+  kind: 'same' | 'added' | 'removed';
+  /** Line numbers on the left (old) and right (new) side. */
+  left?: number;
+  right?: number;
+  text: string;
+  /** Character ranges [start, end) that changed inside the line (word-level highlights). */
+  marks?: Array<[number, number]>;
+  /** Who wrote an added line: version and author (attribution). */
+  by?: { n: number; author: string };
+}
+
+export interface CompareSide {
+  n?: number;
+  label: string;
+  size: number;
+  sha256: string;
+  /** For images: a data: URL of the content (up to a few MiB). */
+  image?: string;
+  /** For binaries: content type guessed from the bytes, and image dimensions. */
+  type?: string;
+  dimensions?: { width: number; height: number };
+}
+
+export type Comparison =
+  | { kind: 'text'; from: CompareSide; to: CompareSide; lines: DiffLine[]; added: number; removed: number }
+  | { kind: 'image'; from: CompareSide; to: CompareSide }
+  | { kind: 'binary'; from: CompareSide; to: CompareSide; chunksChanged?: number; chunks?: number; summary: string };
+
+/** A file as it was at a moment (point in time). */
+export interface PointInTimeEntry {
+  path: string;
+  file: string;
+  n: number;
+  size: number;
+  time: string;
+  /** Not on disk now (deleted later, or never restored here). */
+  goneNow: boolean;
+}
+
+export interface RestoreSummary {
+  written: string[];
+  removed: string[];
+  /** Versions recorded (restores in place record them). */
+  versions: number;
+  target: string;
+}
+
+/** Something that happened, newest first in the Activity screen. */
+export interface ActivityItem {
+  id: string;
+  time: string;
+  kind: 'version' | 'sync' | 'migration' | 'restore' | 'rollback' | 'backup' | 'check' | 'error';
+  title: string;
+  detail?: string;
+  course?: string;
+}
+
+export interface TierBytes {
+  objects: number;
+  bytes: number;
+}
+
+/** What the Dashboard shows. */
+export interface DashboardSummary {
+  /** Bytes of packs on this machine, and of packs evicted (held by the remote). */
+  local: TierBytes;
+  evicted: TierBytes;
+  /** Bytes of file content tracked (all versions, before dedup and compression) and what is stored. */
+  logicalBytes: number;
+  storedBytes: number;
+  dedupSavedBytes: number;
+  compressionSavedBytes: number;
+  remote?: { name: string; hot: TierBytes; cold: TierBytes; tiered: boolean };
+  cost?: { perMonth: number; allHot: number; savingsPercent: number; currency: 'USD' };
+  sync: SyncStatus;
+  alerts: Alert[];
+}
+
+export interface Alert {
+  level: 'warning' | 'error';
+  kind: 'sync' | 'check' | 'disk' | 'conflict';
+  message: string;
+}
+
+export interface SyncStatus {
+  state: 'off' | 'idle' | 'syncing' | 'error';
+  remote?: string;
+  lastSync?: string;
+  error?: string;
+}
+
+export interface RemoteInfo {
+  name: string;
+  hot: string;
+  cold?: string;
+}
+
+export interface Settings {
+  author: string;
+  remotes: RemoteInfo[];
+  /** The placement policy file's content (docs/tiers.md), as JSON text. */
+  policy: string;
+}
+
+/** A long operation's progress; `done`/`total` in `unit`. */
+export interface OperationProgress {
+  operation: string;
+  id: string;
+  done: number;
+  total?: number;
+  unit: 'files' | 'bytes' | 'objects';
+  phase: 'running' | 'finished' | 'failed' | 'cancelled';
+  message?: string;
+}
+
 /** Request name -> implementation signature. */
 export interface StrataApi {
   'app.version': () => Promise<{ engine: string }>;
@@ -56,6 +244,57 @@ export interface StrataApi {
   'repo.lock': () => Promise<RepoStatus>;
   /** Backs a folder up into the unlocked repository as a new snapshot. */
   'folders.backup': (args: { path: string }) => Promise<BackupResult>;
+
+  /** Tracked course folders. */
+  'courses.list': () => Promise<Course[]>;
+  /** Tracks a folder (recording its files now) and starts watching it. */
+  'courses.add': (args: { path: string; name?: string }) => Promise<Course>;
+  /** Stops tracking (history is kept). */
+  'courses.remove': (args: { course: string }) => Promise<Course[]>;
+  /** Pauses or resumes watching. */
+  'courses.pause': (args: { course: string; paused: boolean }) => Promise<Course>;
+  /** Active or archived (tiers); activating prefetches evicted data. */
+  'courses.setState': (args: { course: string; state: 'active' | 'archived' }) => Promise<Course>;
+  /** Records what changed in the course folders now (a scan). */
+  'courses.scan': () => Promise<{ versions: number }>;
+
+  /** New history since a cursor, for the offline catalog (empty cursor: everything). */
+  'catalog.changes': (args: { cursor: CatalogCursor; repository?: string }) => Promise<CatalogChanges & { repository: string }>;
+  /** A course's files (live and deleted). */
+  'files.list': (args: { course: string }) => Promise<FileEntry[]>;
+  /** A file's versions, oldest first. */
+  'files.versions': (args: { course: string; path: string }) => Promise<FileVersion[]>;
+  /** Compares two versions of a file (b absent: the file on disk now). */
+  'files.compare': (args: { course: string; path: string; a: number; b?: number }) => Promise<Comparison>;
+  /** Puts version n back in place (recorded as a new version). */
+  'files.rollback': (args: { course: string; path: string; n: number }) => Promise<RestoreSummary>;
+  /** Writes version n elsewhere (a folder). */
+  'files.restoreTo': (args: { course: string; path: string; n: number; target: string }) => Promise<RestoreSummary>;
+  'files.tag': (args: { course: string; path: string; n: number; tag: string }) => Promise<FileVersion>;
+
+  /** The course as it was at a moment, deleted files included. */
+  'history.at': (args: { course: string; at: string }) => Promise<PointInTimeEntry[]>;
+  /** Puts the course (or some of its paths) back as it was at a moment, in place or elsewhere. */
+  'history.restore': (args: { course: string; at: string; paths?: string[]; target?: string }) => Promise<RestoreSummary>;
+
+  /** What happened, newest first. */
+  'activity.list': (args: { before?: string; limit?: number }) => Promise<ActivityItem[]>;
+  'dashboard.summary': () => Promise<DashboardSummary>;
+
+  'settings.get': () => Promise<Settings>;
+  'settings.setAuthor': (args: { author: string }) => Promise<Settings>;
+  'settings.addRemote': (args: RemoteInfo) => Promise<Settings>;
+  'settings.removeRemote': (args: { name: string }) => Promise<Settings>;
+  /** Replaces the placement policy (JSON text); refused with the setting at fault. */
+  'settings.setPolicy': (args: { policy: string }) => Promise<Settings>;
+  /** A course's ignore rules (.strataignore, gitignore syntax). */
+  'settings.ignoreRules': (args: { course: string }) => Promise<{ rules: string }>;
+  'settings.setIgnoreRules': (args: { course: string; rules: string }) => Promise<{ rules: string }>;
+
+  /** Syncs with the remote now (also runs in the background after changes). */
+  'sync.now': () => Promise<SyncStatus>;
+  /** Cancels a long operation by its id (progress events carry it). */
+  'operations.cancel': (args: { id: string }) => Promise<{ cancelled: boolean }>;
 }
 
 export type ApiMethod = keyof StrataApi;
@@ -87,6 +326,32 @@ const methods = [
   'repo.unlock',
   'repo.lock',
   'folders.backup',
+  'courses.list',
+  'courses.add',
+  'courses.remove',
+  'courses.pause',
+  'courses.setState',
+  'courses.scan',
+  'catalog.changes',
+  'files.list',
+  'files.versions',
+  'files.compare',
+  'files.rollback',
+  'files.restoreTo',
+  'files.tag',
+  'history.at',
+  'history.restore',
+  'activity.list',
+  'dashboard.summary',
+  'settings.get',
+  'settings.setAuthor',
+  'settings.addRemote',
+  'settings.removeRemote',
+  'settings.setPolicy',
+  'settings.ignoreRules',
+  'settings.setIgnoreRules',
+  'sync.now',
+  'operations.cancel',
 ] as const satisfies readonly ApiMethod[];
 
 export const API_METHODS: ListsEvery<typeof methods> = methods;
@@ -110,6 +375,10 @@ export type ApiErrorCode =
   | 'LOCKED'
   /** The operating system refused access to a path. */
   | 'PERMISSION_DENIED'
+  /** The operation was cancelled (operations.cancel). */
+  | 'CANCELLED'
+  /** A remote cannot be reached, or archived data is still being restored. */
+  | 'UNAVAILABLE'
   /** Anything else: a bug or an unexpected failure; `message` says what. */
   | 'INTERNAL';
 
@@ -132,6 +401,8 @@ const errorCodes: Record<ApiErrorCode, true> = {
   NO_REPOSITORY: true,
   LOCKED: true,
   PERMISSION_DENIED: true,
+  CANCELLED: true,
+  UNAVAILABLE: true,
   INTERNAL: true,
 };
 
@@ -154,6 +425,15 @@ export interface StrataEvents {
     | { phase: 'failed'; path: string; error: ApiError };
   /** The repository status changed (created, unlocked, locked). */
   'repo.changed': RepoStatus;
+  /** History changed (versions recorded here or synced in): pull catalog.changes from your cursor. */
+  'catalog.changed': { versions: number };
+  /** Courses were added, removed, paused or changed state. */
+  'courses.changed': Course[];
+  /** A long operation's progress (scan, restore, sync, migration). */
+  'operation.progress': OperationProgress;
+  'sync.status': SyncStatus;
+  /** Something happened (the Activity screen prepends it). */
+  'activity': ActivityItem;
 }
 
 export type StrataEventName = keyof StrataEvents;

@@ -12,6 +12,12 @@ export interface StrataBridge {
   invoke<M extends ApiMethod>(method: M, ...args: ApiArgs<M>): Promise<ApiResult<M>>;
   /** Listens to one engine event; returns the function that stops listening. */
   on<E extends StrataEventName>(event: E, listener: (payload: StrataEvents[E]) => void): () => void;
+  /**
+   * Shows the operating system's folder picker (main's dialog.showOpenDialog);
+   * resolves to the chosen folder's absolute path, or undefined if the user
+   * cancelled. Optional so the type also fits hosts without a native dialog.
+   */
+  pickFolder?(): Promise<string | undefined>;
 }
 
 declare global {

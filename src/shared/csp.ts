@@ -8,6 +8,12 @@ const strict: Record<string, string> = {
   'style-src': "'self'",
   'img-src': "'self' data:",
   'font-src': "'self'",
+  // 'self' is exactly what is needed: the app talks to nothing but its own
+  // origin. Under `strata serve` that includes the event WebSocket at
+  // ws://<the page's host:port>/api/events: CSP Level 3 matches 'self' to
+  // ws: (and wss:) on the page's own host and port, so no ws://127.0.0.1:*
+  // wildcard (which would open every local port). Electron uses IPC: no
+  // WebSocket there at all.
   'connect-src': "'self'",
   'object-src': "'none'",
   'base-uri': "'none'",

@@ -9,3 +9,6 @@ export function apiChannel<M extends ApiMethod>(method: M): `strata:${M}` {
 
 /** Channel main pushes StrataEvent objects on. */
 export const EVENT_CHANNEL = 'strata-event';
+
+/** Channel of the desktop-only folder picker (not a contract method: the headless host has none). */
+export const PICK_FOLDER_CHANNEL = 'strata-app:pick-folder';

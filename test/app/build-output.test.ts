@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../src/shared/csp';
+import { PICK_FOLDER_CHANNEL } from '../../src/shared/ipc';
 
 const out = (path: string) => new URL(`../../out/${path}`, import.meta.url);
 
@@ -17,6 +18,9 @@ describe('electron-vite build output', () => {
     expect(main).toMatch(/^import .* from "electron";$/m);
     expect(main).toMatch(/from "node:path"/);
     expect(main).toContain('strata:');
+    // The folder picker: its channel, answered with the native dialog.
+    expect(main).toContain(PICK_FOLDER_CHANNEL);
+    expect(main).toContain('showOpenDialog');
   });
 
   it('preload is one CommonJS file: a sandboxed preload can only require electron', () => {
@@ -25,6 +29,7 @@ describe('electron-vite build output', () => {
     expect(preload).not.toMatch(/^\s*(import|export)\s/m);
     const requires = [...preload.matchAll(/require\("([^"]+)"\)/g)].map((match) => match[1]);
     expect(new Set(requires)).toEqual(new Set(['electron']));
+    expect(preload).toContain(PICK_FOLDER_CHANNEL);
   });
 
   it('the renderer page carries the CSP and loads only local assets', () => {

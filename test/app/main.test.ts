@@ -4,7 +4,7 @@
 import { pathToFileURL } from 'node:url';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { API_METHODS, type ApiResponse } from '../../src/shared/api';
-import { EVENT_CHANNEL } from '../../src/shared/ipc';
+import { EVENT_CHANNEL, PICK_FOLDER_CHANNEL } from '../../src/shared/ipc';
 import { ENGINE_VERSION } from '../../src/engine/version';
 
 type Handler = (event: unknown, ...args: unknown[]) => unknown;
@@ -54,6 +54,14 @@ const fake = vi.hoisted(() => {
       },
     },
     shell: { openExternal: vi.fn() },
+    dialog: {
+      showOpenDialog: vi.fn(
+        async (..._args: unknown[]): Promise<{ canceled: boolean; filePaths: string[] }> => ({
+          canceled: false,
+          filePaths: ['/home/test/Courses/physics'],
+        }),
+      ),
+    },
   };
   return { handlers, appListeners, windows, headerFilters, electron };
 });
@@ -92,6 +100,12 @@ function ipcEvent(overrides: { url?: string; parent?: unknown; sender?: unknown;
   };
 }
 
+async function pickFolder(event: unknown, ...args: unknown[]): Promise<unknown> {
+  const handler = fake.handlers.get(PICK_FOLDER_CHANNEL);
+  if (!handler) throw new Error('no folder picker handler');
+  return handler(event, ...args);
+}
+
 async function call(method: string, event: unknown, ...args: unknown[]): Promise<ApiResponse> {
   const handler = fake.handlers.get(`strata:${method}`);
   if (!handler) throw new Error(`no handler for ${method}`);
@@ -99,8 +113,37 @@ async function call(method: string, event: unknown, ...args: unknown[]): Promise
 }
 
 describe('Electron main', () => {
-  it('registers a handler for every method of the contract, and nothing else', () => {
-    expect([...fake.handlers.keys()].sort()).toEqual(API_METHODS.map((method) => `strata:${method}`).sort());
+  it('registers a handler for every method of the contract and the folder picker, and nothing else', () => {
+    expect([...fake.handlers.keys()].sort()).toEqual(
+      [...API_METHODS.map((method) => `strata:${method}`), PICK_FOLDER_CHANNEL].sort(),
+    );
+  });
+
+  it("shows the native folder picker, modal to the window, for the window's own page", async () => {
+    fake.electron.dialog.showOpenDialog.mockClear();
+    // Whatever the renderer passes is ignored: main decides the dialog.
+    expect(await pickFolder(ipcEvent(), { properties: ['openFile'], defaultPath: '/etc' })).toBe('/home/test/Courses/physics');
+    expect(fake.electron.dialog.showOpenDialog).toHaveBeenCalledTimes(1);
+    const [parent, options] = fake.electron.dialog.showOpenDialog.mock.calls[0] ?? [];
+    expect(parent).toBe(mainWindow());
+    expect(options).toMatchObject({ properties: expect.arrayContaining(['openDirectory']) });
+    expect((options as { properties: string[] }).properties).not.toContain('openFile');
+    expect((options as { defaultPath?: string }).defaultPath).toBeUndefined();
+  });
+
+  it('answers a cancelled folder picker with nothing', async () => {
+    fake.electron.dialog.showOpenDialog.mockResolvedValueOnce({ canceled: true, filePaths: [] });
+    expect(await pickFolder(ipcEvent())).toBeNull();
+  });
+
+  it.each([
+    ['a remote page', { url: 'https://evil.example/' }],
+    ['a subframe of the renderer', { parent: { url: 'file:///whatever' } }],
+    ['another webContents', { sender: { id: 99 } }],
+  ] as const)('refuses the folder picker to %s without showing it', async (_name, overrides) => {
+    fake.electron.dialog.showOpenDialog.mockClear();
+    await expect(pickFolder(ipcEvent(overrides))).rejects.toThrow(/Refused the folder picker/);
+    expect(fake.electron.dialog.showOpenDialog).not.toHaveBeenCalled();
   });
 
   it('opens one sandboxed, context-isolated window with the CommonJS preload', () => {

@@ -2,7 +2,7 @@
 
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import type { StrataBridge } from '../../src/shared/bridge';
-import { EVENT_CHANNEL } from '../../src/shared/ipc';
+import { EVENT_CHANNEL, PICK_FOLDER_CHANNEL } from '../../src/shared/ipc';
 
 type Listener = (...args: unknown[]) => void;
 
@@ -37,8 +37,19 @@ beforeAll(async () => {
 });
 
 describe('preload', () => {
-  it("exposes only invoke and on as 'strata'", () => {
-    expect(Object.keys(strata).sort()).toEqual(['invoke', 'on']);
+  it("exposes only invoke, on and pickFolder as 'strata'", () => {
+    expect(Object.keys(strata).sort()).toEqual(['invoke', 'on', 'pickFolder']);
+  });
+
+  it('asks main for the folder picker on its own channel, passing nothing from the page', async () => {
+    fake.electron.ipcRenderer.invoke.mockResolvedValueOnce('/home/ada/Courses/physics');
+    await expect(strata.pickFolder?.()).resolves.toBe('/home/ada/Courses/physics');
+    expect(fake.electron.ipcRenderer.invoke).toHaveBeenLastCalledWith(PICK_FOLDER_CHANNEL);
+    // Cancelled (main answers null), or anything unexpected: no folder.
+    fake.electron.ipcRenderer.invoke.mockResolvedValueOnce(null);
+    await expect(strata.pickFolder?.()).resolves.toBeUndefined();
+    fake.electron.ipcRenderer.invoke.mockResolvedValueOnce({ path: '/x' });
+    await expect(strata.pickFolder?.()).resolves.toBeUndefined();
   });
 
   it("maps invoke(method, args) to ipcRenderer.invoke('strata:<method>', args)", async () => {

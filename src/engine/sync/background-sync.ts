@@ -1,7 +1,9 @@
 // Background sync: after local changes, sync with a remote once things have
 // been quiet for a moment; one sync at a time; when the remote cannot be
 // reached, try again later with growing delays (capped), reporting each
-// failure once. Used by `strata watch --sync` and, later, the app.
+// failure once. A sync stopped by its signal (cancelled) is not retried: the
+// next request syncs. Used by `strata watch --sync` and the app (which also
+// asks for a sync now and waits for its outcome).
 
 import { errorMessage } from '../errors';
 import type { Backend } from '../storage/backend';
@@ -15,8 +17,10 @@ export interface BackgroundSyncOptions {
   maxRetryMs?: number;
   onSynced?: (result: SyncResult) => void;
   onError?: (message: string, retryInMs: number) => void;
-  /** Options of each sync (progress, what not to download). */
-  sync?: SyncOptions;
+  /** A sync stopped by its signal (not retried). */
+  onCancelled?: () => void;
+  /** Options of each sync (progress, what not to download); a function gives each sync its own (a signal to cancel it). */
+  sync?: SyncOptions | (() => SyncOptions);
   /** Work to do after each successful sync (tier migration): its failure is reported like a sync's. */
   afterSync?: () => Promise<void>;
 }
@@ -27,6 +31,8 @@ export class BackgroundSync {
   private again = false;
   private failures = 0;
   private stopped = false;
+  /** Callers of now(), waiting for the next sync to start (each run takes those waiting when it starts). */
+  private waiting: Array<{ resolve: (result: SyncResult) => void; reject: (error: unknown) => void }> = [];
 
   constructor(private readonly local: Backend, private readonly remote: Backend, private readonly options: BackgroundSyncOptions = {}) {}
 
@@ -44,10 +50,21 @@ export class BackgroundSync {
         this.running = undefined;
         if (this.again && !this.stopped) {
           this.again = false;
-          this.request();
+          this.request(this.waiting.length > 0 ? 0 : undefined);
         }
       });
     }, delayMs);
+  }
+
+  /**
+   * Syncs now, or right after the sync running, and resolves with that
+   * sync's result; its failure rejects (and is retried later as usual).
+   */
+  now(): Promise<SyncResult> {
+    if (this.stopped) return Promise.reject(new Error('background sync stopped'));
+    const outcome = new Promise<SyncResult>((resolve, reject) => this.waiting.push({ resolve, reject }));
+    this.request(0);
+    return outcome;
   }
 
   /** Resolves when no sync is running or waiting. */
@@ -63,19 +80,29 @@ export class BackgroundSync {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     await this.running;
+    for (const w of this.waiting.splice(0)) w.reject(new Error('background sync stopped'));
   }
 
   private async run(): Promise<void> {
+    const waiting = this.waiting.splice(0);
+    const sync = typeof this.options.sync === 'function' ? this.options.sync() : this.options.sync;
     try {
-      const result = await syncRepositories(this.local, this.remote, this.options.sync);
+      const result = await syncRepositories(this.local, this.remote, sync);
       await this.options.afterSync?.();
       this.failures = 0;
       this.options.onSynced?.(result);
+      for (const w of waiting) w.resolve(result);
     } catch (error) {
+      if (sync?.signal?.aborted) {
+        this.options.onCancelled?.();
+        for (const w of waiting) w.reject(error);
+        return; // cancelled: not a failure to retry
+      }
       this.failures++;
       const base = this.options.retryMs ?? 5_000;
       const retry = Math.min(this.options.maxRetryMs ?? 300_000, base * 2 ** (this.failures - 1));
       this.options.onError?.(errorMessage(error), retry);
+      for (const w of waiting) w.reject(error);
       if (!this.stopped) this.request(retry);
     }
   }

@@ -56,6 +56,8 @@ export interface SyncOptions {
   onProgress?: (progress: SyncProgress) => void;
   /** Objects this machine does not want back (packs evicted here: the remote holds them). */
   skipDownload?: (name: string) => boolean;
+  /** Stops the sync between objects (what was copied stays: a valid state on both sides); it rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 async function inventory(backend: Backend): Promise<Map<string, ObjectInfo>> {
@@ -93,6 +95,7 @@ async function copy(
   for (let g = 0; g <= GROUPS.length; g++) {
     const group = names.filter((n) => groupOf(n) === g);
     await Promise.all(group.map((name) => limiter.run(async () => {
+      options.signal?.throwIfAborted();
       const data = await from.get(name);
       const metadata = GROUPS[g]?.prefix !== objectNames.packPrefix;
       const tier: Tier = metadata ? 'hot' : (options.tierOf?.(name) ?? 'hot');
@@ -129,6 +132,7 @@ export async function syncRepositories(local: Backend, remote: Backend, options:
   for (const [n, i] of [...localObjects, ...remoteObjects]) sizes.set(n, i.size);
   const toUpload = options.upload === false ? [] : [...localObjects.keys()].filter((n) => !remoteObjects.has(n));
   const toDownload = options.download === false ? [] : [...remoteObjects.keys()].filter((n) => !localObjects.has(n) && !options.skipDownload?.(n));
+  options.signal?.throwIfAborted();
   const uploaded = await copy(local, remote, toUpload, sizes, 'upload', options);
   const downloaded = await copy(remote, local, toDownload, sizes, 'download', options);
   return { uploaded, downloaded, conflicts };

@@ -60,6 +60,8 @@ export class History {
   private readonly places = new Map<VersionRecord, Place>();
   private readonly byRef = new Map<string, VersionRecord>();
   private readonly tagRecords = new Map<string, TagRecord[]>();
+  /** The batch each tag record came in (for filesChangedSince). */
+  private readonly tagPlaces = new Map<TagRecord, { device: string; seq: number }>();
   /** Batches applied, and batches that could not be read (not retried on refresh). */
   private readonly names = new Set<string>();
   private readonly unreadable = new Set<string>();
@@ -125,6 +127,7 @@ export class History {
       } else {
         const list = this.tagRecords.get(record.file) ?? [];
         list.push(record);
+        this.tagPlaces.set(record, { device: batch.device, seq: batch.seq });
         this.tagRecords.set(record.file, list);
         const history = this.fileMap.get(record.file);
         if (history) touched.add(history);
@@ -226,6 +229,18 @@ export class History {
   /** The highest batch number seen from `device`. */
   lastSeq(device: string): number {
     return this.seqs.get(device) ?? 0;
+  }
+
+  /**
+   * Files with records (versions or tags) in batches above `cursor` (the
+   * highest batch number taken in, by device; a device not named: none).
+   */
+  filesChangedSince(cursor: Record<string, number>): Set<string> {
+    const files = new Set<string>();
+    const isNew = (p: { device: string; seq: number }): boolean => p.seq > (cursor[p.device] ?? 0);
+    for (const [record, place] of this.places) if (isNew(place)) files.add(record.file);
+    for (const [record, place] of this.tagPlaces) if (isNew(place) && this.fileMap.has(record.file)) files.add(record.file);
+    return files;
   }
 
   /** Highest batch number of every device seen. */

@@ -27,6 +27,8 @@ export interface TrackedFolder {
    * here, not deleted.
    */
   observed?: boolean;
+  /** Watching paused (the app): saves are not recorded until resumed; explicit operations still work. */
+  paused?: boolean;
 }
 
 interface StateFile {
@@ -162,6 +164,15 @@ export class LocalState {
   async setObserved(id: string): Promise<void> {
     if (!this.state.folders.some((f) => f.id === id && f.observed === false)) return;
     this.state.folders = this.state.folders.map((f) => (f.id === id ? { ...f, observed: true } : f));
+    await this.save();
+  }
+
+  async setPaused(id: string, paused: boolean): Promise<void> {
+    this.state.folders = this.state.folders.map((f) => {
+      if (f.id !== id) return f;
+      const { paused: _was, ...rest } = f;
+      return paused ? { ...rest, paused: true } : rest;
+    });
     await this.save();
   }
 

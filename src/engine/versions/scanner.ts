@@ -50,6 +50,8 @@ export interface ScanOptions {
   intents?: Map<string, ScanIntent>;
   onProgress?: (progress: { files: number; path: string }) => void;
   onWarning?: (path: string, message: string) => void;
+  /** Stops the pass between files: what was stored is indexed, no version is recorded, and the pass rejects with the signal's reason. */
+  signal?: AbortSignal;
   now?: () => number;
   /** Which versions this machine's folders hold (default: every version, the newest head of each file). */
   view?: DiskView;
@@ -97,6 +99,7 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
   let progress = 0;
 
   for (const folder of options.folders) {
+    if (options.signal?.aborted) break;
     const rules = await IgnoreRules.forFolder(folder.path);
     const found = await walk(folder.path, rules, warn);
     const live = history.current(folder.id, options.view);
@@ -105,6 +108,7 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
     const limiter = new Limiter(4);
 
     const changed = await Promise.all(found.map((entry) => limiter.run(async (): Promise<VersionRecord | undefined> => {
+      if (options.signal?.aborted) return undefined;
       options.onProgress?.({ files: ++progress, path: entry.path });
       const intent = options.intents?.get(`${folder.id}/${entry.path}`);
       // A file put back at a path that is empty now continues its own history.
@@ -144,6 +148,7 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
       return intent?.message ? { ...record, message: intent.message } : record;
     })));
     for (const v of changed) if (v) result.versions.push(v);
+    if (options.signal?.aborted) break;
 
     // Files gone from their path: renamed or moved (same inode, or same content), else deleted.
     const onDisk = new Set(found.map((f) => f.path));
@@ -257,6 +262,7 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
   }
 
   await store.flush(); // packs and index before the batch that names them
+  options.signal?.throwIfAborted(); // stopped: chunks stored so far are indexed, nothing names them
   if (result.versions.length > 0) {
     result.versions.sort((a, b) => a.path.localeCompare(b.path));
     const written = await writeBatchRecords(repo, state, history, result.versions);

@@ -69,7 +69,7 @@ export interface FolderSummary extends TrackedFolder {
 const FOLDER_NAME = /^[^/\\\0]{1,128}$/;
 
 export class Workspace {
-  private constructor(readonly repo: Repository, readonly state: LocalState, readonly history: History, private readonly media: ContentClassOptions | undefined) {}
+  private constructor(readonly repo: Repository, readonly state: LocalState, readonly history: History, private media: ContentClassOptions | undefined) {}
 
   /** Opens the history of the local repository `repo`, stored at `repositoryDir`. */
   static async open(repo: Repository, repositoryDir: string): Promise<Workspace> {
@@ -78,6 +78,11 @@ export class Workspace {
     if (!state.diskView().applied) await state.setApplied(history.lastSeqs(), {});
     // The policy file's notion of media decides which pack lane a file's chunks go to.
     return new Workspace(repo, state, history, policy.media);
+  }
+
+  /** What counts as media from now on (the policy file changed): the pack lane of new chunks. */
+  setMedia(media: ContentClassOptions | undefined): void {
+    this.media = media;
   }
 
   /** What this machine's folders hold of the history. */
@@ -256,8 +261,10 @@ export class Workspace {
    * at a moment (`at`): into its tracked folder by default (recording local
    * changes first, then the restore as new versions; files that did not
    * exist then are removed, and stay in history), or under `target`.
+   * `signal` stops it between files: in place, what was written is still
+   * recorded as restored, then it rejects with the signal's reason.
    */
-  async restoreVersions(path: string, options: { version?: number; at?: Date; target?: string }): Promise<RestoreOutcome> {
+  async restoreVersions(path: string, options: { version?: number; at?: Date; target?: string; signal?: AbortSignal; onProgress?: (done: number, total: number) => void }): Promise<RestoreOutcome> {
     if ((options.version === undefined) === (options.at === undefined)) throw new EngineError('INVALID_ARGUMENT', 'give exactly one of --version N and --at TIME');
     const { folder, rel } = this.resolvePath(path);
     const single = rel !== '' ? this.history.fileAt(folder.id, rel, this.view()) : undefined;
@@ -280,9 +287,11 @@ export class Workspace {
       const written: string[] = [];
       await mkdir(resolve(options.target), { recursive: true });
       for (const [at, { file, record }] of [...wanted].sort((a, b) => a[0].localeCompare(b[0]))) {
+        options.signal?.throwIfAborted();
         const out = at.slice(base.length);
         await writeInto(resolve(options.target), out, versionContent(this.repo, file, record), record.mode);
         written.push(out);
+        options.onProgress?.(written.length, wanted.size);
       }
       return { written, removed: [], versions: [], target: resolve(options.target) };
     }
@@ -292,13 +301,16 @@ export class Workspace {
     const written: string[] = [];
     const removed: string[] = [];
     const intents = new Map<string, { op: 'restore'; message: string; file: FileHistory }>();
+    let done = 0;
     for (const [at, { file, record }] of [...wanted].sort((a, b) => a[0].localeCompare(b[0]))) {
+      if (options.signal?.aborted) break;
+      options.onProgress?.(done++, wanted.size);
       if (await sameOnDisk(join(folder.path, ...at.split('/')), record)) continue; // already so
       await writeInto(folder.path, at, versionContent(this.repo, file, record), record.mode);
       intents.set(`${folder.id}/${at}`, { op: 'restore', message: what, file });
       written.push(at);
     }
-    if (options.at !== undefined && !single) {
+    if (options.at !== undefined && !single && !options.signal?.aborted) {
       const prefix = rel === '' ? '' : `${rel}/`;
       for (const current of live.keys()) {
         if (!current.startsWith(prefix) || wanted.has(current)) continue;
@@ -307,6 +319,7 @@ export class Workspace {
       }
     }
     const result = written.length + removed.length > 0 ? await this.scan([folder.name], { settleMs: 0, intents, message: what }) : undefined;
+    options.signal?.throwIfAborted();
     return { written, removed, versions: result?.versions ?? [], target: folder.path };
   }
 

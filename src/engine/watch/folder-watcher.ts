@@ -19,6 +19,8 @@ export interface WatchOptions {
   onScan?: (folder: TrackedFolder, result: ScanResult) => void;
   onWarning?: (path: string, message: string) => void;
   onError?: (error: unknown) => void;
+  /** Runs each scan (e.g. under a lock shared with other work on the workspace); default: directly. */
+  exclusive?: <T>(task: () => Promise<T>) => Promise<T>;
 }
 
 export const DEFAULT_QUIET_MS = 2000;
@@ -33,12 +35,15 @@ export class FolderWatcher {
 
   constructor(private readonly ws: Workspace, private readonly options: WatchOptions) {}
 
-  /** Scans every tracked folder once (catching up), then watches them. */
+  /**
+   * Watches every tracked folder (not paused), then scans each once
+   * (catching up): a change made while the watch was being set up is
+   * recorded by that scan, one made after by the watch.
+   */
   async start(): Promise<TrackedFolder[]> {
-    const folders = this.ws.state.folders().filter((f) => f.tracked);
+    const folders = this.ws.state.folders().filter((f) => f.tracked && !f.paused);
     if (folders.length === 0) throw new Error('no folders are tracked yet: add one with `strata add PATH`');
     for (const folder of folders) this.rules.set(folder.id, await IgnoreRules.forFolder(folder.path));
-    for (const folder of folders) await this.enqueue(folder);
     const watcher = watch(folders.map((f) => f.path), {
       ignoreInitial: true,
       persistent: true,
@@ -56,6 +61,7 @@ export class FolderWatcher {
     watcher.on('error', (error: unknown) => this.options.onError?.(error));
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     this.watcher = watcher;
+    for (const folder of folders) await this.enqueue(folder);
     return folders;
   }
 
@@ -94,10 +100,11 @@ export class FolderWatcher {
     this.queue = this.queue.then(async () => {
       if (this.stopped && this.watcher) return;
       try {
-        const result = await this.ws.scan([folder.name], {
+        const scan = (): ReturnType<Workspace['scan']> => this.ws.scan([folder.name], {
           settleMs: this.options.quietMs,
           ...(this.options.onWarning ? { onWarning: this.options.onWarning } : {}),
         });
+        const result = await (this.options.exclusive ? this.options.exclusive(scan) : scan());
         this.options.onScan?.(folder, result);
         // Files still being written: look again once they may have settled.
         if (result.settling.length > 0) this.schedule(folder, this.options.quietMs);

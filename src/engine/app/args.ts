@@ -1,0 +1,111 @@
+// Argument validation for the service: requests arrive unchecked from IPC or
+// HTTP, so every field is checked here and a bad one fails with
+// INVALID_ARGUMENT naming it (`field`), before any engine work starts.
+
+import { homedir } from 'node:os';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { StrataError } from '../../shared/errors';
+import { isSafeRelativePath } from '../versions/records';
+
+/** One named argument of a call whose arguments must be an object. */
+export function field(args: unknown, name: string): unknown {
+  if (typeof args !== 'object' || args === null || Array.isArray(args)) {
+    throw new StrataError('INVALID_ARGUMENT', 'Expected an object of named arguments.');
+  }
+  return (args as Record<string, unknown>)[name];
+}
+
+/** An absolute filesystem path (a leading `~/` is expanded), normalised. */
+export function pathArg(args: unknown, name: string): string {
+  const value = field(args, name);
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new StrataError('INVALID_ARGUMENT', 'Enter a folder path.', name);
+  }
+  if (value.includes('\0')) throw new StrataError('INVALID_ARGUMENT', 'The path contains a NUL character.', name);
+  const trimmed = value.trim();
+  const expanded = trimmed === '~' ? homedir() : trimmed.startsWith('~/') ? join(homedir(), trimmed.slice(2)) : trimmed;
+  if (!isAbsolute(expanded)) {
+    throw new StrataError('INVALID_ARGUMENT', `Enter a full path (for example ${join(homedir(), 'Courses')}).`, name);
+  }
+  return resolve(expanded);
+}
+
+export function stringArg(args: unknown, name: string, what: string, options: { max?: number; optional?: false; allowEmpty?: boolean }): string;
+export function stringArg(args: unknown, name: string, what: string, options: { max?: number; optional: true; allowEmpty?: boolean }): string | undefined;
+export function stringArg(args: unknown, name: string, what: string, options: { max?: number; optional?: boolean; allowEmpty?: boolean } = {}): string | undefined {
+  const value = field(args, name);
+  if (value === undefined && options.optional) return undefined;
+  if (typeof value !== 'string' || (!options.allowEmpty && value.trim() === '')) throw new StrataError('INVALID_ARGUMENT', `Enter ${what}.`, name);
+  const max = options.max ?? 4096;
+  if (value.length > max) throw new StrataError('INVALID_ARGUMENT', `${capital(what)} is too long (at most ${max} characters).`, name);
+  if (value.includes('\0')) throw new StrataError('INVALID_ARGUMENT', `${capital(what)} contains a NUL character.`, name);
+  return value;
+}
+
+/** A version number (1, 2, ...). */
+export function versionArg(args: unknown, name: string, optional: true): number | undefined;
+export function versionArg(args: unknown, name: string, optional?: false): number;
+export function versionArg(args: unknown, name: string, optional = false): number | undefined {
+  const value = field(args, name);
+  if (value === undefined && optional) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new StrataError('INVALID_ARGUMENT', 'A version number is a whole number from 1.', name);
+  }
+  return value;
+}
+
+export function booleanArg(args: unknown, name: string): boolean {
+  const value = field(args, name);
+  if (typeof value !== 'boolean') throw new StrataError('INVALID_ARGUMENT', `"${name}" must be true or false.`, name);
+  return value;
+}
+
+export function oneOf<T extends string>(args: unknown, name: string, allowed: readonly T[]): T {
+  const value = field(args, name);
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new StrataError('INVALID_ARGUMENT', `"${name}" must be one of ${allowed.map((a) => `"${a}"`).join(', ')}.`, name);
+  }
+  return value as T;
+}
+
+/** A whole number in [min, max], or `fallback` when absent. */
+export function countArg(args: unknown, name: string, min: number, max: number, fallback: number): number {
+  const value = field(args, name);
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new StrataError('INVALID_ARGUMENT', `"${name}" must be a whole number from ${min} to ${max}.`, name);
+  }
+  return value;
+}
+
+/** A course-relative path ('/'-separated, no `.` or `..` parts); a leading `/` or `./` is dropped. */
+export function relPathArg(args: unknown, name = 'path'): string {
+  const value = field(args, name);
+  return relPath(value, name);
+}
+
+export function relPath(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new StrataError('INVALID_ARGUMENT', 'Enter a path inside the course.', name);
+  const path = value.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
+  if (!isSafeRelativePath(path)) throw new StrataError('INVALID_ARGUMENT', `${JSON.stringify(value)} is not a path inside the course.`, name);
+  return path;
+}
+
+/** A moment: an ISO 8601 time (what the UI sends). */
+export function timeArg(args: unknown, name: string): Date {
+  const value = field(args, name);
+  const time = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : undefined;
+  if (!time || Number.isNaN(time.getTime())) throw new StrataError('INVALID_ARGUMENT', 'Enter a time (ISO 8601, e.g. 2026-11-27T14:00:00Z).', name);
+  return time;
+}
+
+/** Whether `child` is `parent` or inside it. */
+export function isWithin(child: string, parent: string): boolean {
+  const rel = relative(parent, child);
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
+}
+
+function capital(text: string): string {
+  const bare = text.replace(/^(a|an|the) /, '');
+  return bare.charAt(0).toUpperCase() + bare.slice(1);
+}

@@ -1,0 +1,70 @@
+// The offline catalog's feed: what changed in the history since a cursor
+// (the highest batch number taken in, per device). History renumbers a
+// file's versions when other devices' versions arrive (history.ts), so every
+// file with a record in a new batch is sent whole: all its versions, as now
+// numbered. Courses are small and always sent whole.
+
+import type { CatalogChanges, CatalogCursor, FileVersion } from '../../shared/api';
+import { StrataError } from '../../shared/errors';
+import type { FileHistory } from '../versions/history';
+import type { VersionRecord } from '../versions/records';
+import { DEVICE_ID } from '../versions/records';
+import { field } from './args';
+import type { AppContext } from './context';
+import { listCourses } from './courses';
+
+/** A version as the UI shows it (and the catalog stores it). */
+export function toFileVersion(file: FileHistory, record: VersionRecord): FileVersion {
+  return {
+    key: `${file.file}@${record.n}`,
+    course: file.folder,
+    file: file.file,
+    n: record.n,
+    path: record.path,
+    ...(record.from !== undefined ? { from: record.from } : {}),
+    op: record.op,
+    time: record.time,
+    author: record.author,
+    device: record.device,
+    size: record.size,
+    sha256: record.sha256,
+    kind: record.op === 'delete' ? 'none' : record.yjs ? 'text' : 'binary',
+    summary: record.summary,
+    ...(record.message !== undefined ? { message: record.message } : {}),
+    tags: [...(file.tags.get(record.n) ?? [])],
+  };
+}
+
+export function cursorArg(args: unknown): CatalogCursor {
+  const value = field(args, 'cursor');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new StrataError('INVALID_ARGUMENT', 'The cursor must be an object of device ids and batch numbers ({} for everything).', 'cursor');
+  }
+  const cursor: CatalogCursor = {};
+  for (const [device, seq] of Object.entries(value as Record<string, unknown>)) {
+    if (!DEVICE_ID.test(device) || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
+      throw new StrataError('INVALID_ARGUMENT', `The cursor entry ${JSON.stringify(device)} is not a device id with a batch number.`, 'cursor');
+    }
+    cursor[device] = seq;
+  }
+  return cursor;
+}
+
+export async function catalogChanges(ctx: AppContext, cursor: CatalogCursor, repository: string | undefined): Promise<CatalogChanges & { repository: string }> {
+  const { ws, id } = ctx.session;
+  const history = ws.history;
+  // Another repository's cursor, or one ahead of this history (a repository made anew at the same place): start over.
+  const otherRepository = repository !== undefined && repository !== id;
+  const ahead = Object.entries(cursor).some(([device, seq]) => seq > history.lastSeq(device));
+  const reset = otherRepository || ahead;
+  const from = reset ? {} : cursor;
+  const next = history.lastSeqs();
+  const versions: FileVersion[] = [];
+  for (const fileId of history.filesChangedSince(from)) {
+    const file = history.file(fileId);
+    if (!file) continue;
+    for (const record of file.versions) versions.push(toFileVersion(file, record));
+  }
+  versions.sort((a, b) => a.course.localeCompare(b.course) || a.file.localeCompare(b.file) || a.n - b.n);
+  return { repository: id, cursor: next, courses: await listCourses(ctx), versions, reset };
+}

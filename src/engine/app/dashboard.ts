@@ -1,0 +1,122 @@
+// The Dashboard's numbers: where the packs are (here, evicted), what the
+// repository holds against what it stores (logical bytes of every version
+// and snapshot, deduplication and compression savings, from repo/stats.ts
+// and the chunk index), the remote's tiers and monthly cost (an unreachable
+// remote is an alert, not a failure), the sync status, and alerts: sync
+// errors, conflicts, damaged history, and low disk space where the
+// repository lives.
+
+import { statfs } from 'node:fs/promises';
+import type { Alert, DashboardSummary, SyncStatus } from '../../shared/api';
+import { errorMessage } from '../errors';
+import { BlobType } from '../repo/format';
+import { repoStats } from '../repo/stats';
+import { openRemote } from '../sync/remote-location';
+import type { TierReport } from '../tiers/tier-report';
+import { Tiers } from '../tiers/tiers';
+import type { AppContext } from './context';
+
+/** Less free space than this fraction of the disk, or than LOW_DISK_BYTES, is an alert. */
+export const LOW_DISK_FRACTION = 0.05;
+export const LOW_DISK_BYTES = 1024 ** 3;
+/** How long the remote may take to list its objects for the Dashboard. */
+const REMOTE_TIMEOUT_MS = 10_000;
+
+export interface DiskSpace {
+  free: number;
+  total: number;
+}
+
+export async function diskSpace(path: string): Promise<DiskSpace> {
+  const s = await statfs(path);
+  return { free: s.bavail * s.bsize, total: s.blocks * s.bsize };
+}
+
+/** Logical and stored bytes: every version's and every snapshot file's size, against the distinct data chunks as stored. */
+export async function storageNumbers(ctx: AppContext): Promise<Pick<DashboardSummary, 'logicalBytes' | 'storedBytes' | 'dedupSavedBytes' | 'compressionSavedBytes'>> {
+  const { repo, ws } = ctx.session;
+  const stats = await repoStats(repo); // snapshots' logical bytes, and every object's stored bytes
+  let logical = stats.logicalBytes;
+  for (const file of ws.history.allFiles()) for (const v of file.versions) if (v.op !== 'delete') logical += v.size;
+  let unique = 0;
+  let uniqueStored = 0;
+  for (const entry of repo.index.entries()) {
+    if (entry.type !== BlobType.data) continue;
+    unique += entry.rawLength;
+    uniqueStored += entry.length;
+  }
+  return {
+    logicalBytes: logical,
+    storedBytes: stats.storedBytes,
+    dedupSavedBytes: Math.max(0, logical - unique),
+    compressionSavedBytes: Math.max(0, unique - uniqueStored),
+  };
+}
+
+export async function dashboard(ctx: AppContext, sync: SyncStatus, space: (path: string) => Promise<DiskSpace> = diskSpace): Promise<DashboardSummary> {
+  const { session } = ctx;
+  const alerts: Alert[] = [];
+  const tiers = await Tiers.open(session.repo, session.dir);
+  let report: TierReport | undefined;
+  let remoteSummary: Pick<DashboardSummary, 'remote' | 'cost'> = {};
+  const remote = session.ws.state.remotes()[0];
+  if (remote) {
+    try {
+      const backend = await withTimeout(openRemote(remote), `remote "${remote.name}"`);
+      try {
+        report = await withTimeout(tiers.report({ name: remote.name, backend }), `remote "${remote.name}"`);
+        const cost = tiers.cost(report, remote);
+        remoteSummary = {
+          ...(report.remote ? { remote: { name: remote.name, hot: report.remote.hot, cold: report.remote.cold, tiered: report.remote.tiered } } : {}),
+          cost: { perMonth: cost.perMonth.total, allHot: cost.allHot, savingsPercent: cost.savingsPercent, currency: cost.currency },
+        };
+      } finally {
+        await backend.close();
+      }
+    } catch (error) {
+      report = undefined;
+      alerts.push({ level: 'warning', kind: 'sync', message: `Remote "${remote.name}" cannot be reached: ${errorMessage(error)}` });
+    }
+  }
+  report ??= await tiers.report();
+  const summary: DashboardSummary = {
+    local: { ...report.local.kept },
+    evicted: { ...report.local.evicted },
+    ...(await storageNumbers(ctx)),
+    ...remoteSummary,
+    sync,
+    alerts,
+  };
+
+  if (sync.state === 'error') alerts.push({ level: 'error', kind: 'sync', message: `Sync with "${sync.remote ?? 'the remote'}" failed: ${sync.error ?? 'unknown error'}` });
+  for (const c of session.ws.conflicts()) {
+    alerts.push({ level: 'warning', kind: 'conflict', message: `${c.folder}/${c.path}: ${c.kind === 'path' ? 'a different file is in the way of one from another device' : 'changed on two devices at once; keep one version'}` });
+  }
+  for (const d of session.ws.history.damaged) alerts.push({ level: 'error', kind: 'check', message: `History batch ${d.name} cannot be read: ${d.message}` });
+  try {
+    const disk = await space(session.dir);
+    if (disk.free < LOW_DISK_BYTES || (disk.total > 0 && disk.free / disk.total < LOW_DISK_FRACTION)) {
+      alerts.push({ level: disk.free < LOW_DISK_BYTES / 4 ? 'error' : 'warning', kind: 'disk', message: `Low disk space where the repository is: ${formatGiB(disk.free)} free of ${formatGiB(disk.total)}.` });
+    }
+  } catch (error) {
+    alerts.push({ level: 'warning', kind: 'disk', message: `Cannot tell the free disk space: ${errorMessage(error)}` });
+  }
+  return summary;
+}
+
+function formatGiB(bytes: number): string {
+  return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
+}
+
+async function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not answer in ${REMOTE_TIMEOUT_MS / 1000} s`)), REMOTE_TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => undefined);
+  }
+}

@@ -1,0 +1,79 @@
+// A course at a moment (point in time): each file's version current then,
+// deleted files included (those deleted later are marked gone now), and
+// putting the course, or some of its paths, back as it was then, in place
+// (recorded as restore versions; files that did not exist then are removed,
+// and stay in history) or under another folder (course-relative paths kept).
+
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { PointInTimeEntry, RestoreSummary } from '../../shared/api';
+import { StrataError } from '../../shared/errors';
+import { versionContent } from '../versions/content';
+import { stateAt, writeInto } from '../versions/put-back';
+import type { Workspace } from '../versions/workspace';
+import type { AppContext } from './context';
+import { findCourse } from './courses';
+import type { Operation } from './operations';
+
+export function courseAt(ws: Workspace, course: string, at: Date): PointInTimeEntry[] {
+  const folder = findCourse(ws, course, { anyState: true });
+  const live = ws.history.current(folder.id, ws.state.diskView());
+  const entries: PointInTimeEntry[] = [];
+  for (const [path, { file, record }] of stateAt(ws.history.filesIn(folder.id), at)) {
+    entries.push({ path, file: file.file, n: record.n, size: record.size, time: record.time, goneNow: live.get(path)?.file !== file.file });
+  }
+  return entries.sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** Puts the course (or `paths`, files or folders in it) back as it was at `at`: in place, or under `target`. */
+export async function restoreCourseAt(ctx: AppContext, course: string, at: Date, paths: string[] | undefined, target: string | undefined): Promise<RestoreSummary> {
+  const { session } = ctx;
+  const folder = findCourse(session.ws, course, { anyState: true });
+  if (target === undefined && !folder.tracked) {
+    throw new StrataError('INVALID_ARGUMENT', `"${folder.name}" is not tracked any more: restore it into another folder (target).`, 'target');
+  }
+  if (paths) {
+    // Every path must have existed then (a typo must not silently restore nothing).
+    const then = stateAt(session.ws.history.filesIn(folder.id), at);
+    for (const p of paths) {
+      if (!then.has(p) && ![...then.keys()].some((k) => k.startsWith(`${p}/`))) {
+        throw new StrataError('NOT_FOUND', `"${p}" did not exist in "${folder.name}" at ${at.toISOString()}.`, 'paths');
+      }
+    }
+  }
+  const what = paths ? `${paths.length === 1 ? paths[0] : `${paths.length} paths`} of "${folder.name}"` : `"${folder.name}"`;
+  const summary = await ctx.ops.run('restore', 'files', (op) => (target !== undefined ? elsewhere(ctx, folder.id, at, paths, target, op) : inPlace(ctx, folder.path, at, paths, op)), `Restoring ${what} as of ${at.toISOString()}`);
+  void ctx.activity.add({ kind: 'restore', title: `${what} restored as of ${at.toISOString()}`, detail: `${summary.written.length} written, ${summary.removed.length} removed in ${summary.target}`, course: folder.id });
+  if (summary.versions > 0) ctx.historyChanged(summary.versions);
+  return summary;
+}
+
+/** Elsewhere: each file's version then, at its course-relative path under `target`; nothing in the course changes. */
+async function elsewhere(ctx: AppContext, folderId: string, at: Date, paths: string[] | undefined, target: string, op: Operation): Promise<RestoreSummary> {
+  const ws = ctx.session.ws;
+  const wanted = [...stateAt(ws.history.filesIn(folderId), at)].filter(([p]) => !paths || paths.some((q) => p === q || p.startsWith(`${q}/`))).sort((a, b) => a[0].localeCompare(b[0]));
+  const written: string[] = [];
+  await mkdir(target, { recursive: true });
+  for (const [path, { file, record }] of wanted) {
+    op.check();
+    await writeInto(target, path, versionContent(ws.repo, file, record), record.mode);
+    written.push(path);
+    op.progress(written.length, wanted.length, path);
+  }
+  return { written, removed: [], versions: 0, target };
+}
+
+/** In place: the Workspace's restore, per path (each records what it put back; paths come back course-relative). */
+async function inPlace(ctx: AppContext, root: string, at: Date, paths: string[] | undefined, op: Operation): Promise<RestoreSummary> {
+  const { session } = ctx;
+  const summary: RestoreSummary = { written: [], removed: [], versions: 0, target: root };
+  for (const path of paths ?? ['']) {
+    op.check();
+    const abs = path === '' ? root : join(root, ...path.split('/'));
+    const outcome = await session.exclusive(() => session.ws.restoreVersions(abs, { at, signal: op.signal, onProgress: (done, total) => op.progress(done, total, path || undefined) }));
+    summary.written.push(...outcome.written);
+    summary.removed.push(...outcome.removed);
+    summary.versions += outcome.versions.length;
+  }
+  return summary;
+}

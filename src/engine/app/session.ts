@@ -1,0 +1,61 @@
+// The unlocked repository as the app works on it: the Repository (opened
+// through its LocalView, so evicted data is fetched back when read), the
+// Workspace over its history and local state, and the repository's
+// directory. Work that changes the history or the folders (scans, rollbacks,
+// restores, tags, settling after a sync, the watcher's scans) runs one task
+// at a time through `exclusive`, since it shares the history and local state.
+
+import { localPath } from '../repo/location';
+import type { Repository } from '../repo/repository';
+import type { Backend } from '../storage/backend';
+import { LocalView } from '../tiers/local-view';
+import { openLocalRepository } from '../tiers/tiers';
+import { Workspace } from '../versions/workspace';
+
+export class Session {
+  private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(readonly dir: string, readonly repo: Repository, readonly ws: Workspace) {}
+
+  static async open(location: string, passphrase: string): Promise<Session> {
+    const dir = localPath(location);
+    const repo = await openLocalRepository(dir, passphrase);
+    try {
+      return new Session(dir, repo, await Workspace.open(repo, dir));
+    } catch (error) {
+      await repo.backend.close();
+      throw error;
+    }
+  }
+
+  /** The repository id (its config's), which the catalog keys its cursor by. */
+  get id(): string {
+    return this.repo.config.id;
+  }
+
+  /** The local store under the LocalView: what sync copies (evicted packs stay on the remote). */
+  get store(): Backend {
+    return this.repo.backend instanceof LocalView ? this.repo.backend.local : this.repo.backend;
+  }
+
+  get view(): LocalView | undefined {
+    return this.repo.backend instanceof LocalView ? this.repo.backend : undefined;
+  }
+
+  /** Runs `task` after the tasks before it (never two at once). */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task);
+    this.queue = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+
+  /** Waits for the work queued, then closes the repository's backend. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.queue;
+    await this.repo.backend.close();
+  }
+}

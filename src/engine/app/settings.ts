@@ -1,0 +1,159 @@
+// Settings: the author recorded in new versions (local state), remotes
+// (local state; URLs checked, and the remote reached, before one is kept),
+// the placement policy file (JSON text, checked setting by setting) and a
+// course's ignore rules (its `.strataignore`, gitignore syntax).
+
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { RemoteInfo, Settings } from '../../shared/api';
+import { StrataError } from '../../shared/errors';
+import { EngineError } from '../errors';
+import { writeFileAtomic } from '../fs/atomic-file';
+import { normaliseLocation, openRemote, validateRemote, type RemoteConfig } from '../sync/remote-location';
+import { parsePolicy, policyPath, savePolicy, defaultPolicy } from '../tiers/policy';
+import { IGNORE_FILE } from '../versions/ignore-rules';
+import type { AppContext } from './context';
+import { findCourse } from './courses';
+
+/** Longest ignore file the app writes. */
+export const MAX_IGNORE_RULES = 64 * 1024;
+/** How long adding a remote waits for it to answer. */
+const REACH_TIMEOUT_MS = 15_000;
+
+export async function getSettings(ctx: AppContext): Promise<Settings> {
+  const ws = ctx.session.ws;
+  return { author: ws.author(), remotes: ws.state.remotes().map(remoteInfo), policy: await policyText(ctx.session.dir) };
+}
+
+function remoteInfo(r: RemoteConfig): RemoteInfo {
+  return { name: r.name, hot: r.hot, ...(r.cold ? { cold: r.cold } : {}) };
+}
+
+async function policyText(dir: string): Promise<string> {
+  try {
+    return await readFile(policyPath(dir), 'utf8');
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ENOENT') throw error;
+    return `${JSON.stringify(defaultPolicy(), null, 2)}\n`;
+  }
+}
+
+export async function setAuthor(ctx: AppContext, author: string): Promise<Settings> {
+  try {
+    await ctx.session.ws.setAuthor(author);
+  } catch (error) {
+    if (error instanceof EngineError && error.code === 'INVALID_ARGUMENT') throw new StrataError('INVALID_ARGUMENT', 'The author must be 1 to 512 characters, like "Ada Lovelace <ada@example.org>".', 'author');
+    throw error;
+  }
+  return getSettings(ctx);
+}
+
+/** Checks a remote field by field (name, hot, cold), reaches it, then keeps it. */
+export async function addRemote(ctx: AppContext, given: { name: string; hot: string; cold?: string }): Promise<Settings> {
+  const state = ctx.session.ws.state;
+  let config: RemoteConfig;
+  try {
+    config = validateRemote({ name: given.name, hot: 'file:///' });
+  } catch (error) {
+    throw new StrataError('INVALID_ARGUMENT', `The name must be letters, digits, ".", "_" or "-" (up to 64), like "backup": ${errorText(error)}`, 'name');
+  }
+  if (state.remotes().some((r) => r.name === given.name)) throw new StrataError('INVALID_ARGUMENT', `A remote named "${given.name}" exists; remove it first.`, 'name');
+  const location = (fieldName: 'hot' | 'cold', url: string): string => {
+    if (!/^(s3|file):\/\//.test(url) && !url.startsWith('/')) {
+      throw new StrataError('INVALID_ARGUMENT', 'Enter a full folder path, a file:///path URL or an s3://bucket/prefix URL.', fieldName);
+    }
+    try {
+      return normaliseLocation(url);
+    } catch (error) {
+      throw new StrataError('INVALID_ARGUMENT', errorText(error), fieldName);
+    }
+  };
+  config = { name: config.name, hot: location('hot', given.hot), ...(given.cold ? { cold: location('cold', given.cold) } : {}) };
+  if (isInside(config.hot, ctx.session.dir) || (config.cold && isInside(config.cold, ctx.session.dir))) {
+    throw new StrataError('INVALID_ARGUMENT', 'A remote cannot be inside the repository itself.', 'hot');
+  }
+  await reach(config);
+  await state.setRemotes([...state.remotes(), config]);
+  return getSettings(ctx);
+}
+
+function isInside(url: string, dir: string): boolean {
+  if (!url.startsWith('file://')) return false;
+  const path = url.slice('file://'.length);
+  return path === dir || path.startsWith(`${dir}/`);
+}
+
+/** Opens the remote (making a folder remote's folders) and lists it: reachable, with these credentials. */
+async function reach(config: RemoteConfig): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const attempt = (async () => {
+    const backend = await openRemote(config, { create: true });
+    try {
+      for await (const info of backend.list('keys/')) void info;
+    } finally {
+      await backend.close();
+    }
+  })();
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer in ${REACH_TIMEOUT_MS / 1000} s`)), REACH_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([attempt, timeout]);
+  } catch (error) {
+    attempt.catch(() => undefined);
+    throw new StrataError('UNAVAILABLE', `The remote cannot be reached: ${errorText(error)}`, 'hot');
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function removeRemote(ctx: AppContext, name: string): Promise<Settings> {
+  const state = ctx.session.ws.state;
+  if (!state.remotes().some((r) => r.name === name)) throw new StrataError('NOT_FOUND', `There is no remote named "${name}".`, 'name');
+  await state.setRemotes(state.remotes().filter((r) => r.name !== name));
+  return getSettings(ctx);
+}
+
+/** Replaces the policy file: JSON, every setting checked (the error names the one at fault); saved with the defaults filled in. */
+export async function setPolicy(ctx: AppContext, text: string): Promise<Settings> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new StrataError('INVALID_ARGUMENT', `The policy is not valid JSON: ${errorText(error)}`, 'policy');
+  }
+  let policy;
+  try {
+    policy = parsePolicy(value, 'policy');
+  } catch (error) {
+    throw new StrataError('INVALID_ARGUMENT', errorText(error), 'policy');
+  }
+  await savePolicy(ctx.session.dir, policy);
+  ctx.session.ws.setMedia(policy.media); // what counts as media decides new chunks' pack lanes
+  ctx.coursesChanged(); // course states come from the policy
+  return getSettings(ctx);
+}
+
+export async function ignoreRules(ctx: AppContext, course: string): Promise<{ rules: string }> {
+  const folder = findCourse(ctx.session.ws, course);
+  try {
+    return { rules: await readFile(join(folder.path, IGNORE_FILE), 'utf8') };
+  } catch (error) {
+    if ((error as { code?: string }).code === 'ENOENT') return { rules: '' };
+    throw error;
+  }
+}
+
+/** Writes the course's `.strataignore` (empty rules remove it); the watcher picks the new rules up. */
+export async function setIgnoreRules(ctx: AppContext, course: string, rules: string): Promise<{ rules: string }> {
+  const folder = findCourse(ctx.session.ws, course);
+  if (Buffer.byteLength(rules) > MAX_IGNORE_RULES) throw new StrataError('INVALID_ARGUMENT', `Ignore rules are limited to ${MAX_IGNORE_RULES / 1024} KiB.`, 'rules');
+  const path = join(folder.path, IGNORE_FILE);
+  if (rules.trim() === '') await rm(path, { force: true });
+  else await writeFileAtomic(path, rules.endsWith('\n') ? rules : `${rules}\n`, 0o644);
+  return ignoreRules(ctx, course);
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,15 @@
+// The offline catalog's public surface: what screens import.
+
+export { CatalogProvider, type CatalogProviderProps } from './CatalogProvider';
+export {
+  useActivity,
+  useCatalogDb,
+  useCatalogRefresh,
+  useCatalogStatus,
+  useCourses,
+  useFiles,
+  useFileVersions,
+  useVersionCount,
+} from './hooks';
+export type { CatalogState, CatalogStatus } from './feed';
+export { catalogDatabases, type CatalogDatabases } from './db';

@@ -2,7 +2,7 @@
 // courses. The choice can be owned by the shell (shared between screens) or by
 // the screen itself.
 
-import { useEffect, useId, useState } from 'react';
+import { useEffect, useId, useState, type ReactNode } from 'react';
 import type { Course } from '../../shared/api';
 
 export interface CourseChoice {
@@ -47,6 +47,31 @@ export function CoursePicker({
           </option>
         ))}
       </select>
+    </div>
+  );
+}
+
+/**
+ * What a course-based screen shows before it has a course to show: loading,
+ * a catalog error, or the empty state; undefined once there are courses.
+ */
+export function noCoursesState(courses: Course[] | undefined, catalog: { state: string; error?: string }): ReactNode | undefined {
+  if (courses !== undefined && courses.length > 0) return undefined;
+  if (catalog.error) return <CatalogError message={catalog.error} />;
+  if (courses === undefined || catalog.state === 'loading') {
+    return (
+      <p className="status" role="status">
+        Loading courses…
+      </p>
+    );
+  }
+  return <p className="empty">No courses yet — add a course folder on the Courses screen.</p>;
+}
+
+export function CatalogError({ message }: { message: string }) {
+  return (
+    <div className="notice notice-error" role="alert">
+      <strong>History could not be loaded.</strong> {message}
     </div>
   );
 }

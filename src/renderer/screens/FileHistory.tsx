@@ -15,7 +15,7 @@ import { VirtualList } from '../components/VirtualList';
 import { formatBytes, formatCount } from '../format';
 import { useAction } from '../use-action';
 import { ComparisonView } from './ComparisonView';
-import { CoursePicker, useCourseChoice, type CourseChoice } from './CoursePicker';
+import { CoursePicker, noCoursesState, useCourseChoice, type CourseChoice } from './CoursePicker';
 import { FileTree } from './FileTree';
 import { formatTime } from './time';
 import './screens.css';
@@ -44,22 +44,8 @@ export function FileHistoryScreen(choice: CourseChoice = {}) {
   const [selected, setSelected] = useState<{ course: string; path: string }>();
   const path = selected && selected.course === course ? selected.path : undefined;
 
-  let body;
-  if (courses === undefined || (courses.length === 0 && catalog.state === 'loading')) {
-    body = catalog.error ? (
-      <CatalogError message={catalog.error} />
-    ) : (
-      <p className="status" role="status">
-        Loading courses…
-      </p>
-    );
-  } else if (courses.length === 0) {
-    body = catalog.error ? (
-      <CatalogError message={catalog.error} />
-    ) : (
-      <p className="empty">No courses yet — add a course folder on the Courses screen.</p>
-    );
-  } else {
+  let body = noCoursesState(courses, catalog);
+  if (courses !== undefined && body === undefined) {
     body = (
       <>
         <CoursePicker courses={courses} value={course} onChange={setCourse} />
@@ -99,13 +85,6 @@ export function FileHistoryScreen(choice: CourseChoice = {}) {
   );
 }
 
-export function CatalogError({ message }: { message: string }) {
-  return (
-    <div className="notice notice-error" role="alert">
-      <strong>History could not be loaded.</strong> {message}
-    </div>
-  );
-}
 
 function FileTimeline({ course, path }: { course: string; path: string }) {
   const api = useApi();

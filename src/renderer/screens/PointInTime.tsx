@@ -14,8 +14,7 @@ import { OperationProgressPanel } from '../components/OperationProgressPanel';
 import { formatBytes, formatCount } from '../format';
 import { useAction } from '../use-action';
 import { useCourseVersionTimes } from './course-history';
-import { CoursePicker, useCourseChoice, type CourseChoice } from './CoursePicker';
-import { CatalogError } from './FileHistory';
+import { CoursePicker, noCoursesState, useCourseChoice, type CourseChoice } from './CoursePicker';
 import { formatTime, fromLocalInput, toLocalInput } from './time';
 import './screens.css';
 
@@ -42,22 +41,8 @@ export function PointInTimeScreen(choice: CourseChoice = {}) {
   const catalog = useCatalogStatus();
   const [course, setCourse] = useCourseChoice(courses, choice);
 
-  let body;
-  if (courses === undefined || (courses.length === 0 && catalog.state === 'loading')) {
-    body = catalog.error ? (
-      <CatalogError message={catalog.error} />
-    ) : (
-      <p className="status" role="status">
-        Loading courses…
-      </p>
-    );
-  } else if (courses.length === 0) {
-    body = catalog.error ? (
-      <CatalogError message={catalog.error} />
-    ) : (
-      <p className="empty">No courses yet — add a course folder on the Courses screen.</p>
-    );
-  } else {
+  let body = noCoursesState(courses, catalog);
+  if (courses !== undefined && body === undefined) {
     body = (
       <>
         <CoursePicker courses={courses} value={course} onChange={setCourse} />

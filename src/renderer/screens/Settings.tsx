@@ -8,11 +8,10 @@ import { StrataError } from '../../shared/errors';
 import { useApi } from '../api-context';
 import { useCourses } from '../catalog';
 import { ErrorNotice, fieldError } from '../components/ErrorNotice';
-import { Field } from '../components/Field';
+import { Field, TextAreaField } from '../components/Field';
 import { useAction } from '../use-action';
 import { OperationsProgress } from './OperationsProgress';
 import { Empty, LoadError, Loading } from './ScreenStates';
-import { TextAreaField } from './TextAreaField';
 
 export function SettingsScreen() {
   const api = useApi();

@@ -122,7 +122,7 @@ async function startBackgroundSync(ctx: CliContext, ws: Workspace, name: string 
     // Then tier migration in the background: what the policy wants moved, resumably, a little each time.
     afterSync: async () => {
       if (!view || !backend.setTier) return;
-      const tiers = await Tiers.open(ws.repo, ctx.repoLocation());
+      const tiers = await Tiers.open(ws.repo, ctx.repoLocation(), ws.history);
       const moved = await tiers.migrate(backend, await tiers.report({ name: remote.name, backend }));
       if (moved.moved.objects > 0) {
         if (json) ctx.out(JSON.stringify({ migrated: remote.name, ...moved }));

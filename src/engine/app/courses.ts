@@ -110,7 +110,7 @@ export async function setCourseState(ctx: AppContext, ref: string, state: 'activ
     ctx.coursesChanged();
   }
   if (state === 'active') {
-    const tiers = await Tiers.open(session.repo, session.dir);
+    const tiers = await Tiers.open(session.repo, session.dir, session.ws.history);
     const fetched = await tiers.prefetch(folder.name, await tiers.report());
     if (fetched.objects > 0) void ctx.activity.add({ kind: 'migration', title: `Fetched back ${fetched.objects} packs of "${folder.name}"`, detail: `${fetched.bytes} bytes`, course: folder.id });
   }

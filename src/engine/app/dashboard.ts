@@ -56,7 +56,7 @@ export async function storageNumbers(ctx: AppContext): Promise<Pick<DashboardSum
 export async function dashboard(ctx: AppContext, sync: SyncStatus, space: (path: string) => Promise<DiskSpace> = diskSpace): Promise<DashboardSummary> {
   const { session } = ctx;
   const alerts: Alert[] = [];
-  const tiers = await Tiers.open(session.repo, session.dir);
+  const tiers = await Tiers.open(session.repo, session.dir, session.ws.history);
   let report: TierReport | undefined;
   let remoteSummary: Pick<DashboardSummary, 'remote' | 'cost'> = {};
   const remote = session.ws.state.remotes()[0];

@@ -165,7 +165,7 @@ export class Syncer {
     }
     const view = session.view;
     if (!view || !backend.setTier) return;
-    const tiers = await Tiers.open(session.repo, session.dir);
+    const tiers = await Tiers.open(session.repo, session.dir, session.ws.history);
     const moved = await tiers.migrate(backend, await tiers.report({ name: remote.name, backend }), op ? { signal: op.signal } : {});
     if (moved.moved.objects > 0) {
       void this.ctx.activity.add({ kind: 'migration', title: `Moved ${moved.moved.objects} packs between "${remote.name}"'s tiers`, detail: `${moved.moved.bytes} bytes` });

@@ -70,9 +70,10 @@ export class Tiers {
     private readonly history: History,
   ) {}
 
-  static async open(repo: Repository, location: string): Promise<Tiers> {
+  /** `history`: the version history if the caller has it loaded already (a workspace's), else it is read. */
+  static async open(repo: Repository, location: string, history?: History): Promise<Tiers> {
     const dir = localPath(location);
-    return new Tiers(repo, dir, await loadPolicy(dir), viewOf(repo), await History.load(repo));
+    return new Tiers(repo, dir, await loadPolicy(dir), viewOf(repo), history ?? (await History.load(repo)));
   }
 
   get tierState(): TierState {

@@ -7,6 +7,7 @@
 import { diffLines, diffWordsWithSpace, type Change } from 'diff';
 import * as Y from 'yjs';
 import { EngineError } from '../errors';
+import { BlobType } from '../repo/format';
 import type { Repository } from '../repo/repository';
 import { versionChunks } from './content';
 import type { FileHistory } from './history';
@@ -391,7 +392,6 @@ export async function diffBinary(repo: Repository, from: { record?: VersionRecor
 async function headOf(repo: Repository, record: VersionRecord): Promise<Uint8Array> {
   const [first] = await versionChunks(repo, record);
   if (!first) return new Uint8Array();
-  const { BlobType } = await import('../repo/format');
   return repo.loadBlob(first, BlobType.data);
 }
 

@@ -22,7 +22,8 @@ async function state(ctx: CliContext): Promise<LocalState> {
   return LocalState.load(localPath(ctx.repoLocation()));
 }
 
-function pickRemote(remotes: RemoteConfig[], name: string | undefined): RemoteConfig {
+/** The remote named, else the only one; a clear error when there is none, or several and none named. */
+export function pickRemote(remotes: RemoteConfig[], name: string | undefined): RemoteConfig {
   if (remotes.length === 0) throw new EngineError('INVALID_ARGUMENT', 'no remote yet: add one with `strata remote add NAME --hot URL`');
   if (name === undefined) {
     if (remotes.length > 1) throw new UsageError(`several remotes (${remotes.map((r) => r.name).join(', ')}): name the one to use`);

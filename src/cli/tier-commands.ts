@@ -13,22 +13,16 @@ import type { CostReport } from '../engine/tiers/cost-report';
 import { loadPolicy, policyPath, savePolicy } from '../engine/tiers/policy';
 import type { TierReport } from '../engine/tiers/tier-report';
 import { Tiers } from '../engine/tiers/tiers';
-import { History } from '../engine/versions/history';
 import { LocalState } from '../engine/versions/local-state';
 import { formatBytes, progressBar } from './progress';
+import { pickRemote } from './remote-commands';
 import { UsageError } from './usage-error';
 import type { CliContext } from './version-commands';
 
+/** The remote to use: the one named, else the only one (pickRemote); none at all is fine unless `required`. */
 async function remoteOf(ctx: CliContext, name: string | undefined, required: boolean): Promise<RemoteConfig | undefined> {
   const remotes = (await LocalState.load(localPath(ctx.repoLocation()))).remotes();
-  if (name !== undefined) {
-    const remote = remotes.find((r) => r.name === name);
-    if (!remote) throw new EngineError('NOT_FOUND', `no remote named "${name}" (see \`strata remote list\`)`);
-    return remote;
-  }
-  if (remotes.length > 1) throw new UsageError(`several remotes (${remotes.map((r) => r.name).join(', ')}): name the one to use`);
-  if (remotes.length === 0 && required) throw new EngineError('INVALID_ARGUMENT', 'no remote yet: add one with `strata remote add NAME --hot URL --cold URL`');
-  return remotes[0];
+  return name === undefined && remotes.length === 0 && !required ? undefined : pickRemote(remotes, name);
 }
 
 async function withRemote<T>(remote: RemoteConfig | undefined, run: (r: { name: string; backend: Backend } | undefined) => Promise<T>): Promise<T> {
@@ -101,12 +95,6 @@ function printCost(ctx: CliContext, cost: CostReport): void {
   }
 }
 
-async function knownCourse(ctx: CliContext, course: string): Promise<void> {
-  const repo = await ctx.openRepo();
-  const names = (await History.load(repo)).folders().map((f) => f.name);
-  if (!names.includes(course)) throw new EngineError('NOT_FOUND', `no course named "${course}"${names.length > 0 ? ` (courses: ${names.join(', ')})` : ' (add one with `strata add PATH`)'}`);
-}
-
 export function registerTierCommands(program: Command, ctx: CliContext): void {
   program
     .command('tiers')
@@ -160,17 +148,12 @@ export function registerTierCommands(program: Command, ctx: CliContext): void {
       .description(what)
       .argument('<course>', 'the course (tracked folder) name')
       .action(async (course: string) => {
-        const dir = localPath(ctx.repoLocation());
-        await knownCourse(ctx, course);
-        const policy = await loadPolicy(dir);
-        if (state === 'archived') policy.courses[course] = 'archived';
-        else delete policy.courses[course];
-        await savePolicy(dir, policy);
-        let fetched = { objects: 0, bytes: 0 };
-        if (state === 'active') {
-          const tiers = await Tiers.open(await ctx.openRepo(), ctx.repoLocation());
-          fetched = await tiers.prefetch(course, await tiers.report());
-        }
+        const tiers = await Tiers.open(await ctx.openRepo(), ctx.repoLocation());
+        tiers.assertCourse(course);
+        if (state === 'archived') tiers.policy.courses[course] = 'archived';
+        else delete tiers.policy.courses[course];
+        await savePolicy(tiers.dir, tiers.policy);
+        const fetched = state === 'active' ? await tiers.prefetch(course, await tiers.report()) : { objects: 0, bytes: 0 };
         if (ctx.globals().json) ctx.printJson({ course, state, fetched });
         else ctx.out(`"${course}" is ${state}${fetched.objects > 0 ? `; fetched back ${formatBytes(fetched.bytes)}` : ''}${state === 'archived' ? ' (`strata tiers --apply` moves its data cold; `strata evict` frees space here)' : ''}`);
       });
@@ -199,8 +182,8 @@ export function registerTierCommands(program: Command, ctx: CliContext): void {
     .description('fetch back the evicted data a course\'s current files need (before working offline)')
     .argument('<course>', 'the course (tracked folder) name')
     .action(async (course: string) => {
-      await knownCourse(ctx, course);
       const tiers = await Tiers.open(await ctx.openRepo(), ctx.repoLocation());
+      tiers.assertCourse(course);
       const fetched = await tiers.prefetch(course, await tiers.report());
       if (ctx.globals().json) ctx.printJson({ course, fetched });
       else ctx.out(fetched.objects > 0 ? `fetched ${bytes(fetched)} for "${course}"` : `"${course}" has all its current data here`);

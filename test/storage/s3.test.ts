@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../src/engine/storage/backend';
-import { parseS3Url, S3Backend, type S3Config } from '../../src/engine/storage/s3';
+import { parseRestoreHeader, parseS3Url, S3Backend, type S3Config } from '../../src/engine/storage/s3';
 import { describeBackendConformance } from './conformance';
 import { rgwAvailable, startRgw, type RgwServer } from './rgw-server';
 
@@ -55,11 +55,36 @@ describe.skipIf(!available)('S3Backend on RGW: tiers', () => {
     await backend.close();
   });
 
+  it('moves an object between classes in place, and a restore request on a server without restores leaves it readable', async () => {
+    const backend = await backendAt(uniquePrefix());
+    await backend.put('data/pack', new Uint8Array([7, 8, 9]));
+    await backend.setTier('data/pack', 'cold');
+    expect(await backend.head('data/pack')).toMatchObject({ tier: 'cold', storageClass: 'GLACIER', size: 3 });
+    // No restore yet: on AWS this object would be frozen.
+    expect(await backend.thawState('data/pack')).toEqual({ state: 'frozen', storageClass: 'GLACIER' });
+    await backend.requestThaw('data/pack', 1); // RGW: 501, so archive classes read at once
+    expect(await backend.thawState('data/pack')).toEqual({ state: 'ready' });
+    await backend.setTier('data/pack', 'hot');
+    expect(await backend.head('data/pack')).toMatchObject({ tier: 'hot', storageClass: 'STANDARD' });
+    expect([...await backend.get('data/pack')]).toEqual([7, 8, 9]);
+    await backend.close();
+  });
+
   it('says clearly when the endpoint cannot be reached', async () => {
     const backend = new S3Backend({ bucket: 'nothing-here', prefix: '', region: 'us-east-1', endpoint: 'http://127.0.0.1:9', forcePathStyle: true, hotClass: 'STANDARD', coldClass: 'GLACIER', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
     await expect(backend.head('config')).rejects.toBeInstanceOf(UnavailableError);
     await expect(backend.head('config')).rejects.toThrow(/unreachable/);
     await backend.close();
+  });
+});
+
+describe('parseRestoreHeader (AWS HeadObject x-amz-restore)', () => {
+  it('tells frozen, thawing and thawed apart', () => {
+    expect(parseRestoreHeader(undefined, 'GLACIER')).toEqual({ state: 'frozen', storageClass: 'GLACIER' });
+    expect(parseRestoreHeader('ongoing-request="true"', 'DEEP_ARCHIVE')).toEqual({ state: 'thawing', storageClass: 'DEEP_ARCHIVE' });
+    expect(parseRestoreHeader('ongoing-request="false", expiry-date="Fri, 21 Dec 2012 00:00:00 GMT"', 'GLACIER')).toEqual({ state: 'ready' });
+    // A server that reads archive classes directly (learnt from its 501 to RestoreObject).
+    expect(parseRestoreHeader(undefined, 'GLACIER', true)).toEqual({ state: 'ready' });
   });
 });
 

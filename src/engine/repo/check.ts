@@ -4,7 +4,6 @@
 // every pack's bytes (hash, trailer, each blob's authentication and content
 // id). Reports each damaged or missing object by name; never stops at the first.
 
-import { createHash } from 'node:crypto';
 import { errorMessage } from '../errors';
 import { NotFoundError } from '../storage/backend';
 import { fileChunks, listSnapshots, loadSnapshot, loadTree } from '../snapshot/snapshots';
@@ -14,6 +13,7 @@ import { History } from '../versions/history';
 import { fromHex, idOfName, objectNames, toHex } from './format';
 import { parseTrailer } from './pack';
 import type { Repository } from './repository';
+import { sha256Hex } from '../crypto/sha256';
 
 export interface CheckProblem {
   /** The damaged or missing object (or blob). */
@@ -184,7 +184,7 @@ async function checkPackData(
   try {
     entries = parseTrailer(repo.keys.encryption, name, bytes.length, bytes);
   } catch (error) {
-    if (createHash('sha256').update(bytes).digest('hex') !== pack) hashMismatch();
+    if (sha256Hex(bytes) !== pack) hashMismatch();
     problem(name, errorMessage(error));
     return bytes.length;
   }

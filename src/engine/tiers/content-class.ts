@@ -61,7 +61,7 @@ export const MEDIA_MIN_BYTES = 8 * 1024 * 1024;
  */
 export const PREVIEW_MAX_BYTES = 256 * 1024;
 
-const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['png', 'jpg', 'jpeg', 'gif', 'webp', 'tif', 'tiff', 'heic', 'svg']);
+const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['png', 'jpg', 'jpeg', 'gif', 'webp', 'tif', 'tiff', 'heic']);
 
 const DEFAULT_EXTENSIONS: ReadonlySet<string> = new Set(MEDIA_EXTENSIONS);
 

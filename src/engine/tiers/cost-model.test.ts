@@ -3,7 +3,7 @@
 // everything hot, with early-deletion and retrieval charges included.
 import { describe, expect, it } from 'vitest';
 import { simulate, type SimCourse, type SimPack } from './cost-model';
-import { DEFAULT_POLICY, placement } from './policy';
+import { decidePlacement, DEFAULT_POLICY, placement } from './policy';
 import { AWS_US_EAST_1 } from './prices';
 
 const MiB = 1024 * 1024;
@@ -82,5 +82,18 @@ describe('cost model', () => {
     expect(placement({ ...base, courseState: 'archived', ageDays: 5 })).toBe('hot');
     expect(placement({ ...base, current: false })).toBe('cold');
     expect(placement({ ...base, current: false, ageDays: 30 })).toBe('hot');
+    // Old media of a course archived only recently is old media all the same; old text stays hot.
+    expect(placement({ ...base, courseState: 'archived', current: false, ageDays: 100 }, { ...DEFAULT_POLICY, archivedColdAfterDays: 200 })).toBe('cold');
+    expect(placement({ ...base, current: false, content: 'text' })).toBe('hot');
+    expect(placement({ ...base, recentReads: 3, courseState: 'archived' })).toBe('hot');
+  });
+
+  it('says why, in words that match the placement', () => {
+    const base = { kind: 'data' as const, courseState: 'active' as const, current: true, ageDays: 400, daysSinceRead: null };
+    expect(decidePlacement({ ...base, courseState: 'archived' })).toEqual({ tier: 'cold', reason: 'archived course' });
+    expect(decidePlacement({ ...base, courseState: 'archived', ageDays: 5 })).toEqual({ tier: 'hot', reason: 'archived course, cold after 30 days' });
+    expect(decidePlacement({ ...base, current: false, ageDays: 30 })).toEqual({ tier: 'hot', reason: 'old versions, cold after 90 days' });
+    expect(decidePlacement({ ...base, current: false, content: 'text' })).toEqual({ tier: 'hot', reason: 'old text versions stay hot' });
+    expect(decidePlacement({ ...base, daysSinceRead: 3, courseState: 'archived' })).toEqual({ tier: 'hot', reason: 'read 3 days ago' });
   });
 });

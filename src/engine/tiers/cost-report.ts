@@ -58,6 +58,7 @@ function percent(saved: number, of: number): number {
 
 export function costReport(report: TierReport, policy: PlacementPolicy, prices: PriceTable, tierState: TierState, classes: { hot: string; cold: string }, now = Date.now()): CostReport {
   const classOf = (tier: Tier): string => (tier === 'cold' ? classes.cold : classes.hot);
+  // Unknown classes fail here, with the classes the table knows, before any pricing.
   priceOf(prices, classes.hot);
   priceOf(prices, classes.cold);
   const remoteTiers = report.remote?.tiered === true;

@@ -56,8 +56,7 @@ export async function evict(local: Backend, remote: { name: string; backend: Bac
 /** Fetches back the evicted packs among `names` (a course's current data); returns how many came back. */
 export async function prefetch(view: LocalView, names: string[], tierState: TierState): Promise<{ objects: number; bytes: number }> {
   const wanted = names.filter((n) => tierState.isEvicted(n));
-  const sizes = tierState.evicted();
-  const bytes = wanted.reduce((n, name) => n + (sizes.get(name)?.size ?? 0), 0);
+  const bytes = wanted.reduce((n, name) => n + (tierState.evictedPack(name)?.size ?? 0), 0);
   await view.fetch(wanted);
   return { objects: wanted.length, bytes };
 }

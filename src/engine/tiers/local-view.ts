@@ -6,12 +6,12 @@
 // placement policy (tier-state.ts). Sync works on the plain local backend
 // instead, so copying packs never counts as reading them.
 
-import { createHash } from 'node:crypto';
 import { DamagedObjectError } from '../errors';
 import { objectNames } from '../repo/format';
 import { NotFoundError, type Backend, type ObjectInfo, type PutOptions } from '../storage/backend';
 import { readThawing, type ThawOptions } from './thaw';
 import type { TierState } from './tier-state';
+import { sha256Hex } from '../crypto/sha256';
 
 export interface LocalViewOptions {
   tierState: TierState;
@@ -59,7 +59,7 @@ export class LocalView implements Backend {
     try {
       return await this.local.head(name);
     } catch (error) {
-      const evicted = this.options.tierState.evicted().get(name);
+      const evicted = this.options.tierState.evictedPack(name);
       if (!(error instanceof NotFoundError) || !evicted) throw error;
       return { name, size: evicted.size, tier: 'cold' };
     }
@@ -111,7 +111,7 @@ export class LocalView implements Backend {
   }
 
   private async fetchOnce(name: string): Promise<void> {
-    const evicted = this.options.tierState.evicted().get(name);
+    const evicted = this.options.tierState.evictedPack(name);
     if (!evicted) return;
     let remote = this.remotes.get(evicted.remote);
     if (!remote) {
@@ -121,7 +121,7 @@ export class LocalView implements Backend {
     const backend = await remote;
     const data = await readThawing(backend, name, () => backend.get(name), { ...this.options.thaw, tierState: this.options.tierState });
     // A pack is named by the SHA-256 of its bytes: a damaged copy must not replace the missing one.
-    if (createHash('sha256').update(data).digest('hex') !== name.slice(name.lastIndexOf('/') + 1)) {
+    if (sha256Hex(data) !== name.slice(name.lastIndexOf('/') + 1)) {
       throw new DamagedObjectError(name, `the copy on remote "${evicted.remote}" does not match its name (damaged); it was not fetched`);
     }
     await this.local.put(name, data);

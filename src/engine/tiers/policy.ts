@@ -63,28 +63,25 @@ export interface PackFacts {
   recentReads?: number;
 }
 
-export function placement(facts: PackFacts, policy: PlacementPolicy = DEFAULT_POLICY): Tier {
-  if (facts.kind === 'metadata') return 'hot';
-  if (facts.daysSinceRead !== null && facts.daysSinceRead < policy.readKeepsHotDays) return 'hot';
-  if (policy.frequentReads > 0 && (facts.recentReads ?? 0) >= policy.frequentReads) return 'hot';
-  if (facts.courseState === 'archived' && facts.ageDays >= policy.archivedColdAfterDays) return 'cold';
-  const after = policy.historicalColdAfterDays[facts.content ?? 'media'];
-  if (!facts.current && after !== null && facts.ageDays >= after) return 'cold';
-  return 'hot';
+/** Where the policy puts a pack, and why in words (for `strata tiers`): one decision, so the two never disagree. */
+export function decidePlacement(facts: PackFacts, policy: PlacementPolicy = DEFAULT_POLICY): { tier: Tier; reason: string } {
+  if (facts.kind === 'metadata') return { tier: 'hot', reason: 'metadata stays hot' };
+  if (facts.daysSinceRead !== null && facts.daysSinceRead < policy.readKeepsHotDays) return { tier: 'hot', reason: `read ${facts.daysSinceRead} days ago` };
+  if (policy.frequentReads > 0 && (facts.recentReads ?? 0) >= policy.frequentReads) return { tier: 'hot', reason: `read ${facts.recentReads} times lately` };
+  const archived = facts.courseState === 'archived';
+  if (archived && facts.ageDays >= policy.archivedColdAfterDays) return { tier: 'cold', reason: 'archived course' };
+  if (!facts.current) {
+    const content = facts.content ?? 'media';
+    const after = policy.historicalColdAfterDays[content];
+    if (after !== null && facts.ageDays >= after) return { tier: 'cold', reason: `old versions, ${Math.floor(facts.ageDays)} days` };
+    if (!archived) return { tier: 'hot', reason: after === null ? `old ${content} versions stay hot` : `old versions, cold after ${after} days` };
+  }
+  if (archived) return { tier: 'hot', reason: `archived course, cold after ${policy.archivedColdAfterDays} days` };
+  return { tier: 'hot', reason: 'current versions of an active course' };
 }
 
-/** Why the policy placed a pack where it did, in words (for `strata tiers`). */
-export function placementReason(facts: PackFacts, policy: PlacementPolicy = DEFAULT_POLICY): string {
-  if (facts.kind === 'metadata') return 'metadata stays hot';
-  if (facts.daysSinceRead !== null && facts.daysSinceRead < policy.readKeepsHotDays) return `read ${facts.daysSinceRead} days ago`;
-  if (policy.frequentReads > 0 && (facts.recentReads ?? 0) >= policy.frequentReads) return `read ${facts.recentReads} times lately`;
-  if (facts.courseState === 'archived') return facts.ageDays >= policy.archivedColdAfterDays ? 'archived course' : `archived course, cold after ${policy.archivedColdAfterDays} days`;
-  if (!facts.current) {
-    const after = policy.historicalColdAfterDays[facts.content ?? 'media'];
-    if (after === null) return `old ${facts.content ?? 'media'} versions stay hot`;
-    return facts.ageDays >= after ? `old versions, ${Math.floor(facts.ageDays)} days` : `old versions, cold after ${after} days`;
-  }
-  return 'current versions of an active course';
+export function placement(facts: PackFacts, policy: PlacementPolicy = DEFAULT_POLICY): Tier {
+  return decidePlacement(facts, policy).tier;
 }
 
 // ---- the configuration file ---------------------------------------------

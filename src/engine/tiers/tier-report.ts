@@ -8,7 +8,7 @@
 import { objectNames } from '../repo/format';
 import type { Backend, Tier } from '../storage/backend';
 import type { PackInfo } from './pack-facts';
-import { placement, placementReason, type PlacementPolicy } from './policy';
+import { decidePlacement, type PlacementPolicy } from './policy';
 import type { TierState } from './tier-state';
 
 export interface Bytes {
@@ -65,7 +65,7 @@ const none = (): Bytes => ({ objects: 0, bytes: 0 });
 /** Lists the remote (if given) and compares it with the policy's placement of every pack. */
 export async function tierReport(packs: Map<string, PackInfo>, policy: PlacementPolicy, tierState: TierState, remote?: { name: string; backend: Backend }): Promise<TierReport> {
   const placements: TierReport['placements'] = new Map();
-  for (const [name, info] of packs) placements.set(name, { tier: placement(info.facts, policy), reason: placementReason(info.facts, policy), info });
+  for (const [name, info] of packs) placements.set(name, { ...decidePlacement(info.facts, policy), info });
 
   const evicted = tierState.evicted();
   const local = { kept: none(), evicted: none() };

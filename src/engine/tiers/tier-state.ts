@@ -84,6 +84,11 @@ export class TierState {
     return pack in this.state.evicted;
   }
 
+  /** The record of one evicted pack (no copy of the whole table, unlike evicted()). */
+  evictedPack(pack: string): EvictedPack | undefined {
+    return this.state.evicted[pack];
+  }
+
   markEvicted(pack: string, info: EvictedPack): void {
     this.state.evicted[pack] = info;
     this.dirty = true;

@@ -22,7 +22,7 @@ import { tierReport, type TierReport } from './tier-report';
 import { TierState } from './tier-state';
 
 /** The local repository's backend as commands read it: evicted packs fetched back, reads recorded. */
-export async function openLocalView(location: string, options: Partial<Omit<LocalViewOptions, 'tierState' | 'openRemote'>> = {}): Promise<LocalView> {
+async function openLocalView(location: string, options: Partial<Omit<LocalViewOptions, 'tierState' | 'openRemote'>> = {}): Promise<LocalView> {
   const dir = localPath(location);
   const tierState = await TierState.load(dir);
   return new LocalView(backendFor(dir), {
@@ -74,6 +74,13 @@ export class Tiers {
   static async open(repo: Repository, location: string, history?: History): Promise<Tiers> {
     const dir = localPath(location);
     return new Tiers(repo, dir, await loadPolicy(dir), viewOf(repo), history ?? (await History.load(repo)));
+  }
+
+  /** Throws NOT_FOUND, listing the courses, unless `course` names one. */
+  assertCourse(course: string): void {
+    const names = this.history.folders().map((f) => f.name);
+    if (names.includes(course)) return;
+    throw new EngineError('NOT_FOUND', `no course named "${course}"${names.length > 0 ? ` (courses: ${names.join(', ')})` : ' (add one with `strata add PATH`)'}`);
   }
 
   get tierState(): TierState {

@@ -1,7 +1,6 @@
 // Reading a version's content back, and telling text from binary: text is
 // decided by content (valid UTF-8 without NUL bytes), not by the file's name.
 
-import { createHash } from 'node:crypto';
 import { DamagedObjectError } from '../errors';
 import type { Repository } from '../repo/repository';
 import { BlobType } from '../repo/format';
@@ -9,6 +8,7 @@ import { fileChunks } from '../snapshot/snapshots';
 import type { FileHistory } from './history';
 import type { VersionRecord } from './records';
 import { textBytes, versionText } from './text-history';
+import { sha256Hex } from '../crypto/sha256';
 
 /** Larger files are summarised and compared as binary data. */
 export const TEXT_LIMIT = 8 * 1024 * 1024;
@@ -41,7 +41,7 @@ export async function versionChunks(repo: Repository, record: VersionRecord): Pr
 export async function* versionContent(repo: Repository, file: FileHistory, record: VersionRecord): AsyncGenerator<Uint8Array> {
   if (record.yjs) {
     const bytes = textBytes(await versionText(repo, file, record));
-    const sha = createHash('sha256').update(bytes).digest('hex');
+    const sha = sha256Hex(bytes);
     if (sha !== record.sha256 || bytes.length !== record.size) {
       throw new DamagedObjectError(`${record.path}@${record.n}`, 'rebuilt text does not match its recorded checksum');
     }

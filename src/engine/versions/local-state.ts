@@ -5,6 +5,7 @@
 // batch number written, and which of other devices' versions its folders
 // hold. Written atomically (temporary file, fsync, rename).
 
+import type { Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -58,6 +59,10 @@ interface StateFile {
 
 /** size, mtimeMs, ctimeMs, inode: what tells an unchanged file without reading it. */
 export type StatKey = [number, number, number, number];
+
+export function statKey(st: Stats): StatKey {
+  return [st.size, st.mtimeMs, st.ctimeMs, st.ino];
+}
 
 const STATE_FORMAT = 1;
 

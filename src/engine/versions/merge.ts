@@ -10,8 +10,6 @@
 // instead of looping. Nothing unrecorded is overwritten: a file is replaced
 // only while it holds the version this machine last had of it.
 
-import { createHash } from 'node:crypto';
-import type { Stats } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errorMessage } from '../errors';
@@ -19,12 +17,13 @@ import { BlobStore } from '../repo/blob-store';
 import type { Repository } from '../repo/repository';
 import { versionContent } from './content';
 import type { FileHistory, History } from './history';
-import type { LocalState, StatKey, TrackedFolder } from './local-state';
+import { type LocalState, statKey, type StatKey, type TrackedFolder } from './local-state';
 import { onDiskAt, removeInside, writeInto } from './put-back';
 import { parseBatchName, type VersionRecord } from './records';
 import { writeBatchRecords } from './scanner';
 import { lineChanges } from './summary';
 import { rebuildUnion, recordText, sameTextHistory, textBytes, textOf, versionText } from './text-history';
+import { sha256Hex } from '../crypto/sha256';
 
 /** Versions of one file that cannot both be current: the user chooses. */
 export interface Conflict {
@@ -52,10 +51,6 @@ export interface ReconcileResult {
 /** Among heads: this device's newest, else the newest (what History.headOf shows as the disk's). */
 function pick(heads: VersionRecord[], device: string): VersionRecord | undefined {
   return heads.filter((h) => h.device === device).at(-1) ?? heads.at(-1);
-}
-
-function statKey(st: Stats): StatKey {
-  return [st.size, st.mtimeMs, st.ctimeMs, st.ino];
 }
 
 async function* once(bytes: Uint8Array): AsyncGenerator<Uint8Array> {
@@ -183,7 +178,7 @@ export async function reconcileFolders(repo: Repository, state: LocalState, hist
       const merged = textBytes(text);
       content = { yjs: ref };
       bytes = () => once(merged);
-      sha256 = createSha(merged);
+      sha256 = sha256Hex(merged);
       size = merged.length;
     } else {
       content = newest.content ? { content: newest.content } : { contentList: newest.contentList as string };
@@ -231,10 +226,6 @@ export async function reconcileFolders(repo: Repository, state: LocalState, hist
     seen.set(folder.id, { ...(seen.get(folder.id) ?? {}), [path]: statKey(st) });
     return true;
   }
-}
-
-function createSha(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /**

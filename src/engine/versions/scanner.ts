@@ -10,7 +10,7 @@
 // neither unchanged nor deleted files. A new version follows that version,
 // or every head when it answers a conflict (merge.ts).
 
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { lstatSync, readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
@@ -25,10 +25,11 @@ import { contentClass, type ContentClassOptions } from '../tiers/content-class';
 import { asText, TEXT_LIMIT, versionBytes } from './content';
 import type { DiskView, FileHistory, History } from './history';
 import { IgnoreRules } from './ignore-rules';
-import type { LocalState, StatKey, TrackedFolder } from './local-state';
+import { type LocalState, statKey, type StatKey, type TrackedFolder } from './local-state';
 import { BATCH_FORMAT, batchName, encodeBatch, type Batch, type HistoryRecord, type VersionRecord, type YjsRef } from './records';
 import { rebuildDoc, rebuildUnion, recordText, sameTextHistory, textOf } from './text-history';
 import { addedSummary, changeSummary } from './summary';
+import { sha256Hex } from '../crypto/sha256';
 
 export interface ScanOptions {
   /** The folders to scan (tracked ones). */
@@ -357,7 +358,7 @@ async function storeSettled(
       const after = await handle.stat();
       if (!sameKey(statKey(before), statKey(after)) || bytes.length !== after.size) return 'changing';
       const text = asText(bytes);
-      if (text !== undefined) return { size: bytes.length, ids: [], sha256: createHash('sha256').update(bytes).digest('hex'), st: after, text };
+      if (text !== undefined) return { size: bytes.length, ids: [], sha256: sha256Hex(bytes), st: after, text };
     }
     const stored = await files.storeContent(handle, before.size, undefined, laneOf(before.size));
     const after = await handle.stat();
@@ -370,10 +371,6 @@ async function storeSettled(
   } finally {
     await handle.close();
   }
-}
-
-function statKey(st: Stats): StatKey {
-  return [st.size, st.mtimeMs, st.ctimeMs, st.ino];
 }
 
 function sameKey(a: StatKey, b: StatKey | undefined): boolean {

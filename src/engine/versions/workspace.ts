@@ -5,7 +5,7 @@
 // service) call this; it ties together the local state, the history, the
 // scanner and merging.
 
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
@@ -22,6 +22,7 @@ import { findConflicts, reconcileFolders, type Conflict, type ReconcileResult } 
 import type { VersionRecord } from './records';
 import { fileSha256, stateAt, writeInto } from './put-back';
 import { DEFAULT_SETTLE_MS, scanFolders, writeBatch, type ScanOptions, type ScanResult } from './scanner';
+import { sha256Hex } from '../crypto/sha256';
 
 export interface LogFilter {
   since?: Date;
@@ -388,7 +389,7 @@ export class Workspace {
       return { label: `${rel} (not on disk)`, path: rel, size: 0, sha256: '', text: '' };
     }
     const text = asText(bytes);
-    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const sha256 = sha256Hex(bytes);
     return { label: `${rel} (on disk)`, path: rel, size: bytes.length, sha256, ...(text !== undefined ? { text } : { bytes: bytes.subarray(0, 64 * 1024) }) };
   }
 

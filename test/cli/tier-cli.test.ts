@@ -5,7 +5,7 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seededBytes, tempDir, writeSettled } from '../helpers';
-import { cliEnv, runCli } from './run-cli';
+import { cliEnv, runCli, startCli } from './run-cli';
 
 let dir: { path: string; cleanup: () => Promise<void> };
 let env: NodeJS.ProcessEnv;
@@ -101,6 +101,34 @@ describe('strata tiers, archive, evict, cost', () => {
     expect((await runCli(['add', out2, '--name', 'history', '--no-scan'], other)).code).toBe(0);
     expect((await runCli(['restore', out2, '--at', 'now'], other)).code).toBe(0);
     expect(Buffer.compare(await readFile(join(out2, 'lecture.mov')), await readFile(join(dir.path, 'history', 'lecture.mov')))).toBe(0);
+  });
+
+  it('watch --sync records a save, syncs it, and moves an archived course cold in the background', async () => {
+    const home = join(dir.path, 'watching');
+    const watchEnv = cliEnv(join(home, 'repo'));
+    expect((await runCli(['init', '--kdf-n', '1024'], watchEnv)).code).toBe(0);
+    const course = join(home, 'history');
+    await writeSettled(join(course, 'lecture.mov'), seededBytes(31, 1_200_000));
+    expect((await runCli(['add', course], watchEnv)).code).toBe(0);
+    const remote = join(home, 'disk');
+    expect((await runCli(['remote', 'add', 'disk', remote], watchEnv)).code).toBe(0);
+    await writeFile(join(home, 'repo', 'local', 'tiers.json'), JSON.stringify({ archivedColdAfterDays: 0, courses: { history: 'archived' } }));
+    const versionsOnRemote = async (): Promise<number> => (await files(join(remote, 'hot', 'versions'))).length;
+    const { child, result } = startCli(['watch', '--sync', '--delay', '200'], watchEnv);
+    try {
+      // The first sync uploads, then the migration moves the archived course's pack cold.
+      await expect.poll(async () => (await files(join(remote, 'cold', 'data'))).length, { timeout: 30_000, interval: 200 }).toBeGreaterThan(0);
+      const before = await versionsOnRemote();
+      await writeFile(join(course, 'notes.md'), '# Revolutions\n');
+      // The save is recorded, and its version batch reaches the remote without a sync command.
+      await expect.poll(versionsOnRemote, { timeout: 30_000, interval: 200 }).toBeGreaterThan(before);
+    } finally {
+      child.kill('SIGINT');
+      await result;
+    }
+    const tiers = JSON.parse((await runCli(['tiers', '--json'], watchEnv)).stdout) as { moves: unknown[]; remote: { cold: { objects: number } } };
+    expect(tiers.remote.cold.objects).toBeGreaterThan(0);
+    expect(tiers.moves).toEqual([]);
   });
 
   it('a damaged policy file is named with the setting at fault', async () => {

@@ -12,6 +12,11 @@ export interface Action {
   clearError(): void;
 }
 
+/** What was thrown, as a StrataError (the API client's errors already are). */
+export function toStrataError(err: unknown): StrataError {
+  return err instanceof StrataError ? err : new StrataError('INTERNAL', err instanceof Error ? err.message : String(err));
+}
+
 export function useAction(): Action {
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<StrataError>();
@@ -26,7 +31,7 @@ export function useAction(): Action {
     try {
       return await work();
     } catch (err) {
-      setError(err instanceof StrataError ? err : new StrataError('INTERNAL', String(err)));
+      setError(toStrataError(err));
       return undefined;
     } finally {
       running.current = false;

@@ -58,7 +58,8 @@ describe('ActivityScreen', () => {
     renderWithApi(<ActivityScreen />, {});
 
     expect(titles()).toEqual(['Restore title c', 'Sync title b', 'Tier move title a']);
-    expect(catalog.limits.every((limit) => limit === ACTIVITY_PAGE)).toBe(true);
+    // Every read asks for one page (and there was one).
+    expect(new Set(catalog.limits)).toEqual(new Set([ACTIVITY_PAGE]));
     const rows = within(screen.getByRole('list', { name: 'Activity, newest first' })).getAllByRole('listitem');
     expect(within(rows[0]!).getByText('Biology 101')).toBeTruthy();
     expect(within(rows[1]!).getByText('12 objects uploaded')).toBeTruthy();

@@ -297,15 +297,18 @@ describe('FileHistoryScreen', () => {
     act(() =>
       events.emit('operation.progress', { operation: 'rollback', id: 'op-7', done: 512, total: 2048, unit: 'bytes', phase: 'running' }),
     );
-    const bar = screen.getByRole('progressbar', { name: 'Working progress' });
+    expect(screen.getByText('Working…').getAttribute('role')).toBe('status');
+    const bar = screen.getByRole('progressbar', { name: 'Rollback progress' });
     expect(bar.getAttribute('value')).toBe('512');
     expect(bar.getAttribute('max')).toBe('2048');
-    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel rollback' }));
     await waitFor(() => expect(cancel).toHaveBeenCalledWith({ id: 'op-7' }));
 
     act(() => events.emit('operation.progress', { operation: 'rollback', id: 'op-7', done: 512, unit: 'bytes', phase: 'cancelled' }));
     await act(async () => fail(new StrataError('CANCELLED', 'The rollback was cancelled.')));
     expect(screen.queryByRole('progressbar')).toBeNull();
+    expect(screen.queryByRole('button', { name: 'Cancel rollback' })).toBeNull();
+    expect(screen.queryByText('Working…')).toBeNull();
     expect(screen.getByRole('alert').textContent).toBe('The rollback was cancelled.');
   });
 

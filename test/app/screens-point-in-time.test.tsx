@@ -56,7 +56,12 @@ describe('PointInTimeScreen', () => {
     catalog.courses = [];
     view.rerender(<PointInTimeScreen />);
     expect(screen.getByText('No courses yet — add a course folder on the Courses screen.')).toBeTruthy();
+    catalog.status = { state: 'offline', error: 'Strata is not answering.' };
+    view.rerender(<PointInTimeScreen />);
+    expect(screen.getByRole('alert').textContent).toContain('Strata is not answering.');
+    expect(screen.queryByText(/^No courses yet/)).toBeNull();
 
+    catalog.status = { state: 'ready' };
     catalog.courses = courses;
     catalog.times = {};
     view.rerender(<PointInTimeScreen />);

@@ -5,6 +5,7 @@ import { MIN_PASSPHRASE_LENGTH, type RepoStatus } from '../../shared/api';
 import { StrataError } from '../../shared/errors';
 import { useApi } from '../api-context';
 import { useAction } from '../use-action';
+import { BusyButton } from './BusyButton';
 import { ErrorNotice, fieldError } from './ErrorNotice';
 import { Field, PathField } from './Field';
 
@@ -66,9 +67,9 @@ export function CreateRepository({ defaultPath, onCreated }: { defaultPath: stri
       />
       <ErrorNotice error={action.error} fields={['path', 'passphrase', 'confirm']} />
       <div className="actions">
-        <button type="submit" className="primary" disabled={action.pending} aria-busy={action.pending}>
-          {action.pending ? 'Creating…' : 'Create repository'}
-        </button>
+        <BusyButton busy={action.pending} busyLabel="Creating…">
+          Create repository
+        </BusyButton>
       </div>
     </form>
   );

@@ -4,6 +4,7 @@ import { useState, type FormEvent } from 'react';
 import type { RepoStatus } from '../../shared/api';
 import { useApi } from '../api-context';
 import { useAction } from '../use-action';
+import { BusyButton } from './BusyButton';
 import { ErrorNotice, fieldError } from './ErrorNotice';
 import { Field, PathField } from './Field';
 
@@ -50,9 +51,9 @@ export function UnlockRepository({
       />
       <ErrorNotice error={action.error} fields={['path', 'passphrase']} />
       <div className="actions">
-        <button type="submit" className="primary" disabled={action.pending} aria-busy={action.pending}>
-          {action.pending ? 'Unlocking…' : 'Unlock'}
-        </button>
+        <BusyButton busy={action.pending} busyLabel="Unlocking…">
+          Unlock
+        </BusyButton>
         <button type="button" className="link" onClick={onCreateInstead}>
           Create a new repository instead
         </button>

@@ -7,6 +7,7 @@ import { useEffect, useId, useMemo, useState } from 'react';
 import type { ActivityItem, Course } from '../../shared/api';
 import { useApi } from '../api-context';
 import { useActivity, useCatalogRefresh, useCatalogStatus, useCourses } from '../catalog';
+import { BusyButton } from '../components/BusyButton';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { useAction } from '../use-action';
 import { OperationsProgress } from './OperationsProgress';
@@ -147,9 +148,9 @@ export function ActivityScreen() {
           {exhausted ? (
             <p className="hint">That is everything.</p>
           ) : (
-            <button type="button" className="secondary" onClick={() => void loadMore()} disabled={more.pending} aria-busy={more.pending}>
-              {more.pending ? 'Loading…' : 'Load more'}
-            </button>
+            <BusyButton type="button" className="secondary" busy={more.pending} busyLabel="Loading…" onClick={() => void loadMore()}>
+              Load more
+            </BusyButton>
           )}
         </div>
       </>

@@ -6,6 +6,7 @@ import { useState, type FormEvent } from 'react';
 import type { Course } from '../../shared/api';
 import { useApi } from '../api-context';
 import { useCatalogStatus, useCourses } from '../catalog';
+import { BusyButton } from '../components/BusyButton';
 import { ConfirmDialog } from '../components/ConfirmDialog';
 import { ErrorNotice, fieldError } from '../components/ErrorNotice';
 import { Field, PathField } from '../components/Field';
@@ -210,9 +211,9 @@ function AddCourse() {
       </div>
       <ErrorNotice error={action.error} fields={['path', 'name']} />
       <div className="actions">
-        <button type="submit" className="primary" disabled={action.pending} aria-busy={action.pending}>
-          {action.pending ? 'Adding…' : 'Add course'}
-        </button>
+        <BusyButton busy={action.pending} busyLabel="Adding…">
+          Add course
+        </BusyButton>
         {action.pending && (
           <span className="status" role="status">
             Recording the folder's files…

@@ -4,20 +4,17 @@
 
 import { useCallback, useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { Alert, DashboardSummary, SyncStatus } from '../../shared/api';
-import { StrataError } from '../../shared/errors';
+import type { StrataError } from '../../shared/errors';
 import { useApi } from '../api-context';
+import { BusyButton } from '../components/BusyButton';
 import { ErrorNotice } from '../components/ErrorNotice';
 import { formatBytes } from '../format';
-import { useAction } from '../use-action';
+import { toStrataError, useAction } from '../use-action';
 import { BarChart, type BarDatum } from './Charts';
 import { OperationsProgress } from './OperationsProgress';
 import { Empty, LoadError, Loading } from './ScreenStates';
 import { formatMoney, formatPercent } from './screen-format';
 import { When } from './When';
-
-function toStrataError(err: unknown): StrataError {
-  return err instanceof StrataError ? err : new StrataError('INTERNAL', err instanceof Error ? err.message : String(err));
-}
 
 export function DashboardScreen() {
   const api = useApi();
@@ -139,15 +136,9 @@ function SyncCard({ status, onSynced }: { status: SyncStatus; onSynced(status: S
       <OperationsProgress only={['sync']} label="Sync progress" />
       <ErrorNotice error={action.error} />
       <div className="actions">
-        <button
-          type="button"
-          className="primary"
-          onClick={() => void syncNow()}
-          disabled={busy || status.state === 'off'}
-          aria-busy={busy}
-        >
-          {busy ? 'Syncing…' : 'Sync now'}
-        </button>
+        <BusyButton type="button" busy={busy} busyLabel="Syncing…" disabled={status.state === 'off'} onClick={() => void syncNow()}>
+          Sync now
+        </BusyButton>
       </div>
     </section>
   );

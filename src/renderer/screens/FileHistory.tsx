@@ -8,15 +8,17 @@ import type { Comparison, FileVersion, RestoreSummary, VersionOp } from '../../s
 import { useApi } from '../api-context';
 import { useCatalogStatus, useCourses, useFiles, useFileVersions } from '../catalog';
 import { ConfirmDialog } from '../components/ConfirmDialog';
-import { ErrorNotice, fieldError } from '../components/ErrorNotice';
-import { Field, PathField } from '../components/Field';
-import { OperationProgressPanel } from '../components/OperationProgressPanel';
+import { ErrorNotice } from '../components/ErrorNotice';
+import { Field } from '../components/Field';
 import { VirtualList } from '../components/VirtualList';
 import { formatBytes, formatCount } from '../format';
 import { useAction } from '../use-action';
 import { ComparisonView } from './ComparisonView';
 import { CoursePicker, noCoursesState, useCourseChoice, type CourseChoice } from './CoursePicker';
 import { FileTree } from './FileTree';
+import { OperationsProgress } from './OperationsProgress';
+import { RestoreToForm } from './RestoreToForm';
+import { Loading } from './ScreenStates';
 import { formatTime } from './time';
 import './screens.css';
 
@@ -96,7 +98,6 @@ function FileTimeline({ course, path }: { course: string; path: string }) {
   const [done, setDone] = useState<string>();
   const [confirmRollback, setConfirmRollback] = useState(false);
   const [restoreOpen, setRestoreOpen] = useState(false);
-  const [target, setTarget] = useState('');
   const [tag, setTag] = useState('');
 
   const items = useMemo<TimelineItem[]>(
@@ -159,19 +160,14 @@ function FileTimeline({ course, path }: { course: string; path: string }) {
     );
   }
 
-  async function restoreTo(event: FormEvent) {
-    event.preventDefault();
+  async function restoreTo(folder: string) {
     if (targetN === undefined) return;
     const n = targetN;
-    const folder = target;
     const result = await act(
       () => api.call('files.restoreTo', { course, path, n, target: folder }),
       (summary) => `Restored @${n} to ${(summary as RestoreSummary).target || folder}.`,
     );
-    if (result) {
-      setRestoreOpen(false);
-      setTarget('');
-    }
+    if (result) setRestoreOpen(false);
   }
 
   async function addTag(event: FormEvent) {
@@ -254,20 +250,16 @@ function FileTimeline({ course, path }: { course: string; path: string }) {
         </form>
       )}
       {restoreOpen && targetVersion && (
-        <form className="inline-form" onSubmit={restoreTo} aria-label={`Restore @${targetVersion.n} elsewhere`}>
-          <PathField
-            label="Target folder"
-            value={target}
-            onChange={setTarget}
-            hint={`Writes ${path} as of @${targetVersion.n} into this folder.`}
-            error={fieldError(operation.error, 'target')}
-          />
-          <button type="submit" className="primary" disabled={!target.trim() || operation.pending}>
-            Restore
-          </button>
-        </form>
+        <RestoreToForm
+          label={`Restore @${targetVersion.n} elsewhere`}
+          hint={`Writes ${path} as of @${targetVersion.n} into this folder.`}
+          pending={operation.pending}
+          error={operation.error}
+          onRestore={(folder) => void restoreTo(folder)}
+        />
       )}
-      <OperationProgressPanel active={operation.pending} label="Working" />
+      {operation.pending && <Loading>Working…</Loading>}
+      <OperationsProgress />
       <ErrorNotice error={operation.error} fields={['target']} />
       {done && (
         <p className="notice notice-success" role="status">

@@ -1,6 +1,8 @@
 // Long operations (sync, scan, restore, migration) as the engine reports them
 // through 'operation.progress': a progress bar each, a Cancel button
 // (operations.cancel) while running, and the outcome for a few seconds after.
+// The one progress view: the Dashboard's sync card, Activity, Settings and the
+// history screens (whose restores and rollbacks report here) all use it.
 
 import { useEffect, useRef, useState } from 'react';
 import type { OperationProgress } from '../../shared/api';
@@ -22,7 +24,7 @@ const operationLabels: Record<string, string> = {
   evict: 'Eviction',
 };
 
-export function operationLabel(operation: string): string {
+function operationLabel(operation: string): string {
   return operationLabels[operation] ?? operation.charAt(0).toUpperCase() + operation.slice(1);
 }
 
@@ -30,7 +32,7 @@ function amount(value: number, unit: OperationProgress['unit']): string {
   return unit === 'bytes' ? formatBytes(value) : value.toLocaleString();
 }
 
-export function progressText(progress: OperationProgress): string {
+function progressText(progress: OperationProgress): string {
   const unit = progress.unit === 'bytes' ? '' : ` ${progress.unit}`;
   if (progress.total === undefined) return `${amount(progress.done, progress.unit)}${unit}`;
   return `${amount(progress.done, progress.unit)} of ${amount(progress.total, progress.unit)}${unit}`;
@@ -147,7 +149,7 @@ export function OperationsProgress({ only, label = 'Operations in progress' }: {
                 {running ? (
                   <button
                     type="button"
-                    className="secondary btn-small"
+                    className="secondary small"
                     onClick={() => void cancel(progress.id)}
                     disabled={cancelling.has(progress.id)}
                     aria-label={`Cancel ${name.toLowerCase()}`}
@@ -158,7 +160,7 @@ export function OperationsProgress({ only, label = 'Operations in progress' }: {
                   progress.phase === 'failed' && (
                     <button
                       type="button"
-                      className="link btn-small"
+                      className="link small"
                       onClick={() => dismiss(progress.id)}
                       aria-label={`Dismiss ${name.toLowerCase()} failure`}
                     >

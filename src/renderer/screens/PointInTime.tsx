@@ -2,19 +2,20 @@
 // course's version times, or typed), deleted files included and marked;
 // restore all or some of it in place (confirmed) or into another folder.
 
-import { useEffect, useId, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useId, useMemo, useRef, useState } from 'react';
 import type { PointInTimeEntry, RestoreSummary } from '../../shared/api';
 import type { StrataError } from '../../shared/errors';
 import { useApi } from '../api-context';
 import { useCatalogStatus, useCourses } from '../catalog';
 import { ConfirmDialog } from '../components/ConfirmDialog';
-import { ErrorNotice, fieldError } from '../components/ErrorNotice';
-import { PathField } from '../components/Field';
-import { OperationProgressPanel } from '../components/OperationProgressPanel';
+import { ErrorNotice } from '../components/ErrorNotice';
 import { formatBytes, formatCount } from '../format';
 import { useAction } from '../use-action';
 import { useCourseVersionTimes } from './course-history';
 import { CoursePicker, noCoursesState, useCourseChoice, type CourseChoice } from './CoursePicker';
+import { OperationsProgress } from './OperationsProgress';
+import { RestoreToForm } from './RestoreToForm';
+import { Loading } from './ScreenStates';
 import { formatTime, fromLocalInput, toLocalInput } from './time';
 import './screens.css';
 
@@ -86,7 +87,6 @@ function CourseAtMoment({ course, folder }: { course: string; folder: string }) 
   const [summary, setSummary] = useState<RestoreSummary>();
   const [confirming, setConfirming] = useState(false);
   const [targetOpen, setTargetOpen] = useState(false);
-  const [target, setTarget] = useState('');
 
   const key = `${at}#${reload}`;
   useEffect(() => {
@@ -142,16 +142,8 @@ function CourseAtMoment({ course, folder }: { course: string; folder: string }) 
     if (result) {
       setSummary(result);
       setReload((count) => count + 1);
-      if (target) {
-        setTargetOpen(false);
-        setTarget('');
-      }
+      if (target) setTargetOpen(false);
     }
-  }
-
-  function submitTarget(event: FormEvent) {
-    event.preventDefault();
-    void run(target);
   }
 
   let list;
@@ -285,20 +277,16 @@ function CourseAtMoment({ course, folder }: { course: string; folder: string }) 
         </button>
       </div>
       {targetOpen && (
-        <form className="inline-form" onSubmit={submitTarget} aria-label="Restore to another folder">
-          <PathField
-            label="Target folder"
-            value={target}
-            onChange={setTarget}
-            hint="The selected files are written there as they were; the course folder is not touched."
-            error={fieldError(restore.error, 'target')}
-          />
-          <button type="submit" className="primary" disabled={!target.trim() || restore.pending}>
-            Restore
-          </button>
-        </form>
+        <RestoreToForm
+          label="Restore to another folder"
+          hint="The selected files are written there as they were; the course folder is not touched."
+          pending={restore.pending}
+          error={restore.error}
+          onRestore={(target) => void run(target)}
+        />
       )}
-      <OperationProgressPanel active={restore.pending} label="Restoring" />
+      {restore.pending && <Loading>Restoring…</Loading>}
+      <OperationsProgress />
       <ErrorNotice error={restore.error} fields={['target']} />
       {summary && <Summary summary={summary} />}
       {confirming && (

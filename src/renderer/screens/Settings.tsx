@@ -1,14 +1,15 @@
 // Settings: who you are (the author on versions), remotes, the tier
 // placement policy (docs/tiers.md) and each course's ignore rules.
 
-import { ThemeToggle } from '../components/ThemeToggle';
 import { useCallback, useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import type { Course, RemoteInfo, Settings } from '../../shared/api';
 import { StrataError } from '../../shared/errors';
 import { useApi } from '../api-context';
 import { useCourses } from '../catalog';
+import { BusyButton } from '../components/BusyButton';
 import { ErrorNotice, fieldError } from '../components/ErrorNotice';
 import { Field, TextAreaField } from '../components/Field';
+import { ThemeToggle } from '../components/ThemeToggle';
 import { useAction } from '../use-action';
 import { OperationsProgress } from './OperationsProgress';
 import { Empty, LoadError, Loading } from './ScreenStates';
@@ -17,16 +18,13 @@ export function SettingsScreen() {
   const api = useApi();
   const titleId = useId();
   const [settings, setSettings] = useState<Settings>();
-  const [loadError, setLoadError] = useState<StrataError>();
+  const loading = useAction();
+  const { run } = loading;
 
   const load = useCallback(async () => {
-    setLoadError(undefined);
-    try {
-      setSettings(await api.call('settings.get'));
-    } catch (err) {
-      setLoadError(err instanceof StrataError ? err : new StrataError('INTERNAL', String(err)));
-    }
-  }, [api]);
+    const next = await run(() => api.call('settings.get'));
+    if (next) setSettings(next);
+  }, [api, run]);
 
   useEffect(() => {
     void load();
@@ -42,8 +40,8 @@ export function SettingsScreen() {
         <IgnoreRulesSection />
       </>
     );
-  } else if (loadError) {
-    body = <LoadError title="Settings could not be loaded" message={loadError.message} onRetry={() => void load()} />;
+  } else if (loading.error) {
+    body = <LoadError title="Settings could not be loaded" message={loading.error.message} onRetry={() => void load()} />;
   } else {
     body = <Loading>Loading settings…</Loading>;
   }
@@ -124,9 +122,9 @@ function AuthorSection({ settings, onSaved }: SectionProps) {
       />
       <ErrorNotice error={action.error} fields={['author']} />
       <div className="actions">
-        <button type="submit" className="primary" disabled={action.pending} aria-busy={action.pending}>
-          {action.pending ? 'Saving…' : 'Save author'}
-        </button>
+        <BusyButton busy={action.pending} busyLabel="Saving…">
+          Save author
+        </BusyButton>
         <SavedNote text={note} />
       </div>
     </form>
@@ -135,7 +133,25 @@ function AuthorSection({ settings, onSaved }: SectionProps) {
 
 // ---- Remotes ------------------------------------------------------------------
 
-const remoteFields = ['name', 'hot', 'cold'];
+/** The add-remote form's fields: literal text (URLs, folders), so no autocomplete or spell checking. */
+const remoteFields: { key: keyof RemoteInfo; label: string; placeholder: string; hint?: string; required?: boolean }[] = [
+  { key: 'name', label: 'Remote name', placeholder: 'backup', required: true },
+  {
+    key: 'hot',
+    label: 'Hot storage (URL or folder)',
+    placeholder: 's3://bucket/strata?region=eu-west-1 or /media/usb/strata',
+    hint: 'A folder alone gets hot and cold parts of its own.',
+    required: true,
+  },
+  {
+    key: 'cold',
+    label: 'Cold storage URL (optional)',
+    placeholder: 's3://cheap-bucket/strata',
+    hint: 'Another bucket or endpoint for data the policy moves cold. Leave empty for none.',
+  },
+];
+const remoteFieldKeys = remoteFields.map((field) => field.key);
+const noRemote: Required<RemoteInfo> = { name: '', hot: '', cold: '' };
 
 function RemotesSection({ settings, onSaved }: SectionProps) {
   const titleId = useId();
@@ -212,9 +228,9 @@ function RemoteRow({ remote, onRemoved }: { remote: RemoteInfo; onRemoved(settin
             Remove remote “{remote.name}”? Sync stops using it; what it already holds is not deleted.
           </p>
           <div className="actions">
-            <button type="button" className="btn-danger" onClick={() => void remove()} disabled={action.pending} aria-busy={action.pending}>
-              {action.pending ? 'Removing…' : `Remove ${remote.name}`}
-            </button>
+            <BusyButton type="button" className="danger" busy={action.pending} busyLabel="Removing…" onClick={() => void remove()}>
+              Remove {remote.name}
+            </BusyButton>
             <button type="button" className="secondary" ref={keepButton} onClick={closeConfirm} disabled={action.pending}>
               Keep it
             </button>
@@ -240,15 +256,13 @@ function AddRemoteForm({ onAdded }: { onAdded(settings: Settings): void }) {
   const api = useApi();
   const action = useAction();
   const titleId = useId();
-  const [name, setName] = useState('');
-  const [hot, setHot] = useState('');
-  const [cold, setCold] = useState('');
+  const [draft, setDraft] = useState(noRemote);
   const [note, showNote] = useSavedNote();
 
   async function submit(event: FormEvent) {
     event.preventDefault();
-    const remote: RemoteInfo = { name: name.trim(), hot: hot.trim() };
-    if (cold.trim() !== '') remote.cold = cold.trim();
+    const remote: RemoteInfo = { name: draft.name.trim(), hot: draft.hot.trim() };
+    if (draft.cold.trim() !== '') remote.cold = draft.cold.trim();
     const next = await action.run(async () => {
       if (remote.name === '') throw new StrataError('INVALID_ARGUMENT', 'Give the remote a name.', 'name');
       if (remote.hot === '') throw new StrataError('INVALID_ARGUMENT', 'Enter a URL or a folder.', 'hot');
@@ -256,9 +270,7 @@ function AddRemoteForm({ onAdded }: { onAdded(settings: Settings): void }) {
     });
     if (next) {
       onAdded(next);
-      setName('');
-      setHot('');
-      setCold('');
+      setDraft(noRemote);
       showNote(`Remote “${remote.name}” added.`);
     }
   }
@@ -266,42 +278,22 @@ function AddRemoteForm({ onAdded }: { onAdded(settings: Settings): void }) {
   return (
     <form className="subform" onSubmit={submit} noValidate aria-labelledby={titleId}>
       <h4 id={titleId}>Add a remote</h4>
-      <Field
-        label="Remote name"
-        value={name}
-        onChange={setName}
-        placeholder="backup"
-        error={fieldError(action.error, 'name')}
-        autoComplete="off"
-        spellCheck={false}
-        required
-      />
-      <Field
-        label="Hot storage (URL or folder)"
-        value={hot}
-        onChange={setHot}
-        placeholder="s3://bucket/strata?region=eu-west-1 or /media/usb/strata"
-        hint="A folder alone gets hot and cold parts of its own."
-        error={fieldError(action.error, 'hot')}
-        autoComplete="off"
-        spellCheck={false}
-        required
-      />
-      <Field
-        label="Cold storage URL (optional)"
-        value={cold}
-        onChange={setCold}
-        placeholder="s3://cheap-bucket/strata"
-        hint="Another bucket or endpoint for data the policy moves cold. Leave empty for none."
-        error={fieldError(action.error, 'cold')}
-        autoComplete="off"
-        spellCheck={false}
-      />
-      <ErrorNotice error={action.error} fields={remoteFields} />
+      {remoteFields.map(({ key, ...field }) => (
+        <Field
+          key={key}
+          {...field}
+          value={draft[key]}
+          onChange={(value) => setDraft((previous) => ({ ...previous, [key]: value }))}
+          error={fieldError(action.error, key)}
+          autoComplete="off"
+          spellCheck={false}
+        />
+      ))}
+      <ErrorNotice error={action.error} fields={remoteFieldKeys} />
       <div className="actions">
-        <button type="submit" className="primary" disabled={action.pending} aria-busy={action.pending}>
-          {action.pending ? 'Adding…' : 'Add remote'}
-        </button>
+        <BusyButton busy={action.pending} busyLabel="Adding…">
+          Add remote
+        </BusyButton>
         <SavedNote text={note} />
       </div>
     </form>
@@ -311,7 +303,7 @@ function AddRemoteForm({ onAdded }: { onAdded(settings: Settings): void }) {
 // ---- Tier policy --------------------------------------------------------------
 
 /** The engine's words, with the setting it names made explicit when the message does not say it. */
-export function policyErrorText(error: StrataError): string {
+function policyErrorText(error: StrataError): string {
   const setting = error.field;
   if (!setting || setting === 'policy' || error.message.includes(setting)) return error.message;
   return `“${setting}”: ${error.message}`;
@@ -365,9 +357,9 @@ function PolicySection({ settings, onSaved }: SectionProps) {
       />
       {!error && <ErrorNotice error={action.error} />}
       <div className="actions">
-        <button type="submit" className="primary" disabled={action.pending || !changed} aria-busy={action.pending}>
-          {action.pending ? 'Saving…' : 'Save policy'}
-        </button>
+        <BusyButton busy={action.pending} busyLabel="Saving…" disabled={!changed}>
+          Save policy
+        </BusyButton>
         <button
           type="button"
           className="secondary"
@@ -475,9 +467,9 @@ function IgnoreRulesEditor({ course }: { course: Course }) {
       />
       <ErrorNotice error={save.error} fields={['rules']} />
       <div className="actions">
-        <button type="submit" className="primary" disabled={save.pending || rules === saved} aria-busy={save.pending}>
-          {save.pending ? 'Saving…' : 'Save ignore rules'}
-        </button>
+        <BusyButton busy={save.pending} busyLabel="Saving…" disabled={rules === saved}>
+          Save ignore rules
+        </BusyButton>
         <SavedNote text={note} />
       </div>
     </form>

@@ -73,10 +73,6 @@ export function Shell({
   const nav = useRef<HTMLElement>(null);
   const main = useRef<HTMLElement>(null);
 
-  function go(next: ScreenName) {
-    setScreen(next);
-  }
-
   // Arrow keys move between the navigation's buttons (Tab still works).
   function navKey(event: KeyboardEvent<HTMLElement>) {
     const buttons = [...(nav.current?.querySelectorAll<HTMLButtonElement>('button') ?? [])];
@@ -102,7 +98,7 @@ export function Shell({
         <CoursesScreen
           onOpenHistory={(id) => {
             setCourse(id);
-            go('history');
+            setScreen('history');
           }}
         />
       );
@@ -134,7 +130,7 @@ export function Shell({
               <button
                 type="button"
                 aria-current={screen === item.name ? 'page' : undefined}
-                onClick={() => go(item.name)}
+                onClick={() => setScreen(item.name)}
               >
                 {item.label}
               </button>

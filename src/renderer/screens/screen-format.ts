@@ -47,10 +47,3 @@ export function formatRelative(iso: string, now = Date.now()): string {
   }
   return iso;
 }
-
-/** A full local date and time. */
-export function formatDateTime(iso: string): string {
-  const time = Date.parse(iso);
-  if (Number.isNaN(time)) return iso;
-  return new Date(time).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-}

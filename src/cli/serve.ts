@@ -29,7 +29,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import { STATUS_CODES, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import {
   isApiMethod,
   type ApiError,
@@ -39,6 +39,7 @@ import {
   type StrataEvent,
 } from '../shared/api';
 import { CONTENT_SECURITY_POLICY_HEADER } from '../shared/csp';
+import { isWithin } from '../engine/app/args';
 import { dispatch } from '../engine/service';
 import { WebSocketServer, type WebSocket } from 'ws';
 
@@ -87,8 +88,8 @@ export function createEventFeed(): EventFeed & { emit: EventSink } {
 
 const MAX_BODY_BYTES = 1024 * 1024;
 /** The event socket's subprotocol, and the prefix of the one that carries the token. */
-export const EVENTS_PROTOCOL = 'strata';
-export const TOKEN_PROTOCOL_PREFIX = 'token.';
+const EVENTS_PROTOCOL = 'strata';
+const TOKEN_PROTOCOL_PREFIX = 'token.';
 /** A client this far behind on events is too slow (or gone): dropped, it reconnects and reloads. */
 const MAX_EVENT_BACKLOG_BYTES = 8 * 1024 * 1024;
 const TOKEN_PATTERN = /^[A-Za-z0-9._~-]{16,}$/;
@@ -378,9 +379,8 @@ async function resolveStatic(root: string, rawPath: string): Promise<string> {
   } catch {
     throw new HttpRefusal(404, 'Not found.');
   }
-  // Symlinks could still lead out of root.
-  const rel = relative(root, real);
-  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+  // Symlinks could still lead out of root (or back to root itself).
+  if (real === root || !isWithin(real, root)) {
     throw new HttpRefusal(403, 'Forbidden: path.');
   }
   if (!(await stat(real)).isFile()) throw new HttpRefusal(404, 'Not found.');

@@ -5,10 +5,9 @@
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Session } from './app/session';
+import { Session, backupFolder } from './app/session';
 import type { KdfParams } from './crypto/kdf';
 import { initRepositoryAt, localRepositoryExists, openRepositoryAt } from './repo/location';
-import { backup } from './snapshot/archiver';
 import type { ServiceDeps } from './service';
 
 /** Where a new repository goes unless the user chooses another place. */
@@ -34,13 +33,17 @@ export function engineDeps(defaultRepoPath: string = defaultRepositoryPath(), op
       await repo.backend.close();
     },
     openRepository: async (path, passphrase) => {
-      await openRepositoryAt(path, passphrase);
+      const repo = await openRepositoryAt(path, passphrase);
+      await repo.backend.close();
     },
     openSession: (path, passphrase) => Session.open(path, passphrase),
     backup: async (path, repoPath, passphrase) => {
       const repo = await openRepositoryAt(repoPath, passphrase);
-      const result = await backup(repo, { paths: [path] });
-      return { snapshot: result.id, files: result.snapshot.stats.files, bytes: result.snapshot.stats.bytes };
+      try {
+        return await backupFolder(repo, path);
+      } finally {
+        await repo.backend.close();
+      }
     },
     repositoryExists: (path) => localRepositoryExists(path),
     ...(options.background !== undefined ? { background: options.background } : {}),

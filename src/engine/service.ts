@@ -5,7 +5,6 @@
 // in as ServiceDeps so the service can be tested with fakes.
 
 import {
-  MIN_PASSPHRASE_LENGTH,
   isApiErrorCode,
   type ApiMethod,
   type ApiResponse,
@@ -16,8 +15,8 @@ import {
   type StrataApi,
 } from '../shared/api';
 import { StrataError } from '../shared/errors';
-import { booleanArg, countArg, field, isWithin, oneOf, pathArg, relPath, relPathArg, stringArg, timeArg, versionArg } from './app/args';
-import { catalogChanges, cursorArg } from './app/catalog';
+import { booleanArg, countArg, courseArg, cursorArg, field, isWithin, oneOf, passphraseArg, pathArg, pathsArg, relPathArg, stringArg, timeArg, versionArg } from './app/args';
+import { catalogChanges } from './app/catalog';
 import { compareVersions } from './app/compare';
 import { addCourse, listCourses, pauseCourse, removeCourse, scanCourses, setCourseState } from './app/courses';
 import { dashboard, type DiskSpace } from './app/dashboard';
@@ -37,6 +36,7 @@ export interface ServiceDeps {
   defaultRepoPath: string;
   initRepository(path: string, passphrase: string): Promise<void>;
   openRepository(path: string, passphrase: string): Promise<void>;
+  /** Backs `path` up into the repository; used only without a session (an unlocked session backs up through its own repository). */
   backup(path: string, repoPath: string, passphrase: string): Promise<BackupResult>;
   repositoryExists(path: string): Promise<boolean>;
   /**
@@ -142,20 +142,12 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
 
     'repo.create': async (args) => {
       const path = pathArg(args, 'path');
-      const passphrase = passphraseArg(args);
-      if ([...passphrase].length < MIN_PASSPHRASE_LENGTH) {
-        throw new StrataError(
-          'INVALID_ARGUMENT',
-          `The passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters long.`,
-          'passphrase',
-        );
-      }
+      const passphrase = passphraseArg(args, { minLength: true });
       if (await call(() => deps.repositoryExists(path))) {
         throw new StrataError('REPO_EXISTS', `A repository already exists at ${path}; unlock it instead.`, 'path');
       }
       await call(() => deps.initRepository(path, passphrase));
-      const opened = deps.openSession ? await call(() => (deps.openSession as NonNullable<ServiceDeps['openSession']>)(path, passphrase)) : undefined;
-      return unlocked(path, passphrase, opened);
+      return unlocked(path, passphrase, deps.openSession ? await open(path, passphrase) : undefined);
     },
 
     'repo.unlock': async (args) => {
@@ -187,7 +179,7 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
       }
       emit('backup.progress', { phase: 'started', path });
       try {
-        const result = await call(() => deps.backup(path, current.path, current.passphrase));
+        const result = await call(() => (current.runtime ? current.runtime.session.backup(path) : deps.backup(path, current.path, current.passphrase)));
         emit('backup.progress', { phase: 'finished', path, result });
         void current.runtime?.ctx.activity.add({ kind: 'backup', title: `Backed up ${path}`, detail: `${result.files} files, ${result.bytes} bytes (snapshot ${result.snapshot.slice(0, 12)})` });
         return result;
@@ -337,20 +329,6 @@ function outsideRepository(runtime: Runtime, target: string): string {
   return target;
 }
 
-function courseArg(args: unknown): string {
-  return stringArg(args, 'course', 'a course', { max: 256 });
-}
-
-/** Optional list of course-relative paths (files or folders). */
-function pathsArg(args: unknown): string[] | undefined {
-  const value = field(args, 'paths');
-  if (value === undefined) return undefined;
-  if (!Array.isArray(value) || value.length === 0 || value.length > 10_000) {
-    throw new StrataError('INVALID_ARGUMENT', 'Give the paths to restore as a list (or leave it out for the whole course).', 'paths');
-  }
-  return [...new Set(value.map((p) => relPath(p, 'paths')))];
-}
-
 /**
  * Runs one contract call for a host and packs the outcome for the wire. `args`
  * come straight from IPC or HTTP, unchecked: the service validates them.
@@ -398,13 +376,4 @@ async function call<T>(work: () => Promise<T>): Promise<T> {
   } catch (err) {
     throw asStrataError(err);
   }
-}
-
-function passphraseArg(args: unknown): string {
-  // Not trimmed: spaces are legitimate passphrase characters.
-  const value = field(args, 'passphrase');
-  if (typeof value !== 'string' || value === '') {
-    throw new StrataError('INVALID_ARGUMENT', 'Enter the passphrase.', 'passphrase');
-  }
-  return value;
 }

@@ -1,7 +1,7 @@
 // The headless host over real sockets, with the service over in-memory fakes;
 // also the renderer's HTTP client (and its event WebSocket) against it.
 
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { request, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -35,6 +35,9 @@ beforeAll(async () => {
   await writeFile(join(rendererDir, 'index.html'), '<!doctype html><title>Strata test page</title>');
   await writeFile(join(rendererDir, 'assets', 'app.js'), 'console.log("hi");');
   await writeFile(join(dir, 'secret.txt'), 'outside the renderer');
+  await symlink(join(dir, 'secret.txt'), join(rendererDir, 'assets', 'leak.txt'));
+  await symlink(rendererDir, join(rendererDir, 'assets', 'root'));
+  await symlink(join(rendererDir, 'assets', 'app.js'), join(rendererDir, 'assets', 'alias.js'));
   feed = createEventFeed();
   host = await startHeadlessHost({
     port: 0,
@@ -225,6 +228,15 @@ describe('headless host', () => {
       expect(reply.body).not.toContain('outside the renderer');
     },
   );
+
+  it('follows symlinks only to files inside the renderer', async () => {
+    const leak = await send('/assets/leak.txt', { headers: { Cookie: cookie() } });
+    expect(leak.status).toBe(403);
+    expect(leak.body).not.toContain('outside the renderer');
+    expect((await send('/assets/root', { headers: { Cookie: cookie() } })).status).toBe(403);
+    const alias = await send('/assets/alias.js', { headers: { Cookie: cookie() } });
+    expect([alias.status, alias.body]).toEqual([200, 'console.log("hi");']);
+  });
 
   it('refuses a Host header that is not 127.0.0.1 or localhost on its port (DNS rebinding)', async () => {
     const evil = await send(`/?token=${host.token}`, { headers: { Host: `evil.example:${host.port}` } });

@@ -13,6 +13,7 @@ import { repoStats } from '../../src/engine/repo/stats';
 import { openRemote } from '../../src/engine/sync/remote-location';
 import { syncRepositories } from '../../src/engine/sync/replicate';
 import { LocalState } from '../../src/engine/versions/local-state';
+import { ActivityLog } from '../../src/engine/app/activity-log';
 import type { DiskSpace } from '../../src/engine/app/dashboard';
 import { seededBytes, tempDirPerTest, writeSettled } from '../helpers';
 import { PASSPHRASE, realService, rejection } from './fakes';
@@ -54,6 +55,23 @@ describe('activity', () => {
   });
 });
 
+describe('the activity log', () => {
+  it('reads its file once and keeps what it lists up to date with what is added, as the file is', async () => {
+    const path = join(tmp.path, 'local', 'activity.jsonl');
+    const log = new ActivityLog(path, () => {});
+    const first = await log.add({ kind: 'sync', title: 'one' });
+    // The first read and an add right behind it: the read is before the add; the item, listed after, is listed once.
+    const reading = log.list({ limit: 10 });
+    const second = await log.add({ kind: 'error', title: 'two' });
+    expect(await reading).toEqual([first]);
+    const third = log.add({ kind: 'backup', title: 'three' });
+    const listed = await log.list({ limit: 10 }); // queued after the add: sees it
+    expect(listed).toEqual([await third, second, first]);
+    expect(await log.list({ before: second.id, limit: 10 })).toEqual([first]);
+    expect(await new ActivityLog(path, () => {}).list({ limit: 10 })).toEqual(listed);
+  });
+});
+
 describe('dashboard.summary', () => {
   it('agrees with the repository: logical, deduplicated and compressed bytes', async () => {
     const { service, repoPath } = await realService(tmp.path, { diskSpace: plenty });
@@ -88,6 +106,24 @@ describe('dashboard.summary', () => {
     expect(s.cost).toBeUndefined();
     expect(s.sync).toEqual({ state: 'off' });
     expect(s.alerts).toEqual([]);
+  });
+
+  it('counts a folder backed up while unlocked (made through the session\'s repository)', async () => {
+    const { service, repoPath } = await realService(tmp.path, { diskSpace: plenty });
+    const before = await service['dashboard.summary']();
+    const folder = join(tmp.path, 'Loose');
+    await writeSettled(join(folder, 'a.bin'), seededBytes(7, 200 * 1024));
+    const result = await service['folders.backup']({ path: folder });
+    expect(result).toMatchObject({ files: 1, bytes: 200 * 1024 });
+    const after = await service['dashboard.summary']();
+    expect(after.logicalBytes - before.logicalBytes).toBe(200 * 1024);
+    expect(after.storedBytes).toBeGreaterThan(before.storedBytes);
+    // The activity log says so, and the snapshot is in the repository for anyone opening it.
+    expect((await service['activity.list']({}))[0]).toMatchObject({ kind: 'backup', title: `Backed up ${folder}` });
+    const repo = await openRepositoryAt(repoPath, PASSPHRASE);
+    const stats = await repoStats(repo);
+    await repo.backend.close();
+    expect([stats.snapshots, stats.logicalBytes]).toEqual([1, 200 * 1024]);
   });
 
   it('warns about low disk space and an unreachable remote, without failing', async () => {

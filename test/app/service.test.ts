@@ -2,10 +2,10 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { API_METHODS, isApiError, type EventSink, type StrataEvent } from '../../src/shared/api';
-import { StrataError } from '../../src/shared/errors';
 import { asStrataError, createService, dispatch } from '../../src/engine/service';
+import { withTimeout } from '../../src/engine/app/timeout';
 import { ENGINE_VERSION } from '../../src/engine/version';
-import { CodedError, fakeEngine } from './fakes';
+import { CodedError, fakeEngine, rejection } from './fakes';
 
 function setup() {
   const engine = fakeEngine('/home/test/Strata');
@@ -13,15 +13,6 @@ function setup() {
   const emit: EventSink = (name, payload) => events.push({ name, payload } as StrataEvent);
   const service = createService(engine, emit);
   return { engine, events, service };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<StrataError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(StrataError);
-  return err as StrataError;
 }
 
 describe('the contract', () => {
@@ -189,5 +180,30 @@ describe('dispatch', () => {
       error: { code: 'INTERNAL', message: 'bug' },
     });
     expect(onInternalError).toHaveBeenCalledOnce();
+  });
+});
+
+describe('withTimeout (a remote that never answers)', () => {
+  it('gives up after the time with an error naming what did not answer, and leaves no timer behind', async () => {
+    vi.useFakeTimers();
+    try {
+      let fail: (error: Error) => void = () => {};
+      const never = new Promise<string>((_, reject) => (fail = reject));
+      const outcome = withTimeout(never, 10_000, 'remote "cloud"').catch((error: unknown) => error);
+      await vi.advanceTimersByTimeAsync(9_999);
+      expect(vi.getTimerCount()).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(await outcome).toEqual(new Error('remote "cloud" did not answer in 10 s'));
+      expect(vi.getTimerCount()).toBe(0);
+      fail(new Error('late')); // its late failure is nobody's unhandled rejection
+      await Promise.resolve();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('resolves and rejects as the work does when it answers in time', async () => {
+    expect(await withTimeout(Promise.resolve(42), 1_000, 'x')).toBe(42);
+    await expect(withTimeout(Promise.reject(new Error('refused')), 1_000, 'x')).rejects.toThrow('refused');
   });
 });

@@ -9,7 +9,7 @@ import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ActivityItem, EventSink } from '../../shared/api';
 
-export const ACTIVITY_FILE = 'activity.jsonl';
+const ACTIVITY_FILE = 'activity.jsonl';
 
 const KINDS: ReadonlySet<ActivityItem['kind']> = new Set(['version', 'sync', 'migration', 'restore', 'rollback', 'backup', 'check', 'error']);
 const MAX_TEXT = 4096;
@@ -19,8 +19,10 @@ export function activityPath(repositoryDir: string): string {
 }
 
 export class ActivityLog {
-  /** Appends one at a time, in order. */
-  private writing: Promise<void> = Promise.resolve();
+  /** Appends, and the first read of the file, one at a time, in order. */
+  private queue: Promise<void> = Promise.resolve();
+  /** Every item, oldest first: read from the file at the first list, then kept up to date by add (this log is the file's only writer). */
+  private items: ActivityItem[] | undefined;
   private lastMs = 0;
 
   constructor(private readonly path: string, private readonly emit: EventSink, private readonly now: () => Date = () => new Date()) {}
@@ -37,18 +39,25 @@ export class ActivityLog {
       ...(entry.course !== undefined ? { course: entry.course } : {}),
     };
     const line = `${JSON.stringify(item)}\n`;
-    this.writing = this.writing.then(async () => {
-      await mkdir(dirname(this.path), { recursive: true });
-      await appendFile(this.path, line, { mode: 0o600 });
-    }).catch(() => undefined); // the log is best effort: the event still goes out
+    const written = this.queue.then(async () => {
+      try {
+        await mkdir(dirname(this.path), { recursive: true, mode: 0o700 }); // local/ is private, as LocalState makes it
+        await appendFile(this.path, line, { mode: 0o600 });
+        this.items?.push(item);
+      } catch {
+        // the log is best effort: the event still goes out
+      }
+    });
+    this.queue = written;
     this.emit('activity', item);
-    return this.writing.then(() => item);
+    return written.then(() => item);
   }
 
   /** Items newest first: at most `limit`, older than the item with id `before` (or than a time, if `before` is an ISO time). */
   async list(options: { before?: string; limit: number }): Promise<ActivityItem[]> {
-    await this.writing;
-    const items = await this.readAll();
+    const loaded = this.queue.then(async () => (this.items ??= await this.readAll()));
+    this.queue = loaded.then(() => undefined, () => undefined);
+    const items = await loaded;
     let end = items.length;
     if (options.before !== undefined) {
       const at = items.findIndex((i) => i.id === options.before);

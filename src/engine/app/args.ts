@@ -4,8 +4,9 @@
 
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { MIN_PASSPHRASE_LENGTH, type CatalogCursor } from '../../shared/api';
 import { StrataError } from '../../shared/errors';
-import { isSafeRelativePath } from '../versions/records';
+import { DEVICE_ID, isSafeRelativePath } from '../versions/records';
 
 /** One named argument of a call whose arguments must be an object. */
 export function field(args: unknown, name: string): unknown {
@@ -80,11 +81,10 @@ export function countArg(args: unknown, name: string, min: number, max: number, 
 
 /** A course-relative path ('/'-separated, no `.` or `..` parts); a leading `/` or `./` is dropped. */
 export function relPathArg(args: unknown, name = 'path'): string {
-  const value = field(args, name);
-  return relPath(value, name);
+  return relPath(field(args, name), name);
 }
 
-export function relPath(value: unknown, name: string): string {
+function relPath(value: unknown, name: string): string {
   if (typeof value !== 'string' || value.trim() === '') throw new StrataError('INVALID_ARGUMENT', 'Enter a path inside the course.', name);
   const path = value.replace(/^(\.\/|\/)+/, '').replace(/\/+$/, '');
   if (!isSafeRelativePath(path)) throw new StrataError('INVALID_ARGUMENT', `${JSON.stringify(value)} is not a path inside the course.`, name);
@@ -99,7 +99,50 @@ export function timeArg(args: unknown, name: string): Date {
   return time;
 }
 
-/** Whether `child` is `parent` or inside it. */
+/** The passphrase: not trimmed (spaces are legitimate passphrase characters); at least MIN_PASSPHRASE_LENGTH characters with `minLength`. */
+export function passphraseArg(args: unknown, options: { minLength?: boolean } = {}): string {
+  const value = field(args, 'passphrase');
+  if (typeof value !== 'string' || value === '') {
+    throw new StrataError('INVALID_ARGUMENT', 'Enter the passphrase.', 'passphrase');
+  }
+  if (options.minLength && [...value].length < MIN_PASSPHRASE_LENGTH) {
+    throw new StrataError('INVALID_ARGUMENT', `The passphrase must be at least ${MIN_PASSPHRASE_LENGTH} characters long.`, 'passphrase');
+  }
+  return value;
+}
+
+/** A course, by id or name (app/courses.ts findCourse resolves it). */
+export function courseArg(args: unknown): string {
+  return stringArg(args, 'course', 'a course', { max: 256 });
+}
+
+/** Optional list of course-relative paths (files or folders), without repeats. */
+export function pathsArg(args: unknown): string[] | undefined {
+  const value = field(args, 'paths');
+  if (value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length === 0 || value.length > 10_000) {
+    throw new StrataError('INVALID_ARGUMENT', 'Give the paths to restore as a list (or leave it out for the whole course).', 'paths');
+  }
+  return [...new Set(value.map((p) => relPath(p, 'paths')))];
+}
+
+/** The catalog's cursor: device ids and the highest batch number taken in from each. */
+export function cursorArg(args: unknown): CatalogCursor {
+  const value = field(args, 'cursor');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new StrataError('INVALID_ARGUMENT', 'The cursor must be an object of device ids and batch numbers ({} for everything).', 'cursor');
+  }
+  const cursor: CatalogCursor = {};
+  for (const [device, seq] of Object.entries(value as Record<string, unknown>)) {
+    if (!DEVICE_ID.test(device) || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
+      throw new StrataError('INVALID_ARGUMENT', `The cursor entry ${JSON.stringify(device)} is not a device id with a batch number.`, 'cursor');
+    }
+    cursor[device] = seq;
+  }
+  return cursor;
+}
+
+/** Whether `child` is `parent` or inside it (absolute paths). */
 export function isWithin(child: string, parent: string): boolean {
   const rel = relative(parent, child);
   return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));

@@ -7,7 +7,7 @@
 import { errorMessage } from '../errors';
 import { FolderWatcher } from '../watch/folder-watcher';
 import type { AppContext } from './context';
-import { reportScan } from './courses';
+import { activeCourses, reportScan } from './courses';
 
 export interface BackgroundOptions {
   /** Quiet time after a change before the folder is scanned (ms). */
@@ -55,7 +55,7 @@ export class Background {
     this.watcher = undefined;
     if (!this.running) return;
     const { session } = this.ctx;
-    if (!session.ws.state.folders().some((f) => f.tracked && !f.paused)) return;
+    if (activeCourses(session.ws).length === 0) return;
     const watcher = new FolderWatcher(session.ws, {
       quietMs: this.options.quietMs,
       exclusive: (task) => session.exclusive(task),

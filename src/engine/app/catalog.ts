@@ -5,11 +5,8 @@
 // numbered. Courses are small and always sent whole.
 
 import type { CatalogChanges, CatalogCursor, FileVersion } from '../../shared/api';
-import { StrataError } from '../../shared/errors';
 import type { FileHistory } from '../versions/history';
 import type { VersionRecord } from '../versions/records';
-import { DEVICE_ID } from '../versions/records';
-import { field } from './args';
 import type { AppContext } from './context';
 import { listCourses } from './courses';
 
@@ -33,21 +30,6 @@ export function toFileVersion(file: FileHistory, record: VersionRecord): FileVer
     ...(record.message !== undefined ? { message: record.message } : {}),
     tags: [...(file.tags.get(record.n) ?? [])],
   };
-}
-
-export function cursorArg(args: unknown): CatalogCursor {
-  const value = field(args, 'cursor');
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new StrataError('INVALID_ARGUMENT', 'The cursor must be an object of device ids and batch numbers ({} for everything).', 'cursor');
-  }
-  const cursor: CatalogCursor = {};
-  for (const [device, seq] of Object.entries(value as Record<string, unknown>)) {
-    if (!DEVICE_ID.test(device) || typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 0) {
-      throw new StrataError('INVALID_ARGUMENT', `The cursor entry ${JSON.stringify(device)} is not a device id with a batch number.`, 'cursor');
-    }
-    cursor[device] = seq;
-  }
-  return cursor;
 }
 
 export async function catalogChanges(ctx: AppContext, cursor: CatalogCursor, repository: string | undefined): Promise<CatalogChanges & { repository: string }> {

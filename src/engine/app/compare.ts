@@ -10,13 +10,11 @@ import type { CompareSide, Comparison, DiffLine } from '../../shared/api';
 import { StrataError } from '../../shared/errors';
 import { sniff, type BinaryDiff, type DiffLine as EngineLine, type TextDiff } from '../versions/compare';
 import { versionBytes } from '../versions/content';
-import type { FileHistory } from '../versions/history';
-import type { VersionRecord } from '../versions/records';
 import type { DiffSide, Workspace } from '../versions/workspace';
 import { absolutePath, findFile, versionOf, type FileRef } from './files';
 
 /** Largest image sent whole as a data: URL. */
-export const IMAGE_LIMIT = 4 * 1024 * 1024;
+const IMAGE_LIMIT = 4 * 1024 * 1024;
 
 export async function compareVersions(ws: Workspace, course: string, rel: string, a: number, b: number | undefined): Promise<Comparison> {
   const ref = findFile(ws, course, rel);
@@ -39,7 +37,7 @@ function side(s: DiffSide): CompareSide {
 }
 
 /** The engine's hunks as lines: text without its line break, marks for the changed words of partly changed lines, attribution of added lines. */
-export function textLines(diff: TextDiff): DiffLine[] {
+function textLines(diff: TextDiff): DiffLine[] {
   const out: DiffLine[] = [];
   for (const hunk of diff.hunks) for (const line of hunk.lines) out.push(lineOf(line));
   return out;
@@ -74,50 +72,27 @@ function lineOf(line: EngineLine): DiffLine {
 
 const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
 
-/** The type (and dimensions) of image bytes, told by their magic bytes; undefined if not an image this compares. */
+/** The type (and dimensions) of image bytes, told by their magic bytes (the engine's sniff); undefined if not an image this compares. */
 export function imageType(bytes: Uint8Array): { type: string; width?: number; height?: number } | undefined {
-  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-  if (b.length >= 16 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') {
-    return { type: 'image/webp', ...webpSize(b) };
-  }
   const sniffed = sniff(bytes, '');
   return IMAGE_TYPES.has(sniffed.type) ? sniffed : undefined;
 }
 
-function webpSize(b: Buffer): { width?: number; height?: number } {
-  const chunk = b.toString('latin1', 12, 16);
-  if (chunk === 'VP8X' && b.length >= 30) return { width: 1 + b.readUIntLE(24, 3), height: 1 + b.readUIntLE(27, 3) };
-  if (chunk === 'VP8L' && b.length >= 25) {
-    const bits = b.readUInt32LE(21);
-    return { width: 1 + (bits & 0x3fff), height: 1 + ((bits >> 14) & 0x3fff) };
-  }
-  if (chunk === 'VP8 ' && b.length >= 30) return { width: b.readUInt16LE(26) & 0x3fff, height: b.readUInt16LE(28) & 0x3fff };
-  return {};
-}
-
+/** A side's bytes, if it may be shown whole (up to IMAGE_LIMIT; both sides are versions of `ref`, or the file on disk). */
 async function bytesOf(ws: Workspace, ref: FileRef, s: DiffSide): Promise<Uint8Array | undefined> {
   if (s.size === 0 || s.size > IMAGE_LIMIT) return undefined;
-  if (s.record) {
-    if (s.record.op === 'delete') return undefined;
-    const file = ws.history.file(s.record.file) as FileHistory;
-    return versionBytes(ws.repo, file, s.record as VersionRecord, IMAGE_LIMIT);
-  }
+  if (s.record) return versionBytes(ws.repo, ref.file, s.record, IMAGE_LIMIT); // undefined for a deletion
   try {
-    const bytes = new Uint8Array(await readFile(pathOnDisk(ref, s)));
+    const bytes = new Uint8Array(await readFile(absolutePath(ref.folder, s.path)));
     return bytes.length <= IMAGE_LIMIT ? bytes : undefined;
   } catch {
     return undefined;
   }
 }
 
-function pathOnDisk(ref: FileRef, s: DiffSide): string {
-  return absolutePath(ref.folder, s.path);
-}
-
 async function imagesOf(ws: Workspace, ref: FileRef, diff: BinaryDiff, from: DiffSide, to: DiffSide): Promise<{ from: Partial<CompareSide>; to: Partial<CompareSide> } | undefined> {
-  // Cheap first: the types the engine told from the first bytes (WebP only by name there).
-  const maybe = (type: string): boolean => IMAGE_TYPES.has(type) || type === '.webp file';
-  if (!maybe(diff.old.type) || !maybe(diff.new.type)) return undefined;
+  // Cheap first: the types the engine told from the first bytes.
+  if (!IMAGE_TYPES.has(diff.old.type) || !IMAGE_TYPES.has(diff.new.type)) return undefined;
   const [a, b] = await Promise.all([bytesOf(ws, ref, from), bytesOf(ws, ref, to)]);
   if (!a || !b) return undefined;
   const ta = imageType(a);

@@ -6,7 +6,7 @@
 import { basename } from 'node:path';
 import { StrataError } from '../../shared/errors';
 import type { Course } from '../../shared/api';
-import { EngineError } from '../errors';
+import { EngineError, errorMessage } from '../errors';
 import { loadPolicy, savePolicy, type PlacementPolicy } from '../tiers/policy';
 import { Tiers } from '../tiers/tiers';
 import type { TrackedFolder } from '../versions/local-state';
@@ -24,7 +24,7 @@ export function findCourse(ws: Workspace, ref: string, options: { anyState?: boo
   return found;
 }
 
-export function courseOf(ws: Workspace, folder: TrackedFolder, policy: PlacementPolicy): Course {
+function courseOf(ws: Workspace, folder: TrackedFolder, policy: PlacementPolicy): Course {
   const live = ws.history.current(folder.id, ws.state.diskView());
   let bytes = 0;
   for (const record of live.values()) bytes += record.size;
@@ -69,7 +69,7 @@ export async function addCourse(ctx: AppContext, path: string, name: string | un
     try {
       return await session.ws.addFolder(path, name);
     } catch (error) {
-      throw withField(error, /name/i.test(errorText(error)) && name !== undefined ? 'name' : 'path');
+      throw withField(error, /name/i.test(errorMessage(error)) && name !== undefined ? 'name' : 'path');
     }
   });
   ctx.coursesChanged();
@@ -117,10 +117,15 @@ export async function setCourseState(ctx: AppContext, ref: string, state: 'activ
   return oneCourse(ctx, folder);
 }
 
-/** Records what changed in the given courses (default: every tracked course not paused) now. */
+/** The courses scanned and watched: tracked and not paused. */
+export function activeCourses(ws: Workspace): TrackedFolder[] {
+  return ws.state.folders().filter((f) => f.tracked && !f.paused);
+}
+
+/** Records what changed in the given courses (default: the active ones) now. */
 export async function scanCourses(ctx: AppContext, only?: TrackedFolder[]): Promise<{ versions: number }> {
   const { session } = ctx;
-  const folders = only ?? session.ws.state.folders().filter((f) => f.tracked && !f.paused);
+  const folders = only ?? activeCourses(session.ws);
   if (folders.length === 0) return { versions: 0 };
   const result = await ctx.ops.run('scan', 'files', (op) => session.exclusive(() => scanWith(session.ws, folders, op)), `Scanning ${folders.map((f) => f.name).join(', ')}`);
   reportScan(ctx, folders, result);
@@ -153,12 +158,8 @@ export function reportScan(ctx: AppContext, folders: TrackedFolder[], result: Sc
   ctx.historyChanged(result.versions.length);
 }
 
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /** An engine INVALID_ARGUMENT (or NOT_FOUND of the path itself) as a StrataError naming the argument at fault. */
-export function withField(error: unknown, field: string): unknown {
+function withField(error: unknown, field: string): unknown {
   if (error instanceof EngineError && (error.code === 'INVALID_ARGUMENT' || error.code === 'NOT_FOUND')) {
     return new StrataError(error.code, error.message, field);
   }

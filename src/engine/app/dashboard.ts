@@ -15,10 +15,11 @@ import { openRemote } from '../sync/remote-location';
 import type { TierReport } from '../tiers/tier-report';
 import { Tiers } from '../tiers/tiers';
 import type { AppContext } from './context';
+import { withTimeout } from './timeout';
 
 /** Less free space than this fraction of the disk, or than LOW_DISK_BYTES, is an alert. */
-export const LOW_DISK_FRACTION = 0.05;
-export const LOW_DISK_BYTES = 1024 ** 3;
+const LOW_DISK_FRACTION = 0.05;
+const LOW_DISK_BYTES = 1024 ** 3;
 /** How long the remote may take to list its objects for the Dashboard. */
 const REMOTE_TIMEOUT_MS = 10_000;
 
@@ -33,7 +34,7 @@ export async function diskSpace(path: string): Promise<DiskSpace> {
 }
 
 /** Logical and stored bytes: every version's and every snapshot file's size, against the distinct data chunks as stored. */
-export async function storageNumbers(ctx: AppContext): Promise<Pick<DashboardSummary, 'logicalBytes' | 'storedBytes' | 'dedupSavedBytes' | 'compressionSavedBytes'>> {
+async function storageNumbers(ctx: AppContext): Promise<Pick<DashboardSummary, 'logicalBytes' | 'storedBytes' | 'dedupSavedBytes' | 'compressionSavedBytes'>> {
   const { repo, ws } = ctx.session;
   const stats = await repoStats(repo); // snapshots' logical bytes, and every object's stored bytes
   let logical = stats.logicalBytes;
@@ -62,9 +63,9 @@ export async function dashboard(ctx: AppContext, sync: SyncStatus, space: (path:
   const remote = session.ws.state.remotes()[0];
   if (remote) {
     try {
-      const backend = await withTimeout(openRemote(remote), `remote "${remote.name}"`);
+      const backend = await withTimeout(openRemote(remote), REMOTE_TIMEOUT_MS, `remote "${remote.name}"`);
       try {
-        report = await withTimeout(tiers.report({ name: remote.name, backend }), `remote "${remote.name}"`);
+        report = await withTimeout(tiers.report({ name: remote.name, backend }), REMOTE_TIMEOUT_MS, `remote "${remote.name}"`);
         const cost = tiers.cost(report, remote);
         remoteSummary = {
           ...(report.remote ? { remote: { name: remote.name, hot: report.remote.hot, cold: report.remote.cold, tiered: report.remote.tiered } } : {}),
@@ -106,17 +107,4 @@ export async function dashboard(ctx: AppContext, sync: SyncStatus, space: (path:
 
 function formatGiB(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
-}
-
-async function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer in ${REMOTE_TIMEOUT_MS / 1000} s`)), REMOTE_TIMEOUT_MS);
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-    work.catch(() => undefined);
-  }
 }

@@ -58,7 +58,7 @@ export function fileVersions(ws: Workspace, course: string, rel: string): FileVe
   return ref.file.versions.map((v) => toFileVersion(ref.file, v));
 }
 
-export function summaryOf(outcome: RestoreOutcome): RestoreSummary {
+function summaryOf(outcome: RestoreOutcome): RestoreSummary {
   return { written: outcome.written, removed: outcome.removed, versions: outcome.versions.length, target: outcome.target };
 }
 

@@ -5,12 +5,14 @@
 // restores, tags, settling after a sync, the watcher's scans) runs one task
 // at a time through `exclusive`, since it shares the history and local state.
 
+import type { BackupResult } from '../../shared/api';
 import { localPath } from '../repo/location';
 import type { Repository } from '../repo/repository';
 import type { Backend } from '../storage/backend';
 import { LocalView } from '../tiers/local-view';
 import { openLocalRepository } from '../tiers/tiers';
 import { Workspace } from '../versions/workspace';
+import { backup } from '../snapshot/archiver';
 
 export class Session {
   private queue: Promise<unknown> = Promise.resolve();
@@ -50,6 +52,14 @@ export class Session {
     return run;
   }
 
+  /**
+   * Backs a folder up as a snapshot, through this repository (one at a time
+   * with the other writers): its index then knows the new data, which another
+   * Repository over the same store would leave it ignorant of.
+   */
+  backup(path: string): Promise<BackupResult> {
+    return this.exclusive(() => backupFolder(this.repo, path));
+  }
 
   /** Waits for the work queued, then closes the repository's backend. */
   async close(): Promise<void> {
@@ -58,4 +68,10 @@ export class Session {
     await this.queue;
     await this.repo.backend.close();
   }
+}
+
+/** A snapshot of one folder in `repo`, as the contract reports it. */
+export async function backupFolder(repo: Repository, path: string): Promise<BackupResult> {
+  const result = await backup(repo, { paths: [path] });
+  return { snapshot: result.id, files: result.snapshot.stats.files, bytes: result.snapshot.stats.bytes };
 }

@@ -7,16 +7,18 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { RemoteInfo, Settings } from '../../shared/api';
 import { StrataError } from '../../shared/errors';
-import { EngineError } from '../errors';
+import { EngineError, errorMessage } from '../errors';
 import { writeFileAtomic } from '../fs/atomic-file';
 import { normaliseLocation, openRemote, validateRemote, type RemoteConfig } from '../sync/remote-location';
 import { parsePolicy, policyPath, savePolicy, defaultPolicy } from '../tiers/policy';
 import { IGNORE_FILE } from '../versions/ignore-rules';
+import { isWithin } from './args';
 import type { AppContext } from './context';
 import { findCourse } from './courses';
+import { withTimeout } from './timeout';
 
 /** Longest ignore file the app writes. */
-export const MAX_IGNORE_RULES = 64 * 1024;
+const MAX_IGNORE_RULES = 64 * 1024;
 /** How long adding a remote waits for it to answer. */
 const REACH_TIMEOUT_MS = 15_000;
 
@@ -55,7 +57,7 @@ export async function addRemote(ctx: AppContext, given: { name: string; hot: str
   try {
     config = validateRemote({ name: given.name, hot: 'file:///' });
   } catch (error) {
-    throw new StrataError('INVALID_ARGUMENT', `The name must be letters, digits, ".", "_" or "-" (up to 64), like "backup": ${errorText(error)}`, 'name');
+    throw new StrataError('INVALID_ARGUMENT', `The name must be letters, digits, ".", "_" or "-" (up to 64), like "backup": ${errorMessage(error)}`, 'name');
   }
   if (state.remotes().some((r) => r.name === given.name)) throw new StrataError('INVALID_ARGUMENT', `A remote named "${given.name}" exists; remove it first.`, 'name');
   const location = (fieldName: 'hot' | 'cold', url: string): string => {
@@ -65,7 +67,7 @@ export async function addRemote(ctx: AppContext, given: { name: string; hot: str
     try {
       return normaliseLocation(url);
     } catch (error) {
-      throw new StrataError('INVALID_ARGUMENT', errorText(error), fieldName);
+      throw new StrataError('INVALID_ARGUMENT', errorMessage(error), fieldName);
     }
   };
   config = { name: config.name, hot: location('hot', given.hot), ...(given.cold ? { cold: location('cold', given.cold) } : {}) };
@@ -77,15 +79,13 @@ export async function addRemote(ctx: AppContext, given: { name: string; hot: str
   return getSettings(ctx);
 }
 
-function isInside(url: string, dir: string): boolean {
-  if (!url.startsWith('file://')) return false;
-  const path = url.slice('file://'.length);
-  return path === dir || path.startsWith(`${dir}/`);
+/** Whether a normalised remote location (`file://` + an absolute path, or s3://) is `dir` or inside it. */
+function isInside(location: string, dir: string): boolean {
+  return location.startsWith('file://') && isWithin(location.slice('file://'.length), dir);
 }
 
 /** Opens the remote (making a folder remote's folders) and lists it: reachable, with these credentials. */
 async function reach(config: RemoteConfig): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
   const attempt = (async () => {
     const backend = await openRemote(config, { create: true });
     try {
@@ -94,16 +94,10 @@ async function reach(config: RemoteConfig): Promise<void> {
       await backend.close();
     }
   })();
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer in ${REACH_TIMEOUT_MS / 1000} s`)), REACH_TIMEOUT_MS);
-  });
   try {
-    await Promise.race([attempt, timeout]);
+    await withTimeout(attempt, REACH_TIMEOUT_MS, 'it');
   } catch (error) {
-    attempt.catch(() => undefined);
-    throw new StrataError('UNAVAILABLE', `The remote cannot be reached: ${errorText(error)}`, 'hot');
-  } finally {
-    clearTimeout(timer);
+    throw new StrataError('UNAVAILABLE', `The remote cannot be reached: ${errorMessage(error)}`, 'hot');
   }
 }
 
@@ -120,13 +114,13 @@ export async function setPolicy(ctx: AppContext, text: string): Promise<Settings
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new StrataError('INVALID_ARGUMENT', `The policy is not valid JSON: ${errorText(error)}`, 'policy');
+    throw new StrataError('INVALID_ARGUMENT', `The policy is not valid JSON: ${errorMessage(error)}`, 'policy');
   }
   let policy;
   try {
     policy = parsePolicy(value, 'policy');
   } catch (error) {
-    throw new StrataError('INVALID_ARGUMENT', errorText(error), 'policy');
+    throw new StrataError('INVALID_ARGUMENT', errorMessage(error), 'policy');
   }
   await savePolicy(ctx.session.dir, policy);
   ctx.session.ws.setMedia(policy.media); // what counts as media decides new chunks' pack lanes
@@ -152,8 +146,4 @@ export async function setIgnoreRules(ctx: AppContext, course: string, rules: str
   if (rules.trim() === '') await rm(path, { force: true });
   else await writeFileAtomic(path, rules.endsWith('\n') ? rules : `${rules}\n`, 0o644);
   return ignoreRules(ctx, course);
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -414,9 +414,22 @@ export function sniff(head: Uint8Array, path: string): { type: string; width?: n
     }
     return { type: 'image/jpeg' };
   }
+  if (b.length >= 16 && b.toString('latin1', 0, 4) === 'RIFF' && b.toString('latin1', 8, 12) === 'WEBP') return { type: 'image/webp', ...webpSize(b) };
   if (b.length >= 5 && b.toString('latin1', 0, 5) === '%PDF-') return { type: 'application/pdf' };
   if (b.length >= 12 && b.toString('latin1', 4, 8) === 'ftyp') return { type: 'video/mp4' };
   if (b.length >= 4 && b.readUInt32BE(0) === 0x504b0304) return { type: 'application/zip' };
   const ext = /\.([A-Za-z0-9]+)$/.exec(path)?.[1]?.toLowerCase();
   return { type: ext ? `.${ext} file` : 'binary' };
+}
+
+/** A WebP's dimensions from its first chunk (lossy, lossless or extended). */
+function webpSize(b: Buffer): { width?: number; height?: number } {
+  const chunk = b.toString('latin1', 12, 16);
+  if (chunk === 'VP8X' && b.length >= 30) return { width: 1 + b.readUIntLE(24, 3), height: 1 + b.readUIntLE(27, 3) };
+  if (chunk === 'VP8L' && b.length >= 25) {
+    const bits = b.readUInt32LE(21);
+    return { width: 1 + (bits & 0x3fff), height: 1 + ((bits >> 14) & 0x3fff) };
+  }
+  if (chunk === 'VP8 ' && b.length >= 30) return { width: b.readUInt16LE(26) & 0x3fff, height: b.readUInt16LE(28) & 0x3fff };
+  return {};
 }

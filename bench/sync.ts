@@ -65,6 +65,7 @@ async function main(): Promise<void> {
     return;
   }
   const work = await mkdtemp(join(tmpdir(), 'strata-bench-sync-'));
+  process.env.STRATA_STATE_HOME ??= join(work, 'state-home'); // the repository's machine state goes with it, not into ~
   const server = await startRgw({ memstoreBytes: 6 * 1024 * MiB });
   try {
     const repoDir = join(work, 'repo');

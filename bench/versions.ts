@@ -182,6 +182,7 @@ async function bigFolder(root: string): Promise<void> {
 }
 
 const root = await mkdtemp(join(tmpdir(), 'strata-bench-versions-'));
+process.env.STRATA_STATE_HOME ??= join(root, 'state-home'); // the repositories' machine state goes with them, not into ~
 try {
   await versionEconomy(root);
   await bigFolder(root);

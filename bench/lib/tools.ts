@@ -3,7 +3,7 @@
 // step, how to read a backup's summary, and untimed repository facts (restic's
 // repository format version and so whether it compresses).
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { ToolName } from './args';
 import { capture, describeFailure, succeeded } from './proc';
 
@@ -86,14 +86,14 @@ export async function strataAdapter(projectRoot: string): Promise<ToolAdapter> {
     cmd: process.execPath,
     cwd: projectRoot,
     // init takes its passphrase from STRATA_NEW_PASSPHRASE, the other commands from STRATA_PASSPHRASE.
-    env: (repo) => ({ ...process.env, STRATA_REPO: repo, STRATA_PASSPHRASE: PASSWORD, STRATA_NEW_PASSPHRASE: PASSWORD }),
+    env: (repo) => ({ ...process.env, ...benchStateHome(repo), STRATA_REPO: repo, STRATA_PASSPHRASE: PASSWORD, STRATA_NEW_PASSPHRASE: PASSWORD }),
     initArgs: () => [bin, 'init'],
     backupArgs: (dir) => [bin, 'backup', dir, '--json'],
     restoreArgs: (target) => [bin, 'restore', 'latest', '--target', target],
     checkArgs: () => [bin, 'check', '--read-data'],
     parseBackupSummary: (stdout) => lastJson(stdout),
     repoInfo: async (repo) => {
-      const env = { ...process.env, STRATA_REPO: repo, STRATA_PASSPHRASE: PASSWORD };
+      const env = { ...process.env, ...benchStateHome(repo), STRATA_REPO: repo, STRATA_PASSPHRASE: PASSWORD };
       const st = await capture(process.execPath, [bin, 'stats', '--json'], { cwd: projectRoot, env, timeoutMs: 300_000 });
       if (!succeeded(st)) return { stats: `strata stats failed: ${describeFailure(st)}` };
       return { stats: lastJson(st.stdout) ?? st.stdout.trim() };
@@ -151,4 +151,9 @@ export async function resticAdapter(projectRoot: string, workDir: string): Promi
       return info;
     },
   };
+}
+
+/** Strata's machine state of the benchmark's repositories: beside them in the work folder, not in the user's state home. */
+function benchStateHome(repo: string): { STRATA_STATE_HOME: string } {
+  return { STRATA_STATE_HOME: process.env.STRATA_STATE_HOME ?? join(dirname(repo), 'strata-state') };
 }

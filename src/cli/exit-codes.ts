@@ -21,11 +21,20 @@ export const EXIT_CODES_HELP = `Exit status:
   0  success
   1  error (I/O, storage unreachable, ...)
   2  wrong usage (unknown option, missing argument)
-  3  no repository at the given location
+  3  no repository at the given location (or an incomplete one: no key slots yet)
   4  wrong passphrase
   5  damaged or missing data (check found problems; restore hit damaged data)
-  6  backup finished but skipped unreadable files (see warnings)
+  6  finished, but some files were skipped (unreadable, names that cannot be recorded, or restore paths inside the repository; see warnings)
   130 interrupted`;
+
+/**
+ * Records a status for the end of the command without hiding a worse one
+ * already recorded: damaged data (5) outranks skipped files (6).
+ */
+export function noteExitCode(code: typeof ExitCode.damaged | typeof ExitCode.partial): void {
+  if (process.exitCode === ExitCode.damaged) return;
+  process.exitCode = code;
+}
 
 export function exitCodeOf(error: unknown): number {
   if (error instanceof UsageError) return ExitCode.usage;

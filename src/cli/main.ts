@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { defaultKdfParams, type KdfParams } from '../engine/crypto/kdf';
 import { check } from '../engine/repo/check';
-import { initRepositoryAt } from '../engine/repo/location';
+import { assertRepositoryAt, initRepositoryAt, localPath } from '../engine/repo/location';
 import { openLocalRepository } from '../engine/tiers/tiers';
 import { rebuildIndex } from '../engine/repo/rebuild-index';
 import type { Repository } from '../engine/repo/repository';
@@ -17,13 +17,17 @@ import { scanTotals } from '../engine/snapshot/scan';
 import { listSnapshots, loadTree, resolveSnapshot } from '../engine/snapshot/snapshots';
 import type { TreeNode } from '../engine/snapshot/tree';
 import { ENGINE_VERSION } from '../engine/version';
-import { describeError, EXIT_CODES_HELP, ExitCode, exitCodeOf } from './exit-codes';
+import { LocalState } from '../engine/versions/local-state';
+import { shown } from './display';
+import { describeError, EXIT_CODES_HELP, ExitCode, exitCodeOf, noteExitCode } from './exit-codes';
 import { currentPassphrase, newPassphrase } from './passphrase';
 import { formatBytes, progressBar } from './progress';
 import { UsageError } from './usage-error';
 import { registerRemoteCommands } from './remote-commands';
 import { registerTierCommands } from './tier-commands';
 import { registerVersionCommands, restoreVersionsCommand } from './version-commands';
+import { registerRepairVersions } from './repair-versions';
+import { warnStray } from './strays';
 
 interface GlobalOptions {
   repo?: string;
@@ -55,9 +59,18 @@ let opened: Promise<Repository> | undefined;
 async function openRepo(options: GlobalOptions, view: { trackReads?: boolean } = {}): Promise<Repository> {
   opened ??= (async () => {
     const location = repoLocation(options);
+    // The location first: no repository there (or one without key slots) is said as such, not as a missing passphrase.
+    await assertRepositoryAt(location);
     const passphrase = await currentPassphrase();
     // Reading archived data: say when it will be ready, and wait only if asked to.
-    return openLocalRepository(location, passphrase, { ...view, thaw: options.wait ? { wait: true, onState: (_name, message) => warn(`strata: ${message}; waiting`) } : {} });
+    const repo = await openLocalRepository(location, passphrase, {
+      ...view,
+      thaw: options.wait ? { wait: true, onState: (_name, message) => warn(`strata: ${message}; waiting`) } : {},
+      onNotice: (message) => warn(`warning: ${message}`),
+    });
+    // Files among the objects that are not objects: ignored wherever they are listed, and said once each.
+    repo.strays.listen((name) => warnStray(name));
+    return repo;
   })();
   return opened;
 }
@@ -165,7 +178,7 @@ Version history of course folders:
           },
           onWarning: (path, message) => {
             warnings.push({ path, message });
-            if (!g.json) warn(`warning: ${path}: ${message}`);
+            if (!g.json) warn(shown(`warning: ${path}: ${message}`));
           },
         });
         bar.stop();
@@ -179,7 +192,7 @@ Version history of course folders:
               `new: ${formatBytes(s.newBytes)} in ${s.newBlobs} chunks, stored as ${formatBytes(s.storedBytes)}`);
           }
         }
-        if (result.warnings > 0) process.exitCode = ExitCode.partial;
+        if (result.warnings > 0) noteExitCode(ExitCode.partial);
       } finally {
         bar.stop();
       }
@@ -240,7 +253,7 @@ Version history of course folders:
         const kind = node.type === 'dir' ? 'd' : node.type === 'symlink' ? 'l' : '-';
         const size = node.type === 'file' ? formatBytes(node.size) : '';
         const suffix = node.type === 'symlink' ? ` -> ${node.target}` : node.type === 'dir' ? '/' : '';
-        out(`${kind}${(node.mode & 0o777).toString(8).padStart(4, '0')} ${size.padStart(10)}  ${new Date(node.mtimeMs).toISOString().slice(0, 19)}  ${path}${suffix}`);
+        out(`${kind}${(node.mode & 0o777).toString(8).padStart(4, '0')} ${size.padStart(10)}  ${new Date(node.mtimeMs).toISOString().slice(0, 19)}  ${shown(`${path}${suffix}`)}`);
       }
     });
 
@@ -273,11 +286,14 @@ Version history of course folders:
         bar.stop();
         if (g.json) printJson({ snapshot: id, target: resolve(target), ...result });
         else {
-          for (const f of result.failed) warn(`damaged: ${f.path}: ${f.message}`);
+          for (const f of result.failed) warn(shown(`damaged: ${f.path}: ${f.message}`));
+          for (const f of result.refused) warn(shown(`refused: ${f.path}: ${f.message}`));
           out(`restored ${result.files} files, ${result.dirs} folders, ${result.symlinks} links (${formatBytes(result.bytes)}) from ${shortId(id)} to ${resolve(target)}`);
           if (result.failed.length > 0) warn(`${result.failed.length} file(s) not restored: their data is damaged or missing (run \`strata check --read-data\`)`);
+          if (result.refused.length > 0) warn(`${result.refused.length} folder(s) not restored: they are the repository, which a restore never writes into`);
         }
-        if (result.failed.length > 0) process.exitCode = ExitCode.damaged;
+        if (result.failed.length > 0) noteExitCode(ExitCode.damaged);
+        if (result.refused.length > 0) noteExitCode(ExitCode.partial);
       } finally {
         bar.stop();
       }
@@ -290,10 +306,16 @@ Version history of course folders:
     .action(async (opts: { readData?: boolean }) => {
       const g = globals();
       const repo = await openRepo(g, { trackReads: false });
+      // This device's own newest version batch, if lost, only this machine's state knows of.
+      const own = await LocalState.load(localPath(repoLocation(g))).catch((error: unknown) => {
+        warn(`note: this machine's state cannot be read (${describeError(error)}): its own newest version batch is not checked`);
+        return undefined;
+      });
       const bar = progressBar('check', showProgress(g) && opts.readData === true);
       let bytes = 0;
       const result = await check(repo, {
         readData: opts.readData === true,
+        ...(own ? { own } : {}),
         onProgress: (done, total, _pack, packBytes) => {
           bytes += packBytes;
           bar.update(bytes, undefined, { what: `${done}/${total} packs` });
@@ -308,7 +330,7 @@ Version history of course folders:
           out(`no problems found (${result.snapshots} snapshots, ${result.versionBatches} version batches, ${result.packs} packs${opts.readData ? `, ${formatBytes(result.bytesRead)} read and verified` : ''})`);
         } else out(`${result.problems.length} problem(s) found`);
       }
-      if (result.problems.length > 0) process.exitCode = ExitCode.damaged;
+      if (result.problems.length > 0) noteExitCode(ExitCode.damaged);
     });
 
   program
@@ -340,7 +362,12 @@ Version history of course folders:
       const repo = await openRepo(g);
       const keys = await repo.listKeys();
       if (g.json) printJson(keys);
-      else for (const k of keys) out(`${k.current ? '*' : ' '} ${shortId(k.id)}  ${k.created}  ${k.user}@${k.host}`);
+      else {
+        for (const k of keys) {
+          const what = k.damaged !== undefined ? `damaged: ${k.damaged}` : `v${k.version ?? '?'}  ${k.created}  ${k.user}@${k.host}`;
+          out(shown(`${k.current ? '*' : ' '} ${shortId(k.id)}  ${what}`)); // labels come from the slot files
+        }
+      }
     });
   key
     .command('add')
@@ -389,8 +416,9 @@ Version history of course folders:
         for (const d of result.damaged) warn(`damaged: ${d.pack}: ${d.message}`);
         out(`index rebuilt: ${result.blobs} blobs in ${result.packs} packs (${result.removedIndexes} old index objects replaced)`);
       }
-      if (result.damaged.length > 0) process.exitCode = ExitCode.damaged;
+      if (result.damaged.length > 0) noteExitCode(ExitCode.damaged);
     });
+  registerRepairVersions(repair, versionContext);
 
   program
     .command('serve')
@@ -399,7 +427,7 @@ Version history of course folders:
     .action(async (opts: { port: string }) => {
       const { serve } = await import('./serve-command');
       process.removeAllListeners('SIGINT'); // serve shuts down cleanly on its own
-      await serve(Number(opts.port), globals().repo ?? process.env.STRATA_REPO);
+      await serve(opts.port, globals().repo ?? process.env.STRATA_REPO);
     });
 
   registerVersionCommands(program, versionContext);
@@ -436,7 +464,7 @@ export async function main(argv: string[]): Promise<number> {
       // commander already printed the message (or help/version).
       return error.exitCode === 0 ? ExitCode.ok : ExitCode.usage;
     }
-    warn(`strata: ${describeError(error)}`);
+    warn(`strata: ${describeError(error)}`.split('\n').map(shown).join('\n')); // names in messages may come from other devices
     return exitCodeOf(error);
   }
 }

@@ -11,6 +11,7 @@ import { LocalState } from '../engine/versions/local-state';
 import { lastSeqsOf, needsReconcile, type Conflict, type ReconcileResult } from '../engine/versions/merge';
 import { BATCH_PREFIX } from '../engine/versions/records';
 import { Workspace } from '../engine/versions/workspace';
+import { shown } from './display';
 import { UsageError } from './usage-error';
 import type { CliContext } from './version-commands';
 
@@ -24,12 +25,16 @@ export function conflictJson(c: Conflict): object {
 export function settledJson(r: ReconcileResult): object {
   return {
     versions: r.versions.map((v) => ({ path: v.path, version: v.n, op: v.op, summary: v.summary, device: v.device })),
-    written: r.written, removed: r.removed, waiting: r.waiting, conflicts: r.conflicts.map(conflictJson),
+    written: r.written, removed: r.removed, kept: r.kept, waiting: r.waiting, caughtUp: r.caughtUp, conflicts: r.conflicts.map(conflictJson),
   };
 }
 
-/** The lines telling a user about one conflict (`where`: the folder's place on this machine, for the commands to run). */
+/** The lines telling a user about one conflict (`where`: the folder's place on this machine, for the commands to run), escaped for a terminal. */
 export function conflictLines(c: Conflict, where: string | undefined): string[] {
+  return rawConflictLines(c, where).map(shown);
+}
+
+function rawConflictLines(c: Conflict, where: string | undefined): string[] {
   const path = where ? join(where, ...c.path.split('/')) : `${c.folder}/${c.path}`;
   if (c.kind === 'path') {
     const v = c.versions[0];
@@ -49,10 +54,13 @@ function folderPlaces(ws: Workspace): Map<string, string> {
 /** Prints what settling did (plain output). */
 export function printSettled(ctx: CliContext, ws: Workspace | undefined, r: ReconcileResult, prefix = ''): void {
   const places = ws ? folderPlaces(ws) : new Map<string, string>();
-  for (const path of r.written) ctx.out(`${prefix}updated  ${path}  (from another device)`);
-  for (const path of r.removed) ctx.out(`${prefix}removed  ${path}  (by another device)`);
-  for (const v of r.versions) ctx.out(`${prefix}${v.op.padEnd(8)} ${v.path}  @${v.n}  ${v.summary}`);
-  for (const path of r.waiting) ctx.out(`${prefix}waiting  ${path}`);
+  // A copy of an earlier version (held back: an adopted folder's old export) is said with the version it was.
+  const was = new Map(r.caughtUp.map((c) => [c.path, c.was]));
+  for (const path of r.written) ctx.out(shown(`${prefix}updated  ${path}  ${was.has(path) ? `to the current version (the copy here was version ${was.get(path)})` : '(from another device)'}`));
+  for (const path of r.removed) ctx.out(shown(`${prefix}removed  ${path}  (by another device${was.has(path) ? `; the copy here was version ${was.get(path)}` : ''})`));
+  for (const path of r.kept) ctx.out(shown(`${prefix}kept     ${path}  (deleted by another device, but changed here since it was recorded: kept, and its next version outlives the deletion)`));
+  for (const v of r.versions) ctx.out(shown(`${prefix}${v.op.padEnd(8)} ${v.path}  @${v.n}  ${v.summary}`));
+  for (const path of r.waiting) ctx.out(shown(`${prefix}waiting  ${path}`));
   for (const c of r.conflicts) for (const line of conflictLines(c, places.get(c.folder))) ctx.warn(line);
 }
 

@@ -5,10 +5,12 @@ import type { Command } from 'commander';
 import { join, resolve } from 'node:path';
 import { EngineError } from '../engine/errors';
 import { backendFor, initLocalStoreAt, localPath, localRepositoryExists } from '../engine/repo/location';
-import { Repository } from '../engine/repo/repository';
+import { objectNames } from '../engine/repo/format';
+import { assertRepository, Repository } from '../engine/repo/repository';
 import type { Backend } from '../engine/storage/backend';
 import { ThrottledBackend } from '../engine/storage/throttle';
 import { normaliseLocation, openRemote, validateRemote, type RemoteConfig } from '../engine/sync/remote-location';
+import { addRemote } from '../engine/sync/remotes';
 import { syncRepositories, type SyncProgress, type SyncResult } from '../engine/sync/replicate';
 import { TierState } from '../engine/tiers/tier-state';
 import { LocalState } from '../engine/versions/local-state';
@@ -16,6 +18,7 @@ import { prepareSettling, printSettled, settleAfterSync, settledJson } from './m
 import { currentPassphrase } from './passphrase';
 import { formatBytes, progressBar } from './progress';
 import { UsageError } from './usage-error';
+import { warnStray } from './strays';
 import type { CliContext } from './version-commands';
 
 async function state(ctx: CliContext): Promise<LocalState> {
@@ -45,8 +48,9 @@ async function runSync(ctx: CliContext, local: Backend, remote: Backend, options
     lastEvent = now;
     process.stderr.write(`${JSON.stringify({ event: 'sync-progress', ...p })}\n`);
   };
+  let result: SyncResult;
   try {
-    return await syncRepositories(local, remote, {
+    result = await syncRepositories(local, remote, {
       ...options,
       onProgress: (p) => {
         if (g.json && !g.quiet) event(p);
@@ -56,6 +60,9 @@ async function runSync(ctx: CliContext, local: Backend, remote: Backend, options
   } finally {
     bar.stop();
   }
+  // Files that are not objects were not copied: say so, on either side.
+  for (const stray of result.strays) warnStray(stray.name, stray.side === 'remote' ? remote.location : undefined);
+  return result;
 }
 
 function report(ctx: CliContext, remote: string, result: SyncResult, settled?: Awaited<ReturnType<typeof settleAfterSync>>): void {
@@ -68,12 +75,47 @@ function report(ctx: CliContext, remote: string, result: SyncResult, settled?: A
   ctx.out(`synced with ${remote}: ${result.uploaded.objects} objects up (${formatBytes(result.uploaded.bytes)}), ${result.downloaded.objects} down (${formatBytes(result.downloaded.bytes)})`);
 }
 
+/** Opens a remote (making a folder remote's folders) and lists it: reachable, and listable with these credentials. */
+async function reach(config: RemoteConfig): Promise<void> {
+  const backend = await openRemote(config, { create: true });
+  try {
+    for await (const info of backend.list('keys/')) void info;
+  } finally {
+    await backend.close();
+  }
+}
+
 /** "2M" -> 2 MiB per second; K, M, G are binary multiples. */
 export function parseRate(text: string): number {
   const m = /^(\d+(?:\.\d+)?)([KMG]?)$/i.exec(text.trim());
   const value = m ? Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase()) : NaN;
   if (!Number.isFinite(value) || value < 1024) throw new UsageError(`--limit-rate takes bytes per second with K, M or G, at least 1K (e.g. 500K, 2M), got ${JSON.stringify(text)}`);
   return Math.floor(value);
+}
+
+/**
+ * Whether `dir` holds a clone of `remote` begun earlier (stopped once its
+ * config had arrived): the same config, so the same repository. Cloning again
+ * continues it, downloading the rest. A repository there that is another one,
+ * or one whose remote of this name is elsewhere, is refused: nothing of it is
+ * touched.
+ */
+async function earlierClone(dir: string, remote: Backend, config: RemoteConfig): Promise<boolean> {
+  if (!(await localRepositoryExists(dir))) return false;
+  const local = backendFor(dir);
+  try {
+    const [here, there] = await Promise.all([local.get(objectNames.config), remote.get(objectNames.config)]);
+    if (Buffer.compare(here, there) !== 0) {
+      throw new EngineError('REPO_EXISTS', `a repository already exists at ${dir}, and it is not the one at ${config.hot}: clone into another place (--repo DIR)`);
+    }
+  } finally {
+    await local.close();
+  }
+  const named = (await LocalState.load(dir)).remotes().find((r) => r.name === config.name);
+  if (named && (named.hot !== config.hot || named.cold !== config.cold)) {
+    throw new EngineError('REPO_EXISTS', `a clone of this repository exists at ${dir} with its remote "${config.name}" at ${named.hot}: run \`strata sync ${config.name}\` there, or clone with another --name`);
+  }
+  return true;
 }
 
 export function registerRemoteCommands(program: Command, ctx: CliContext): void {
@@ -90,18 +132,10 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
       if (folder !== undefined && given.hot !== undefined) throw new UsageError('give a folder or --hot URL, not both');
       if (folder === undefined && given.hot === undefined) throw new UsageError('give a folder (e.g. /media/disk/strata) or --hot URL [--cold URL]');
       const opts = folder !== undefined ? { ...given, hot: join(resolve(folder), 'hot'), cold: join(resolve(folder), 'cold') } : { ...given, hot: given.hot as string };
-      const st = await state(ctx);
-      const config = validateRemote({ name, hot: opts.hot, ...(opts.cold ? { cold: opts.cold } : {}) });
-      if (st.remotes().some((r) => r.name === config.name)) throw new UsageError(`a remote named "${name}" exists; remove it first`);
-      if (opts.check) {
-        const backend = await openRemote(config, { create: true });
-        try {
-          for await (const info of backend.list('keys/')) void info; // reachable, and listable with these credentials
-        } finally {
-          await backend.close();
-        }
-      }
-      await st.setRemotes([...st.remotes(), config]);
+      // Checked as the app checks it (engine/sync/remotes.ts): the name free, a folder outside the repository.
+      const config = await addRemote(localPath(ctx.repoLocation()), await state(ctx), { name, hot: opts.hot, ...(opts.cold ? { cold: opts.cold } : {}) }, {
+        ...(opts.check ? { reach } : {}),
+      });
       if (ctx.globals().json) ctx.printJson(config);
       else ctx.out(`added remote "${config.name}": hot ${config.hot}${config.cold ? `, cold ${config.cold}` : ''}`);
     });
@@ -141,7 +175,7 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
       const config = pickRemote((await state(ctx)).remotes(), name);
       // Objects are copied sealed as they are: sync needs no passphrase.
       const local = backendFor(ctx.repoLocation());
-      const tierState = await TierState.load(localPath(ctx.repoLocation()));
+      const tierState = await TierState.load(localPath(ctx.repoLocation()), (message) => ctx.warn(`warning: ${message}`));
       const opened = await openRemote(config, { create: true });
       const backend = rate ? new ThrottledBackend(opened, { bytesPerSecond: rate }) : opened;
       try {
@@ -177,26 +211,27 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
         given = { name: opts.name, hot: join(localPath(folder), 'hot'), cold: join(localPath(folder), 'cold') };
       }
       const config = validateRemote(given);
-      const passphrase = await currentPassphrase();
-      if (await localRepositoryExists(dir)) throw new EngineError('REPO_EXISTS', `a repository already exists at ${dir}`);
       const backend = await openRemote(config);
       try {
+        // The remote first: a wrong URL, or a remote a sync stopped early, is said as such (exit 3), before any prompt.
+        await assertRepository(backend);
+        const continued = await earlierClone(dir, backend, config);
+        const passphrase = await currentPassphrase();
         // The passphrase must open the remote before anything is downloaded: a wrong one leaves nothing behind.
         await Repository.open(backend, passphrase);
-      } catch (error) {
-        await backend.close();
-        throw error;
-      }
-      const local = await initLocalStoreAt(dir);
-      try {
-        const result = await runSync(ctx, local, backend, { upload: false, download: true });
-        const st = await LocalState.load(dir);
-        await st.setRemotes([config]);
-        if (ctx.globals().json) ctx.printJson({ repository: resolve(dir), remote: config, ...result });
-        else ctx.out(`cloned ${result.downloaded.objects} objects (${formatBytes(result.downloaded.bytes)}) into ${resolve(dir)} as a new device; remote "${config.name}" added`);
+        const local = continued ? backendFor(dir) : await initLocalStoreAt(dir);
+        try {
+          const result = await runSync(ctx, local, backend, { upload: false, download: true });
+          const st = await LocalState.load(dir);
+          const recorded = st.remotes().some((r) => r.name === config.name); // by an earlier clone that got this far
+          if (!recorded) await st.setRemotes([...st.remotes(), config]);
+          if (ctx.globals().json) ctx.printJson({ repository: resolve(dir), remote: config, ...(continued ? { continued: true } : {}), ...result });
+          else ctx.out(`cloned ${result.downloaded.objects} objects (${formatBytes(result.downloaded.bytes)}) into ${resolve(dir)} as a new device${continued ? ' (continuing the clone begun there)' : ''}; remote "${config.name}" ${recorded ? 'kept' : 'added'}`);
+        } finally {
+          await local.close();
+        }
       } finally {
         await backend.close();
-        await local.close();
       }
     });
 }

@@ -1,11 +1,13 @@
-// `strata serve`: the headless host over the real engine, printing the URL.
+// `strata serve`: the headless host over the real engine, printing the URL;
+// its port checked first (a usage error), and a port it cannot have said plainly.
 
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultRepositoryPath, engineDeps } from '../engine/deps';
 import { createService } from '../engine/service';
-import { createEventFeed, startHeadlessHost } from './serve';
+import { createEventFeed, startHeadlessHost, type HeadlessHost } from './serve';
+import { UsageError } from './usage-error';
 
 /** The built renderer: out/renderer beside the package root. */
 function rendererDir(): string {
@@ -21,10 +23,19 @@ function rendererDir(): string {
 /** How long a clean shutdown (in-progress scan or sync finishing) may take before the process just exits. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
-export async function serve(port: number, repo: string | undefined): Promise<void> {
+/** `--port`: a whole number from 0 to 65535, 0 meaning any free port. */
+export function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^[0-9]{1,5}$/.test(text) || port > 65_535) throw new UsageError(`--port must be a whole number from 0 to 65535 (0 picks a free port), not ${JSON.stringify(text)}`);
+  return port;
+}
+
+export async function serve(portOption: string, repo: string | undefined): Promise<void> {
+  const port = parsePort(portOption);
+  const renderer = rendererDir();
   const events = createEventFeed();
   const service = createService(engineDeps(repo ? resolve(repo) : defaultRepositoryPath()), events.emit);
-  const host = await startHeadlessHost({ port, rendererDir: rendererDir(), service, events });
+  const host = await listen(port, () => startHeadlessHost({ port, rendererDir: renderer, service, events }));
   process.stdout.write(`Strata is running at ${host.url}\n(open it in a browser on this machine; Ctrl+C stops it)\n`);
   await new Promise<void>((resolvePromise) => {
     const stop = (): void => {
@@ -45,4 +56,16 @@ export async function serve(port: number, repo: string | undefined): Promise<voi
   });
   // Worker pools and file watchers would keep an idle process alive a while.
   process.exit(process.exitCode ?? 0);
+}
+
+/** Starts the host; a port it cannot have is one line saying so (Node's message names neither the option nor the way out). */
+async function listen(port: number, start: () => Promise<HeadlessHost>): Promise<HeadlessHost> {
+  try {
+    return await start();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code === 'EADDRINUSE') throw new Error(`port ${port} on 127.0.0.1 is already in use: choose another with --port, or --port 0 for a free one`, { cause: error });
+    if (code === 'EACCES') throw new Error(`not allowed to listen on port ${port} on 127.0.0.1 (ports below 1024 need privileges): choose another with --port`, { cause: error });
+    throw error;
+  }
 }

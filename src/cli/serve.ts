@@ -5,10 +5,17 @@
 // Threat model: other local users and processes, and web pages in the user's
 // browser, can reach 127.0.0.1. So:
 // - bound to 127.0.0.1 only; the Host header must name it (DNS rebinding);
-// - every request carries the secret token: `?token=` on the page load (the
-//   URL the CLI prints), which also sets an HttpOnly SameSite=Strict cookie for
-//   the page's own assets; `Authorization: Bearer` on API calls, which a
-//   cross-site page cannot send without a CORS preflight that we never grant;
+// - the API token never travels in a cookie: browsers do not keep cookies
+//   apart by port, so every server on 127.0.0.1 would receive it. The page
+//   load (`/?token=`, the URL the CLI prints) is answered with a redirect to
+//   `/#token=`: the page reads the token from the fragment, which is never
+//   sent to any server, and keeps it in memory only; the redirect sets an
+//   HttpOnly SameSite=Strict cookie with a second, unrelated secret that
+//   admits the page's own static files and nothing else (not the API, not the
+//   events), so a server that receives it learns only how to fetch the public
+//   renderer;
+// - API calls carry the token as `Authorization: Bearer`, which a cross-site
+//   page cannot send without a CORS preflight that we never grant;
 // - the event WebSocket (/api/events) takes the token only as a subprotocol:
 //   the page opens it with protocols ['strata', 'token.<TOKEN>'] and the host
 //   answers 'strata' (never echoing the token). The browser WebSocket API
@@ -22,7 +29,7 @@
 // - tokens are compared in constant time (SHA-256 digests, timingSafeEqual);
 // - cross-origin requests (an Origin header that is not ours) are refused;
 // - static files only from rendererDir, no traversal; the app's CSP and
-//   no-referrer (the token is in the page URL) on every response.
+//   no-referrer (the token is in the page URL's fragment) on every response.
 
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, realpath, stat } from 'node:fs/promises';
@@ -49,7 +56,7 @@ export interface HeadlessHostOptions {
   /** The built renderer (out/renderer). */
   rendererDir: string;
   service: StrataApi;
-  /** The secret; default 32 random bytes in hex. URL- and cookie-safe characters only. */
+  /** The API secret; default 32 random bytes in hex. URL-safe characters only. */
   token?: string;
   /** The service's events, pushed to the page over the WebSocket at /api/events. */
   events?: EventFeed;
@@ -62,7 +69,10 @@ export interface HeadlessHostOptions {
 export interface HeadlessHost {
   /** http://127.0.0.1:PORT/?token=... — the page, ready to open. */
   url: string;
+  /** The API token (Bearer, event subprotocol, the printed URL). */
   token: string;
+  /** The static-files cookie: its name and value. Admits the renderer's files only, never the API or the events. */
+  assetCookie: { name: string; value: string };
   port: number;
   close(): Promise<void>;
 }
@@ -151,13 +161,20 @@ export async function startHeadlessHost(options: HeadlessHostOptions): Promise<H
     throw new Error('The token must be at least 16 characters of A-Z a-z 0-9 . _ ~ -');
   }
   const tokenDigest = digest(token);
+  // Unrelated to the token: whoever receives the cookie learns nothing of it.
+  const assetSecret = randomBytes(32).toString('hex');
+  const assetDigest = digest(assetSecret);
   const rendererRoot = await realpath(options.rendererDir);
   const onInternalError = options.onInternalError ?? ((err: unknown) => console.error('strata serve:', err));
   let port = 0; // known once listening; every check below runs after that
-  const cookieName = () => `strata-token-${port}`; // per port: cookies ignore ports
+  const cookieName = () => `strata-assets-${port}`; // per port: cookies ignore ports
 
   function matchesToken(candidate: string | undefined): boolean {
     return candidate !== undefined && timingSafeEqual(digest(candidate), tokenDigest);
+  }
+
+  function matchesAssetSecret(candidate: string | undefined): boolean {
+    return candidate !== undefined && timingSafeEqual(digest(candidate), assetDigest);
   }
 
   /** Throws unless the request names us (Host: DNS rebinding) and, if it says where it comes from, comes from us. */
@@ -172,23 +189,23 @@ export async function startHeadlessHost(options: HeadlessHostOptions): Promise<H
     }
   }
 
-  /** Throws unless one of the offered tokens is ours: 401 when none is offered, 403 when wrong. */
-  function checkToken(offered: Array<string | undefined>): void {
-    const candidates = offered.filter((value): value is string => value !== undefined);
+  /** Throws unless one of the offered credentials is good: 401 when none is offered, 403 when wrong. */
+  function checkCredentials(offered: Array<{ value: string | undefined; good: (value: string) => boolean }>): void {
+    const candidates = offered.filter((candidate): candidate is { value: string; good: (value: string) => boolean } => candidate.value !== undefined);
     if (candidates.length === 0) {
       throw new HttpRefusal(401, 'Unauthorized: open the address `strata serve` printed; it carries the token.');
     }
-    if (!candidates.some(matchesToken)) throw new HttpRefusal(403, 'Forbidden: wrong token.');
+    if (!candidates.some((candidate) => candidate.good(candidate.value))) throw new HttpRefusal(403, 'Forbidden: wrong token.');
   }
 
-  /** Throws unless the request is for us, from us, with the token in an accepted place. */
-  function authorise(req: IncomingMessage, url: URL, accept: { query: boolean; cookie: boolean }): void {
+  function checkToken(offered: Array<string | undefined>): void {
+    checkCredentials(offered.map((value) => ({ value, good: matchesToken })));
+  }
+
+  /** Throws unless the request is for us, from us, with the API token as a Bearer header. */
+  function authoriseApi(req: IncomingMessage): void {
     checkHostAndOrigin(req);
-    checkToken([
-      bearer(req.headers.authorization),
-      accept.query ? (url.searchParams.get('token') ?? undefined) : undefined,
-      accept.cookie ? cookie(req.headers.cookie, cookieName()) : undefined,
-    ]);
+    checkToken([bearer(req.headers.authorization)]);
   }
 
   async function serveApi(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
@@ -281,16 +298,39 @@ export async function startHeadlessHost(options: HeadlessHostOptions): Promise<H
     sockets.handleUpgrade(req, socket, head, (ws) => acceptEvents(ws));
   }
 
-  async function serveStatic(req: IncomingMessage, res: ServerResponse, rawPath: string, setCookie: boolean): Promise<void> {
+  /**
+   * The page load with the token in the query: to the page with the token in
+   * the fragment (read by the page, never sent anywhere), with the static-files
+   * cookie. Always to `/`: the Location is ours, never taken from the request.
+   */
+  function enterPage(res: ServerResponse): void {
+    const location = `/#token=${token}`;
+    res.writeHead(303, {
+      ...SECURITY_HEADERS,
+      Location: location,
+      'Set-Cookie': `${cookieName()}=${assetSecret}; Path=/; HttpOnly; SameSite=Strict`,
+      'Content-Length': '0',
+    });
+    res.end();
+  }
+
+  /** Throws unless a static request is for us, from us, with the static-files cookie (or the API token as Bearer). */
+  function authoriseStatic(req: IncomingMessage): void {
+    checkHostAndOrigin(req);
+    checkCredentials([
+      { value: bearer(req.headers.authorization), good: matchesToken },
+      { value: cookie(req.headers.cookie, cookieName()), good: matchesAssetSecret },
+    ]);
+  }
+
+  async function serveStatic(req: IncomingMessage, res: ServerResponse, rawPath: string): Promise<void> {
     const file = await resolveStatic(rendererRoot, rawPath);
     const body = await readFile(file);
-    const headers: Record<string, string> = {
+    res.writeHead(200, {
       ...SECURITY_HEADERS,
       'Content-Type': CONTENT_TYPES[extname(file).toLowerCase()] ?? 'application/octet-stream',
       'Content-Length': String(body.length),
-    };
-    if (setCookie) headers['Set-Cookie'] = `${cookieName()}=${token}; Path=/; HttpOnly; SameSite=Strict`;
-    res.writeHead(200, headers);
+    });
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
@@ -301,17 +341,24 @@ export async function startHeadlessHost(options: HeadlessHostOptions): Promise<H
     const url = new URL(rawUrl, 'http://127.0.0.1');
     if (rawPath === '/api/events') {
       // Reached only without an Upgrade header: the events are a WebSocket now.
-      authorise(req, url, { query: false, cookie: false });
+      authoriseApi(req);
       res.setHeader('Upgrade', 'websocket');
       throw new HttpRefusal(426, 'Upgrade required: /api/events is a WebSocket.');
     } else if (rawPath.startsWith('/api/')) {
       if (req.method !== 'POST') throw new HttpRefusal(405, 'Method not allowed: API calls are POST.');
-      authorise(req, url, { query: false, cookie: false });
+      authoriseApi(req);
       await serveApi(req, res, safeDecode(rawPath.slice('/api/'.length)));
     } else {
       if (req.method !== 'GET' && req.method !== 'HEAD') throw new HttpRefusal(405, 'Method not allowed.');
-      authorise(req, url, { query: true, cookie: true });
-      await serveStatic(req, res, rawPath, matchesToken(url.searchParams.get('token') ?? undefined));
+      const offered = url.searchParams.get('token');
+      if (offered !== null) {
+        checkHostAndOrigin(req);
+        checkToken([offered]);
+        enterPage(res);
+        return;
+      }
+      authoriseStatic(req);
+      await serveStatic(req, res, rawPath);
     }
   }
 
@@ -349,6 +396,7 @@ export async function startHeadlessHost(options: HeadlessHostOptions): Promise<H
   return {
     url: `http://127.0.0.1:${port}/?token=${token}`,
     token,
+    assetCookie: { name: cookieName(), value: assetSecret },
     port,
     close: () =>
       new Promise<void>((resolveClose, rejectClose) => {

@@ -106,15 +106,17 @@ export function registerTierCommands(program: Command, ctx: CliContext): void {
     .action(async (name: string | undefined, opts: { apply?: boolean; policy?: boolean; initPolicy?: boolean }) => {
       const dir = localPath(ctx.repoLocation());
       if (opts.initPolicy) {
-        if (existsSync(policyPath(dir))) throw new UsageError(`${policyPath(dir)} exists; edit it`);
+        const file = await policyPath(dir);
+        if (existsSync(file)) throw new UsageError(`${file} exists; edit it`);
         await savePolicy(dir, await loadPolicy(dir));
-        ctx.out(`wrote ${policyPath(dir)} (the defaults; docs/tiers.md explains each setting)`);
+        ctx.out(`wrote ${file} (the defaults; docs/tiers.md explains each setting)`);
         return;
       }
       if (opts.policy) {
         const policy = await loadPolicy(dir);
-        if (ctx.globals().json) ctx.printJson({ file: policyPath(dir), exists: existsSync(policyPath(dir)), policy });
-        else ctx.out(`${existsSync(policyPath(dir)) ? policyPath(dir) : `(no ${policyPath(dir)}: the defaults)`}\n${JSON.stringify(policy, null, 2)}`);
+        const file = await policyPath(dir);
+        if (ctx.globals().json) ctx.printJson({ file, exists: existsSync(file), policy });
+        else ctx.out(`${existsSync(file) ? file : `(no ${file}: the defaults)`}\n${JSON.stringify(policy, null, 2)}`);
         return;
       }
       const tiers = await Tiers.open(await ctx.openRepo(), ctx.repoLocation());

@@ -13,9 +13,12 @@ import { Tiers } from '../engine/tiers/tiers';
 import { DEFAULT_QUIET_MS, FolderWatcher } from '../engine/watch/folder-watcher';
 import { parseWhen } from '../engine/versions/when';
 import type { Attribution, TextDiff } from '../engine/versions/compare';
+import type { ScanResult } from '../engine/versions/scanner';
 import { parseVersionRef, Workspace, type LogEntry, type RestoreOutcome } from '../engine/versions/workspace';
-import { ExitCode } from './exit-codes';
+import { shown } from './display';
+import { ExitCode, noteExitCode } from './exit-codes';
 import { printSettled, registerMergeCommands, settledJson } from './merge-commands';
+import { reportAcceptedLosses } from './repair-versions';
 import { UsageError } from './usage-error';
 
 export interface CliContext {
@@ -28,7 +31,28 @@ export interface CliContext {
 }
 
 async function workspace(ctx: CliContext): Promise<Workspace> {
-  return Workspace.open(await ctx.openRepo(), localPath(ctx.repoLocation()));
+  const ws = await Workspace.open(await ctx.openRepo(), localPath(ctx.repoLocation()));
+  reportHistoryProblems(ctx, ws);
+  return ws;
+}
+
+/**
+ * Damaged or missing version batches (history.ts): every command says so,
+ * shows what it can, and exits 5; those that would write history refuse.
+ * With --json the list goes to stderr as one JSON line, stdout keeps its document.
+ */
+function reportHistoryProblems(ctx: CliContext, ws: Workspace): void {
+  const problems = ws.history.problems(ws.state);
+  if (problems.length === 0) return;
+  noteExitCode(ExitCode.damaged);
+  if (ctx.globals().json) {
+    ctx.warn(JSON.stringify({ event: 'history-incomplete', problems }));
+    return;
+  }
+  for (const p of problems) ctx.warn(`damaged: ${p.object}: ${p.message}`);
+  ctx.warn(`warning: the version history is incomplete (${problems.length} batch${problems.length === 1 ? '' : 'es'} damaged or missing): `
+    + 'their versions are not shown, and nothing new is recorded until they are back (`strata sync` with a remote that has them) '
+    + 'or recorded as lost (`strata repair versions`, if no remote has them)');
 }
 
 function versionJson(entry: { folder?: string; record: VersionRecord; tags: string[] }): object {
@@ -45,7 +69,7 @@ function logLine(entry: LogEntry): string {
   const time = new Date(r.time).toLocaleString('sv-SE').slice(0, 16); // YYYY-MM-DD HH:MM, local time
   const tags = entry.tags.length > 0 ? `  [${entry.tags.join(', ')}]` : '';
   const what = r.message ? `${r.message} (${r.summary})` : r.summary;
-  return `${time}  ${`@${r.n}`.padStart(5)}  ${r.op.padEnd(8)} ${r.path}  ${what}  — ${r.author}${tags}`;
+  return shown(`${time}  ${`@${r.n}`.padStart(5)}  ${r.op.padEnd(8)} ${r.path}  ${what}  — ${r.author}${tags}`);
 }
 
 function parseSettle(value: string | undefined, flag = '--settle'): number | undefined {
@@ -61,14 +85,31 @@ function parseVersionNumber(value: string): number {
   return n;
 }
 
+/**
+ * What a restore of versions did. Files it could not put back (damaged data:
+ * exit 5; a path into the repository: exit 6) are named on stderr, one line
+ * each, and in --json; the rest was restored.
+ */
 function reportPutBack(ctx: CliContext, outcome: RestoreOutcome, what: string): void {
+  const { damaged, refused } = outcome;
+  if (damaged.length > 0) noteExitCode(ExitCode.damaged);
+  if (refused.length > 0) noteExitCode(ExitCode.partial);
   if (ctx.globals().json) {
-    ctx.printJson({ target: outcome.target, written: outcome.written, removed: outcome.removed, versions: outcome.versions.map((record) => versionJson({ record, tags: [] })) });
+    ctx.printJson({ target: outcome.target, written: outcome.written, removed: outcome.removed, versions: outcome.versions.map((record) => versionJson({ record, tags: [] })), damaged, refused });
     return;
   }
-  for (const path of outcome.written) ctx.out(`wrote    ${path}`);
-  for (const path of outcome.removed) ctx.out(`removed  ${path}  (it did not exist then; its history is kept)`);
-  ctx.out(outcome.written.length + outcome.removed.length === 0 ? `nothing to do: already ${what}` : `${what}: ${outcome.written.length} written, ${outcome.removed.length} removed in ${outcome.target}`);
+  for (const path of outcome.written) ctx.out(shown(`wrote    ${path}`));
+  for (const path of outcome.removed) ctx.out(shown(`removed  ${path}  (it did not exist then; its history is kept)`));
+  for (const d of damaged) ctx.warn(shown(`damaged: ${d.path}: ${d.message}`));
+  for (const r of refused) ctx.warn(shown(`refused: ${r.path}: ${r.message}`));
+  const notRestored = damaged.length + refused.length;
+  if (outcome.written.length + outcome.removed.length + notRestored === 0) {
+    ctx.out(`nothing to do: already ${what}`);
+    return;
+  }
+  ctx.out(shown(`${what}: ${outcome.written.length} written, ${outcome.removed.length} removed${notRestored > 0 ? `, ${notRestored} not restored` : ''} in ${outcome.target}`));
+  if (damaged.length > 0) ctx.warn(`${damaged.length} file(s) not restored: their data is damaged or missing (what was on disk there is left as it was; run \`strata check --read-data\`)`);
+  if (refused.length > 0) ctx.warn(`${refused.length} file(s) not restored: their paths lead into the repository, which a restore never writes into`);
 }
 
 /** `strata restore PATH --version N | --at TIME [--target DIR]`. */
@@ -85,7 +126,7 @@ const paint = (on: boolean) => (code: string, text: string): string => (on && te
 
 function who(by: Attribution | undefined): string {
   if (!by) return '';
-  return by.version === null ? by.author : `@${by.version} ${by.author}`;
+  return shown(by.version === null ? by.author : `@${by.version} ${by.author}`);
 }
 
 function printTextDiff(ctx: CliContext, diff: TextDiff, colour: boolean): void {
@@ -141,19 +182,39 @@ async function startBackgroundSync(ctx: CliContext, ws: Workspace, name: string 
   return sync;
 }
 
-export function registerVersionCommands(program: Command, ctx: CliContext): void {
-  const scanReport = (result: Awaited<ReturnType<Workspace['scan']>>): void => {
-    const g = ctx.globals();
-    if (g.json) {
-      ctx.printJson({ batch: result.batch ?? null, versions: result.versions.map((record) => versionJson({ record, tags: [] })), unchanged: result.unchanged, settling: result.settling, warnings: result.warnings });
-    } else {
-      for (const v of result.versions) ctx.out(`${v.op.padEnd(8)} ${v.path}  @${v.n}  ${v.summary}`);
-      for (const path of result.settling) ctx.out(`waiting  ${path}  (still being written; recorded on a later scan)`);
-      ctx.out(result.versions.length === 0 ? `no changes (${result.unchanged} files unchanged)` : `${result.versions.length} new versions, ${result.unchanged} files unchanged`);
+/** A word for a shell command line, quoted when it needs to be. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`;
+}
+
+/** What a scan did, as `scan` and `add` print it. */
+function reportScan(ctx: CliContext, ws: Workspace, result: ScanResult): void {
+  if (ctx.globals().json) {
+    ctx.printJson({
+      batch: result.batch ?? null, versions: result.versions.map((record) => versionJson({ record, tags: [] })), unchanged: result.unchanged,
+      settling: result.settling, notHere: result.notHere, unrecordable: result.unrecordable, behind: result.behind, warnings: result.warnings,
+    });
+  } else {
+    for (const v of result.versions) ctx.out(shown(`${v.op.padEnd(8)} ${v.path}  @${v.n}  ${v.summary}`));
+    for (const path of result.settling) ctx.out(shown(`waiting  ${path}  (still being written; recorded on a later scan)`));
+    // Copies of earlier versions in an adopted folder (an old export): not edits; `sync` brings them up to date.
+    for (const b of result.behind) ctx.out(shown(`behind   ${b.path}  (the copy here is version ${b.version} of ${b.current}: not a new edit, nothing recorded; the next sync puts the current version in place)`));
+    // Files of an adopted folder not on this machine (yet): how to put them here, or to record them as deleted.
+    for (const folder of ws.state.folders()) {
+      const missing = result.notHere.filter((p) => p.startsWith(`${folder.name}/`)).length;
+      if (missing === 0) continue;
+      ctx.out(shown(`${missing} file${missing === 1 ? '' : 's'} of "${folder.name}" from other devices ${missing === 1 ? 'is' : 'are'} not in this folder; not recorded as deleted:`));
+      ctx.out(shown(`  strata restore ${shellWord(folder.path)} --at now     puts ${missing === 1 ? 'it' : 'them'} here`));
+      ctx.out(shown(`  strata scan ${shellWord(folder.name)} --confirm-deletions     records ${missing === 1 ? 'it' : 'them'} as deleted`));
     }
-    if (result.warnings > 0) process.exitCode = ExitCode.partial;
-  };
-  const onWarning = (path: string, message: string): void => ctx.warn(`warning: ${path}: ${message}`);
+    const unrecordable = result.unrecordable.length > 0 ? `; ${result.unrecordable.length} not recorded: their names cannot be (see the warnings)` : '';
+    ctx.out(`${result.versions.length === 0 ? `no changes (${result.unchanged} files unchanged)` : `${result.versions.length} new versions, ${result.unchanged} files unchanged`}${unrecordable}`);
+  }
+  if (result.warnings > 0) noteExitCode(ExitCode.partial);
+}
+
+export function registerVersionCommands(program: Command, ctx: CliContext): void {
+  const onWarning = (path: string, message: string): void => ctx.warn(shown(`warning: ${path}: ${message}`));
 
   program
     .command('add')
@@ -164,8 +225,8 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
     .action(async (path: string, opts: { name?: string; scan: boolean }) => {
       const ws = await workspace(ctx);
       const folder = await ws.addFolder(path, opts.name);
-      if (!ctx.globals().json) ctx.out(`tracking "${folder.name}" (${folder.path})`);
-      if (opts.scan) scanReport(await ws.scan([folder.name], { settleMs: 0, onWarning }));
+      if (!ctx.globals().json) ctx.out(shown(`tracking "${folder.name}" (${folder.path})${folder.observed === false ? ': it continues the history from other devices' : ''}`));
+      if (opts.scan) reportScan(ctx, ws, await ws.scan([folder.name], { onWarning }));
       else if (ctx.globals().json) ctx.printJson(folder);
     });
 
@@ -183,7 +244,8 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
         ctx.out('no folders tracked yet: strata add PATH');
         return;
       }
-      for (const f of folders) ctx.out(`${f.name.padEnd(24)} ${String(f.files).padStart(6)} files ${String(f.versions).padStart(7)} versions  ${f.path}${f.tracked ? '' : '  (not tracked any more)'}`);
+      const note = (f: (typeof folders)[number]): string => (!f.tracked ? '  (not tracked any more)' : f.observed === false ? '  (from other devices: files missing here are not recorded as deleted)' : '');
+      for (const f of folders) ctx.out(shown(`${f.name.padEnd(24)} ${String(f.files).padStart(6)} files ${String(f.versions).padStart(7)} versions  ${f.path}${note(f)}`));
     });
 
   program
@@ -194,7 +256,7 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
       const ws = await workspace(ctx);
       const folder = await ws.removeFolder(name);
       if (ctx.globals().json) ctx.printJson(folder);
-      else ctx.out(`stopped tracking "${folder.name}"; its history is kept`);
+      else ctx.out(shown(`stopped tracking "${folder.name}"; its history is kept`));
     });
 
   program
@@ -202,10 +264,11 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
     .description('record every change in tracked folders since the last scan')
     .argument('[names...]', 'folders to scan (default: all tracked)')
     .option('-m, --message <text>', 'describe the changes (shown instead of the generated summary, which is kept)')
-    .option('--settle <ms>', 'leave files modified less than this long ago for a later scan', '2000')
+    .option('--settle <ms>', 'also leave files modified less than this long ago for a later scan (default 0: record what holds still while it is read)')
     .option('--tag <tag...>', 'tag every version of this scan')
     .option('--meta <key=value...>', 'free metadata recorded with every version of this scan')
-    .action(async (names: string[], opts: { message?: string; settle?: string; tag?: string[]; meta?: string[] }) => {
+    .option('--confirm-deletions', 'in folders continued from other devices, record files missing here as deleted (by default they are not here yet)')
+    .action(async (names: string[], opts: { message?: string; settle?: string; tag?: string[]; meta?: string[]; confirmDeletions?: boolean }) => {
       const ws = await workspace(ctx);
       const settleMs = parseSettle(opts.settle);
       const meta: Record<string, string> = {};
@@ -214,11 +277,12 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
         if (eq <= 0) throw new UsageError(`--meta takes KEY=VALUE, got ${JSON.stringify(pair)}`);
         meta[pair.slice(0, eq)] = pair.slice(eq + 1);
       }
-      scanReport(await ws.scan(names, {
+      reportScan(ctx, ws, await ws.scan(names, {
         ...(opts.message ? { message: opts.message } : {}),
         ...(settleMs !== undefined ? { settleMs } : {}),
         ...(opts.tag ? { tags: opts.tag } : {}),
         ...(opts.meta ? { meta } : {}),
+        ...(opts.confirmDeletions ? { confirmDeletions: true } : {}),
         onWarning,
       }));
     });
@@ -245,7 +309,7 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
             return;
           }
           const time = new Date().toLocaleTimeString('sv-SE');
-          for (const v of result.versions) ctx.out(`${time}  ${folder.name}/${v.path}  @${v.n}  ${v.op}  ${v.summary}`);
+          for (const v of result.versions) ctx.out(shown(`${time}  ${folder.name}/${v.path}  @${v.n}  ${v.op}  ${v.summary}`));
         },
       });
       // After a sync brought other devices' versions: settle them between scans, and send up what that recorded.
@@ -253,7 +317,7 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
         void watcher.run(() => ws.reconcile({ settleMs: quietMs, onWarning })).then((r) => {
           if (r.versions.length > 0) background?.request();
           if (json) {
-            if (r.versions.length + r.written.length + r.removed.length + r.waiting.length + r.conflicts.length > 0) ctx.out(JSON.stringify({ settled: settledJson(r) }));
+            if (r.versions.length + r.written.length + r.removed.length + r.kept.length + r.waiting.length + r.conflicts.length > 0) ctx.out(JSON.stringify({ settled: settledJson(r) }));
           } else {
             printSettled(ctx, ws, r, `${new Date().toLocaleTimeString('sv-SE')}  `);
           }
@@ -292,6 +356,7 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
         ...(opts.author ? { author: opts.author } : {}),
         ...(opts.tag ? { tag: opts.tag } : {}),
       });
+      reportAcceptedLosses(ctx, ws.history.losses()); // recorded by `repair versions`: not a problem, still named
       if (ctx.globals().json) {
         ctx.printJson(entries.map(versionJson));
         return;
@@ -349,8 +414,8 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
       }
       const colour = opts.color === 'always' || (opts.color === 'auto' && process.stdout.isTTY === true && !process.env.NO_COLOR);
       const c = paint(colour);
-      ctx.out(c('1', `--- ${from.label}${from.record ? `  ${from.record.author}, ${new Date(from.record.time).toLocaleString('sv-SE')}` : ''}`));
-      ctx.out(c('1', `+++ ${to.label}${to.record ? `  ${to.record.author}, ${new Date(to.record.time).toLocaleString('sv-SE')}` : ''}`));
+      ctx.out(c('1', shown(`--- ${from.label}${from.record ? `  ${from.record.author}, ${new Date(from.record.time).toLocaleString('sv-SE')}` : ''}`)));
+      ctx.out(c('1', shown(`+++ ${to.label}${to.record ? `  ${to.record.author}, ${new Date(to.record.time).toLocaleString('sv-SE')}` : ''}`)));
       if (diff.kind === 'text') {
         if (diff.hunks.length === 0) ctx.out('no differences');
         printTextDiff(ctx, diff, colour);
@@ -396,7 +461,7 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
       const record = ws.version(path, n);
       await ws.tag(path, record.n, tag);
       if (ctx.globals().json) ctx.printJson({ path: record.path, version: record.n, tag });
-      else ctx.out(`tagged ${record.path}@${record.n} "${tag}"`);
+      else ctx.out(shown(`tagged ${record.path}@${record.n} "${tag}"`));
     });
 
   const config = program.command('config').description('settings of this machine\'s use of the repository');
@@ -409,7 +474,7 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
       if (key !== 'author') throw new UsageError(`unknown setting ${JSON.stringify(key)}: the settings are: author`);
       const ws = await workspace(ctx);
       await ws.setAuthor(value);
-      ctx.out(`author: ${ws.author()}`);
+      ctx.out(shown(`author: ${ws.author()}`));
     });
   config
     .command('get')
@@ -419,6 +484,6 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
       if (key !== 'author') throw new UsageError(`unknown setting ${JSON.stringify(key)}: the settings are: author`);
       const ws = await workspace(ctx);
       if (ctx.globals().json) ctx.printJson({ author: ws.author() });
-      else ctx.out(ws.author());
+      else ctx.out(shown(ws.author()));
     });
 }

@@ -16,10 +16,11 @@ import {
 } from '../shared/api';
 import { StrataError } from '../shared/errors';
 import { booleanArg, countArg, courseArg, cursorArg, field, isWithin, oneOf, passphraseArg, pathArg, pathsArg, relPathArg, stringArg, timeArg, versionArg } from './app/args';
-import { catalogChanges } from './app/catalog';
+import { catalogChanges, catalogKey } from './app/catalog';
 import { compareVersions } from './app/compare';
-import { addCourse, listCourses, pauseCourse, removeCourse, scanCourses, setCourseState } from './app/courses';
+import { addCourse, confirmDeletions, listCourses, pauseCourse, removeCourse, scanCourses, setCourseState } from './app/courses';
 import { dashboard, type DiskSpace } from './app/dashboard';
+import { sentence } from './app/notices';
 import { fileVersions, listFiles, restoreFileTo, rollbackFile, tagVersion } from './app/files';
 import { Operations } from './app/operations';
 import { courseAt, restoreCourseAt } from './app/point-in-time';
@@ -117,6 +118,11 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
         throw new StrataError('WRONG_PASSPHRASE', 'This passphrase does not unlock the repository.', 'passphrase');
       }
       if (failure.code === 'NO_REPOSITORY' || failure.code === 'NOT_FOUND') {
+        // Where a repository's config is, "there is none" would be untrue: the engine says what is
+        // (an incomplete repository: no key slots yet), and how to finish it.
+        if (failure.code === 'NO_REPOSITORY' && (await deps.repositoryExists(path).catch(() => false))) {
+          throw new StrataError('NO_REPOSITORY', sentence(failure.message), 'path');
+        }
         throw new StrataError('NO_REPOSITORY', `There is no Strata repository at ${path}.`, 'path');
       }
       throw failure;
@@ -212,12 +218,17 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
       return withApp((a) => setCourseState(a.ctx, course, state));
     },
     'courses.scan': async () => withApp((a) => scanCourses(a.ctx)),
+    'courses.confirmDeletions': async (args) => {
+      const course = courseArg(args);
+      return withApp((a) => confirmDeletions(a.ctx, course));
+    },
 
     'catalog.changes': async (args) => {
       const cursor = cursorArg(args);
       const repository = stringArg(args, 'repository', 'a repository id', { max: 128, optional: true });
       return withApp((a) => catalogChanges(a.ctx, cursor, repository));
     },
+    'catalog.key': async () => withApp((a) => catalogKey(a.ctx)),
 
     'files.list': async (args) => {
       const course = courseArg(args);
@@ -246,7 +257,7 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
       const path = relPathArg(args);
       const n = versionArg(args, 'n');
       const target = pathArg(args, 'target');
-      return withApp((a) => restoreFileTo(a.ctx, course, path, n, outsideRepository(a, target)));
+      return withApp((a) => restoreFileTo(a.ctx, course, path, n, target));
     },
     'files.tag': async (args) => {
       const course = courseArg(args);
@@ -266,7 +277,7 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
       const at = timeArg(args, 'at');
       const paths = pathsArg(args);
       const target = field(args, 'target') === undefined ? undefined : pathArg(args, 'target');
-      return withApp((a) => restoreCourseAt(a.ctx, course, at, paths, target === undefined ? undefined : outsideRepository(a, target)));
+      return withApp((a) => restoreCourseAt(a.ctx, course, at, paths, target));
     },
 
     'activity.list': async (args) => {
@@ -319,14 +330,6 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
       return { cancelled: ops.cancel(id) };
     },
   } satisfies StrataApi;
-}
-
-/** Where restores go: anywhere but inside the repository. */
-function outsideRepository(runtime: Runtime, target: string): string {
-  if (isWithin(target, runtime.session.dir)) {
-    throw new StrataError('INVALID_ARGUMENT', 'That folder is inside the repository; choose another one.', 'target');
-  }
-  return target;
 }
 
 /**

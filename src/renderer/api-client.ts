@@ -36,14 +36,26 @@ export interface StrataClient {
 
 export type ConnectionState = 'connecting' | 'online' | 'offline';
 
-/** Picks the transport: the Electron bridge when present, else HTTP with the page's token. */
+/**
+ * Picks the transport: the Electron bridge when present, else HTTP with the
+ * page's token. `strata serve` hands the token over in the URL's fragment
+ * (`#token=...`), which the browser never sends to any server; it is kept
+ * here, in memory, and nowhere else (no cookie, no storage), since every
+ * server on 127.0.0.1, whatever its port, shares the page's cookies and a
+ * later one on the same port its storage. It stays in the fragment so that a
+ * reload still has it.
+ */
 export function createApiClient(page: {
   bridge: StrataBridge | undefined;
-  location: { origin: string; search: string };
+  location: { origin: string; hash: string };
 }): StrataClient {
   if (page.bridge) return bridgeClient(page.bridge);
-  const token = new URLSearchParams(page.location.search).get('token') ?? '';
-  return httpClient({ baseUrl: page.location.origin, token });
+  return httpClient({ baseUrl: page.location.origin, token: pageToken(page.location.hash) });
+}
+
+/** The token in a page URL's fragment (`#token=...`), or '' (the host then refuses every call, and the page says so). */
+export function pageToken(hash: string): string {
+  return new URLSearchParams(hash.replace(/^#/, '')).get('token') ?? '';
 }
 
 export function bridgeClient(bridge: StrataBridge): StrataClient {

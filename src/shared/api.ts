@@ -62,6 +62,14 @@ export interface Course {
   bytes: number;
   /** ISO time of the newest version, if any. */
   lastChange?: string;
+  /**
+   * Adopted from other devices' history (added here by its name) and its
+   * deletions not confirmed: files it lacks here are not recorded as deleted
+   * (they are not here yet) until courses.confirmDeletions, or a full restore.
+   */
+  adopted?: true;
+  /** For an adopted course: how many files of its history its last scan did not find here. */
+  notHere?: number;
 }
 
 export type VersionOp = 'add' | 'edit' | 'rename' | 'delete' | 'rollback' | 'restore' | 'merge';
@@ -162,6 +170,12 @@ export interface RestoreSummary {
   /** Versions recorded (restores in place record them). */
   versions: number;
   target: string;
+  /**
+   * Files that could not be restored, when there are any (the rest was):
+   * their data is damaged or missing, or their path leads into the repository
+   * (a target that holds it). What was on disk there is left as it was.
+   */
+  notRestored?: Array<{ path: string; reason: 'damaged' | 'refused'; message: string }>;
 }
 
 /** Something that happened, newest first in the Activity screen. */
@@ -257,9 +271,13 @@ export interface StrataApi {
   'courses.setState': (args: { course: string; state: 'active' | 'archived' }) => Promise<Course>;
   /** Records what changed in the course folders now (a scan). */
   'courses.scan': () => Promise<{ versions: number }>;
+  /** An adopted course is whole here: records the files it lacks as deleted, now and from now on (a scan). */
+  'courses.confirmDeletions': (args: { course: string }) => Promise<Course>;
 
   /** New history since a cursor, for the offline catalog (empty cursor: everything). */
   'catalog.changes': (args: { cursor: CatalogCursor; repository?: string }) => Promise<CatalogChanges & { repository: string }>;
+  /** The offline catalog's key (base64, 32 bytes; stable per repository, derived, never stored): the page seals the catalog with it. */
+  'catalog.key': () => Promise<{ repository: string; key: string }>;
   /** A course's files (live and deleted). */
   'files.list': (args: { course: string }) => Promise<FileEntry[]>;
   /** A file's versions, oldest first. */
@@ -332,7 +350,9 @@ const methods = [
   'courses.pause',
   'courses.setState',
   'courses.scan',
+  'courses.confirmDeletions',
   'catalog.changes',
+  'catalog.key',
   'files.list',
   'files.versions',
   'files.compare',

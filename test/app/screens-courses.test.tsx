@@ -1,6 +1,7 @@
 // @vitest-environment happy-dom
 // The Courses screen over a mocked catalog and API: its states, adding a
-// course, pausing, archiving and removing (confirmed).
+// course, pausing, archiving, removing (confirmed) and recording an adopted
+// course's missing files as deleted (confirmed).
 
 import { cleanup, fireEvent, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -173,5 +174,42 @@ describe('CoursesScreen', () => {
     await waitFor(() => expect(remove).toHaveBeenCalledWith({ course: 'c1' }));
     expect(remove).toHaveBeenCalledTimes(1);
     expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('records an adopted course\'s missing files as deleted only after confirmation, busy meanwhile', async () => {
+    const adopted = course('c3', 'Glaze', { adopted: true, notHere: 3 });
+    catalog.courses = [ceramics, adopted, course('c4', 'Kiln', { adopted: true, notHere: 0 })];
+    let finish: (c: Course) => void = () => {};
+    const confirm = vi.fn<StrataApi['courses.confirmDeletions']>(() => new Promise<Course>((resolve) => { finish = resolve; }));
+    renderWithApi(<CoursesScreen />, { 'courses.confirmDeletions': confirm });
+    // Only a course with files not here offers it, and says how many.
+    expect(within(row('Ceramics')).queryByRole('button', { name: 'Confirm deletions' })).toBeNull();
+    expect(within(row('Kiln')).queryByRole('button', { name: 'Confirm deletions' })).toBeNull();
+    expect(within(row('Glaze')).getByText('3 files not here')).toBeTruthy();
+
+    fireEvent.click(within(row('Glaze')).getByRole('button', { name: 'Confirm deletions' }));
+    const dialog = screen.getByRole('dialog', { name: 'Record deletions in Glaze?' });
+    expect(dialog.textContent).toContain('3 files of this course are not on this computer. Record them as deleted?');
+    fireEvent.click(within(dialog).getByRole('button', { name: 'Cancel' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+    expect(confirm).not.toHaveBeenCalled();
+
+    fireEvent.click(within(row('Glaze')).getByRole('button', { name: 'Confirm deletions' }));
+    fireEvent.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Record as deleted' }));
+    expect(confirm).toHaveBeenCalledWith({ course: 'c3' });
+    const busy = await within(row('Glaze')).findByRole('button', { name: 'Recording…' });
+    expect(busy.getAttribute('aria-busy')).toBe('true');
+    expect(within(row('Ceramics')).getByRole('button', { name: 'Pause' })).toHaveProperty('disabled', true);
+    finish(course('c3', 'Glaze', { files: 9 }));
+    await waitFor(() => expect(within(row('Glaze')).getByRole('button', { name: 'Confirm deletions' })).toHaveProperty('disabled', false));
+    expect(confirm).toHaveBeenCalledTimes(1);
+  });
+
+  it('says it of a single file in the singular', () => {
+    catalog.courses = [course('c3', 'Glaze', { adopted: true, notHere: 1 })];
+    renderWithApi(<CoursesScreen />, {});
+    expect(within(row('Glaze')).getByText('1 file not here')).toBeTruthy();
+    fireEvent.click(within(row('Glaze')).getByRole('button', { name: 'Confirm deletions' }));
+    expect(screen.getByRole('dialog').textContent).toContain('1 file of this course is not on this computer. Record it as deleted?');
   });
 });

@@ -330,4 +330,18 @@ describe('FileHistoryScreen', () => {
     await screen.findByText('Tagged @3 “final”.');
     expect(tag).toHaveBeenCalledWith({ course: 'c1', path: 'notes/week1.md', n: 3, tag: 'final' });
   });
+
+  it('says when the version could not be restored, and why', async () => {
+    const restoreTo = vi.fn<StrataApi['files.restoreTo']>(async ({ target }) => ({
+      written: [], removed: [], versions: 0, target,
+      notRestored: [{ path: 'week1.md', reason: 'damaged', message: 'damaged object data/ab/ab12: pack is truncated' }],
+    }));
+    await openWeek1({ 'files.restoreTo': restoreTo });
+    fireEvent.click(option(timeline(), /^@3/));
+    fireEvent.click(screen.getByRole('button', { name: 'Restore elsewhere…' }));
+    fireEvent.change(screen.getByLabelText('Target folder'), { target: { value: '/tmp/out' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Restore' }));
+    await screen.findByText('Could not restore @3: damaged object data/ab/ab12: pack is truncated');
+    expect(screen.queryByText('Restored @3 to /tmp/out.')).toBeNull();
+  });
 });

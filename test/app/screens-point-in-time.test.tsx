@@ -173,4 +173,25 @@ describe('PointInTimeScreen', () => {
     });
     expect(screen.queryByRole('dialog')).toBeNull();
   });
+
+  it('names the files a restore could not put back, and why', async () => {
+    const historyAt = vi.fn<StrataApi['history.at']>(async () => entries);
+    const restore = vi.fn<StrataApi['history.restore']>(async ({ target }) => ({
+      written: ['notes/week1.md'],
+      removed: [],
+      versions: 0,
+      target: target ?? '',
+      notRestored: [{ path: 'slides/intro.pdf', reason: 'damaged', message: 'damaged object data/ab/ab12: pack is missing (the index names it)' }],
+    }));
+    renderWithApi(<PointInTimeScreen />, { 'history.at': historyAt, 'history.restore': restore });
+    await screen.findByRole('rowheader', { name: 'glazes.txt' });
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Select all' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Restore to…' }));
+    fireEvent.change(screen.getByLabelText('Target folder'), { target: { value: '/tmp/then' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Restore' }));
+    const alert = await screen.findByText(/could not be restored/);
+    expect(alert.textContent).toContain('1 file could not be restored');
+    const item = within(alert.closest('[role="alert"]') as HTMLElement).getByText('slides/intro.pdf').closest('li') as HTMLElement;
+    expect(item.textContent).toBe('slides/intro.pdf: damaged object data/ab/ab12: pack is missing (the index names it)');
+  });
 });

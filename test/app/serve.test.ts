@@ -12,7 +12,7 @@ import { createService } from '../../src/engine/service';
 import { ENGINE_VERSION } from '../../src/engine/version';
 import { WebSocket } from 'ws';
 import { createEventFeed, startHeadlessHost, type EventFeed, type HeadlessHost } from '../../src/cli/serve';
-import { httpClient, type ConnectionState, type EventSocket, type WebSocketFactory } from '../../src/renderer/api-client';
+import { createApiClient, httpClient, pageToken, type ConnectionState, type EventSocket, type WebSocketFactory } from '../../src/renderer/api-client';
 import type { RepoStatus, StrataEvent, StrataEvents } from '../../src/shared/api';
 import { StrataError } from '../../src/shared/errors';
 import { fakeEngine } from './fakes';
@@ -87,7 +87,8 @@ function api(method: string, args?: unknown, headers: Record<string, string> = {
   });
 }
 
-const cookie = () => `strata-token-${host.port}=${host.token}`;
+/** The static-files cookie the page load sets (a secret of its own, not the token). */
+const cookie = () => `${host.assetCookie.name}=${host.assetCookie.value}`;
 
 /** The `ws` package's WebSocket, as the renderer's client opens it in a browser. */
 const nodeWebSocket: WebSocketFactory = (url, protocols) => new WebSocket(url, protocols) as unknown as EventSocket;
@@ -181,7 +182,7 @@ describe('headless host', () => {
   it('refuses a wrong token', async () => {
     expect((await send('/?token=0123456789abcdef0123')).status).toBe(403);
     expect((await api('app.version', undefined, { Authorization: 'Bearer nope' })).status).toBe(403);
-    expect((await send('/assets/app.js', { headers: { Cookie: `strata-token-${host.port}=nope` } })).status).toBe(403);
+    expect((await send('/assets/app.js', { headers: { Cookie: `${host.assetCookie.name}=nope` } })).status).toBe(403);
   });
 
   it('does not accept the token in the query for API calls', async () => {
@@ -193,8 +194,19 @@ describe('headless host', () => {
     expect(reply.status).toBe(401);
   });
 
-  it('serves index.html for the tokenised page load, with the security headers and the cookie', async () => {
-    const reply = await send(`/?token=${host.token}`);
+  it('answers the tokenised page load with the page, the token moved to the fragment, and the static-files cookie', async () => {
+    const entry = await send(`/?token=${host.token}`);
+    expect(entry.status).toBe(303);
+    expect(entry.headers.location).toBe(`/#token=${host.token}`);
+    expect(entry.headers['referrer-policy']).toBe('no-referrer');
+    const setCookie = String(entry.headers['set-cookie']);
+    expect(setCookie).toContain(cookie());
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/SameSite=Strict/);
+    // Wherever the page load asked for, the redirect goes to the page itself (never a Location taken from the request).
+    expect((await send(`//evil.example/?token=${host.token}`)).headers.location).toBe(`/#token=${host.token}`);
+
+    const reply = await send('/', { headers: { Cookie: cookie() } });
     expect(reply.status).toBe(200);
     expect(reply.body).toContain('Strata test page');
     expect(reply.headers['content-type']).toBe('text/html; charset=utf-8');
@@ -205,10 +217,26 @@ describe('headless host', () => {
     expect(reply.headers['content-security-policy']).not.toMatch(/ws:|\*/);
     expect(reply.headers['referrer-policy']).toBe('no-referrer');
     expect(reply.headers['x-content-type-options']).toBe('nosniff');
-    const setCookie = String(reply.headers['set-cookie']);
-    expect(setCookie).toContain(cookie());
-    expect(setCookie).toMatch(/HttpOnly/);
-    expect(setCookie).toMatch(/SameSite=Strict/);
+    expect(reply.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('never puts the API token in a cookie: the cookie holds another secret, good for static files only', async () => {
+    // Browsers send a 127.0.0.1 cookie to every port: whatever listens elsewhere on this machine receives it.
+    const setCookie = String((await send(`/?token=${host.token}`)).headers['set-cookie']);
+    const [name = '', value = ''] = (setCookie.split(';')[0] ?? '').split('=');
+    expect(value).toMatch(/^[0-9a-f]{64}$/);
+    expect(value).not.toBe(host.token);
+    expect(setCookie).not.toContain(host.token);
+    const leaked = `${name}=${value}`;
+    // It admits the page's files...
+    expect((await send('/assets/app.js', { headers: { Cookie: leaked } })).status).toBe(200);
+    // ...and nothing else: not the API (as a cookie or as a Bearer token), not the page load's token, not the events.
+    expect((await api('app.version', undefined, { Authorization: '', Cookie: leaked })).status).toBe(401);
+    expect((await api('app.version', undefined, { Authorization: `Bearer ${value}` })).status).toBe(403);
+    expect((await send(`/?token=${value}`)).status).toBe(403);
+    expect((await send('/api/events', { headers: { Cookie: leaked } })).status).toBe(401);
+    expect((await handshake('/api/events', { protocols: ['strata', `token.${value}`] })).status).toBe(403);
+    expect((await handshake('/api/events', { protocols: ['strata'], headers: { Cookie: leaked } })).status).toBe(401);
   });
 
   it("serves the page's assets to the cookie, with their content type", async () => {
@@ -242,7 +270,7 @@ describe('headless host', () => {
     const evil = await send(`/?token=${host.token}`, { headers: { Host: `evil.example:${host.port}` } });
     expect(evil.status).toBe(403);
     expect((await send(`/?token=${host.token}`, { headers: { Host: '127.0.0.1:1' } })).status).toBe(403);
-    expect((await send(`/?token=${host.token}`, { headers: { Host: `localhost:${host.port}` } })).status).toBe(200);
+    expect((await send(`/?token=${host.token}`, { headers: { Host: `localhost:${host.port}` } })).status).toBe(303);
   });
 
   it('refuses cross-origin API calls even with the token', async () => {
@@ -334,6 +362,7 @@ describe('event WebSocket (/api/events)', () => {
     ['the token as a Bearer header, not as a subprotocol', 401, () => ({ protocols: ['strata'], headers: { Authorization: `Bearer ${host.token}` } })],
     ['the token in the query only', 401, () => ({ protocols: ['strata'], path: `/api/events?token=${host.token}` })],
     ['the cookie only (ambient: not accepted here)', 401, () => ({ protocols: ['strata'], headers: { Cookie: cookie() } })],
+    ['the static-files secret as the token', 403, () => ({ protocols: ['strata', `token.${host.assetCookie.value}`] })],
     ['a foreign Origin', 403, () => ({ protocols: protocols(), headers: { Origin: 'https://evil.example' } })],
     ['another local Origin (other port)', 403, () => ({ protocols: protocols(), headers: { Origin: 'http://127.0.0.1:1' } })],
     ['a wrong Host (DNS rebinding)', 403, () => ({ protocols: protocols(), headers: { Host: `evil.example:${host.port}` } })],
@@ -404,6 +433,14 @@ describe('event WebSocket heartbeat', () => {
 
 describe("the renderer's HTTP client against the headless host", () => {
   const client = () => httpClient({ baseUrl: `http://127.0.0.1:${host.port}`, token: host.token, webSocket: nodeWebSocket });
+
+  it("takes the token from the page URL's fragment, where `strata serve` puts it (never sent to a server)", async () => {
+    const page = (hash: string) => createApiClient({ bridge: undefined, location: { origin: `http://127.0.0.1:${host.port}`, hash } });
+    expect(await page(`#token=${host.token}`).call('app.version')).toEqual({ engine: ENGINE_VERSION });
+    await expect(page('').call('app.version')).rejects.toThrow(/not authorised/);
+    expect(pageToken(`#token=${host.token}`)).toBe(host.token);
+    expect(pageToken('#other=1')).toBe('');
+  });
 
   it('calls methods and rebuilds contract errors as StrataError', async () => {
     expect(await client().call('app.version')).toEqual({ engine: ENGINE_VERSION });

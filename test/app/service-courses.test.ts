@@ -1,12 +1,13 @@
 // The app API over the real engine: courses, the catalog feed, scans and
 // their cancellation, the background watcher, and LOCKED before unlock.
 
-import { readFile, writeFile, rm } from 'node:fs/promises';
+import { readdir, readFile, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createService } from '../../src/engine/service';
 import { engineDeps } from '../../src/engine/deps';
 import type { ApiMethod, StrataApi } from '../../src/shared/api';
+import { policyPath } from '../../src/engine/tiers/policy';
 import { fastKdf, seededBytes, tempDirPerTest, writeSettled } from '../helpers';
 import { collector, fakeEngine, PASSPHRASE, realService, rejection } from './fakes';
 
@@ -20,7 +21,9 @@ const APP_CALLS: Array<[ApiMethod, unknown]> = [
   ['courses.pause', { course: 'c', paused: true }],
   ['courses.setState', { course: 'c', state: 'archived' }],
   ['courses.scan', undefined],
+  ['courses.confirmDeletions', { course: 'c' }],
   ['catalog.changes', { cursor: {} }],
+  ['catalog.key', undefined],
   ['files.list', { course: 'c' }],
   ['files.versions', { course: 'c', path: 'a.txt' }],
   ['files.compare', { course: 'c', path: 'a.txt', a: 1 }],
@@ -132,10 +135,10 @@ describe('courses', () => {
   it('archives and activates a course through the policy file', async () => {
     const { service, repoPath, course } = await withCourse();
     expect((await service['courses.setState']({ course: 'Ceramics', state: 'archived' })).state).toBe('archived');
-    expect(JSON.parse(await readFile(join(repoPath, 'local', 'tiers.json'), 'utf8')).courses).toEqual({ Ceramics: 'archived' });
+    expect(JSON.parse(await readFile(await policyPath(repoPath), 'utf8')).courses).toEqual({ Ceramics: 'archived' });
     expect((await service['courses.list']())[0]?.state).toBe('archived');
     expect((await service['courses.setState']({ course: course.id, state: 'active' })).state).toBe('active');
-    expect(JSON.parse(await readFile(join(repoPath, 'local', 'tiers.json'), 'utf8')).courses).toEqual({});
+    expect(JSON.parse(await readFile(await policyPath(repoPath), 'utf8')).courses).toEqual({});
   });
 
   it('removes a course and keeps its history', async () => {
@@ -144,6 +147,35 @@ describe('courses', () => {
     expect(eventsOf('courses.changed').at(-1)).toEqual([]);
     expect((await service['files.list']({ course: course.id })).length).toBe(2);
     expect((await rejection(service['courses.remove']({ course: 'Ceramics' }))).code).toBe('NOT_FOUND');
+  });
+});
+
+describe('catalog.key', () => {
+  it('is the same for a repository on every unlock and restart, another for another repository, and never the stored keys', async () => {
+    const { service, repoPath } = await realService(tmp.path);
+    const first = await service['catalog.key']();
+    expect(first.repository).toBe((await service['catalog.changes']({ cursor: {} })).repository);
+    expect(Buffer.from(first.key, 'base64').toString('base64')).toBe(first.key);
+    expect(Buffer.from(first.key, 'base64')).toHaveLength(32);
+
+    // Stable: the cached catalog stays readable after a lock, and after the server restarts.
+    await service['repo.lock']();
+    expect((await rejection(service['catalog.key']())).code).toBe('LOCKED');
+    await service['repo.unlock']({ path: repoPath, passphrase: PASSPHRASE });
+    expect(await service['catalog.key']()).toEqual(first);
+    const restarted = await realService(tmp.path);
+    expect(await restarted.service['catalog.key']()).toEqual(first);
+
+    // Derived, not stored: no file of the repository holds it.
+    const key = Buffer.from(first.key, 'base64');
+    for (const file of await readdir(repoPath, { recursive: true, withFileTypes: true })) {
+      if (file.isFile()) expect((await readFile(join(file.parentPath, file.name))).includes(key)).toBe(false);
+    }
+
+    const other = await realService(join(tmp.path, 'other'));
+    const otherKey = await other.service['catalog.key']();
+    expect(otherKey.repository).not.toBe(first.repository);
+    expect(otherKey.key).not.toBe(first.key);
   });
 });
 

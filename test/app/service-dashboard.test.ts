@@ -13,7 +13,8 @@ import { repoStats } from '../../src/engine/repo/stats';
 import { openRemote } from '../../src/engine/sync/remote-location';
 import { syncRepositories } from '../../src/engine/sync/replicate';
 import { LocalState } from '../../src/engine/versions/local-state';
-import { ActivityLog } from '../../src/engine/app/activity-log';
+import { ActivityLog, activityPath } from '../../src/engine/app/activity-log';
+import { policyPath } from '../../src/engine/tiers/policy';
 import type { DiskSpace } from '../../src/engine/app/dashboard';
 import { seededBytes, tempDirPerTest, writeSettled } from '../helpers';
 import { PASSPHRASE, realService, rejection } from './fakes';
@@ -23,7 +24,7 @@ const GiB = 1024 ** 3;
 const plenty = async (): Promise<DiskSpace> => ({ free: 500 * GiB, total: 1000 * GiB });
 
 describe('activity', () => {
-  it('is kept in local/activity.jsonl across restarts, newest first, in pages', async () => {
+  it('is kept in this machine\'s activity.jsonl across restarts, newest first, in pages', async () => {
     const a = await realService(tmp.path, { diskSpace: plenty });
     const folder = join(tmp.path, 'Art');
     await writeSettled(join(folder, 'a.txt'), 'one\n');
@@ -38,7 +39,7 @@ describe('activity', () => {
     expect(items.map((i) => i.title)).toEqual(['a.txt version 2 restored to ' + join(tmp.path, 'out'), 'a.txt rolled back to version 1', 'a.txt recorded in "Art"', 'a.txt recorded in "Art"']);
     // Each one was also emitted, oldest first.
     expect(a.eventsOf('activity')).toEqual([...items].reverse());
-    const lines = (await readFile(join(a.repoPath, 'local', 'activity.jsonl'), 'utf8')).trim().split('\n');
+    const lines = (await readFile(await activityPath(a.repoPath), 'utf8')).trim().split('\n');
     expect(lines.map((l) => (JSON.parse(l) as { id: string }).id)).toEqual([...items].reverse().map((i) => i.id));
 
     await a.service['repo.lock']();
@@ -186,12 +187,12 @@ describe('settings', () => {
     expect(await policyError('{"archivedColdAfterDays": -1}')).toContain('"archivedColdAfterDays" must be');
     expect(await policyError('{"historicalColdAfterDays": {"media": "soon"}}')).toContain('"historicalColdAfterDays.media"');
     expect(await policyError('{"bogus": 1}')).toContain('"bogus"');
-    expect(existsSync(join(repoPath, 'local', 'tiers.json'))).toBe(false);
+    expect(existsSync(await policyPath(repoPath))).toBe(false);
     const before = JSON.parse((await service['settings.get']()).policy) as { archivedColdAfterDays: number };
     expect(before.archivedColdAfterDays).toBe(30); // the defaults while there is no file
     const set = await service['settings.setPolicy']({ policy: '{"archivedColdAfterDays": 7, "media": {"extensions": ["mp4"]}}' });
     expect(JSON.parse(set.policy)).toMatchObject({ archivedColdAfterDays: 7, media: { extensions: ['mp4'] }, hotClass: 'STANDARD' });
-    expect(JSON.parse(await readFile(join(repoPath, 'local', 'tiers.json'), 'utf8')).archivedColdAfterDays).toBe(7);
+    expect(JSON.parse(await readFile(await policyPath(repoPath), 'utf8')).archivedColdAfterDays).toBe(7);
     expect((await service['settings.get']()).policy).toBe(set.policy);
   });
 

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { policyPath } from '../../src/engine/tiers/policy';
 import { seededBytes, tempDir, writeSettled } from '../helpers';
 import { cliEnv, runCli, startCli } from './run-cli';
 
@@ -48,7 +49,7 @@ describe('strata tiers, archive, evict, cost', () => {
 
     // The policy file: written with defaults, then edited by the user.
     expect((await runCli(['tiers', '--init-policy'], env)).code).toBe(0);
-    const policyFile = join(dir.path, 'repo', 'local', 'tiers.json');
+    const policyFile = await policyPath(join(dir.path, 'repo'));
     const policy = JSON.parse(await readFile(policyFile, 'utf8')) as Record<string, unknown>;
     expect(policy.archivedColdAfterDays).toBe(30);
     await writeFile(policyFile, JSON.stringify({ ...policy, archivedColdAfterDays: 0 }));
@@ -112,7 +113,7 @@ describe('strata tiers, archive, evict, cost', () => {
     expect((await runCli(['add', course], watchEnv)).code).toBe(0);
     const remote = join(home, 'disk');
     expect((await runCli(['remote', 'add', 'disk', remote], watchEnv)).code).toBe(0);
-    await writeFile(join(home, 'repo', 'local', 'tiers.json'), JSON.stringify({ archivedColdAfterDays: 0, courses: { history: 'archived' } }));
+    await writeFile(await policyPath(join(home, 'repo')), JSON.stringify({ archivedColdAfterDays: 0, courses: { history: 'archived' } }));
     const versionsOnRemote = async (): Promise<number> => (await files(join(remote, 'hot', 'versions'))).length;
     const { child, result } = startCli(['watch', '--sync', '--delay', '200'], watchEnv);
     try {
@@ -132,7 +133,7 @@ describe('strata tiers, archive, evict, cost', () => {
   });
 
   it('a damaged policy file is named with the setting at fault', async () => {
-    const policyFile = join(dir.path, 'repo', 'local', 'tiers.json');
+    const policyFile = await policyPath(join(dir.path, 'repo'));
     await writeFile(policyFile, JSON.stringify({ readKeepsHotDays: 'soon' }));
     const bad = await runCli(['tiers'], env);
     expect(bad.code).toBe(2);

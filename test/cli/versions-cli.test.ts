@@ -68,6 +68,17 @@ describe('strata version commands', () => {
     expect(folders.map((f) => [f.name, f.files, f.versions, f.tracked])).toEqual([['physics', 1, 3, true]]);
   });
 
+  it('records a file saved just before an explicit scan (it holds still while read: no quiet time)', async () => {
+    await writeFile(join(course, 'fresh.md'), 'saved a moment ago\n');
+    // Dated a minute ahead, so that however slowly the command starts, a quiet-time rule would see a save made just now.
+    const ahead = (Date.now() + 60_000) / 1000;
+    await utimes(join(course, 'fresh.md'), ahead, ahead);
+    const scan = await runCli(['scan', '--json'], env);
+    const json = JSON.parse(scan.stdout) as { versions: Array<{ path: string; op: string }>; settling: string[] };
+    expect(json.versions.map((v) => `${v.op} ${v.path}`)).toEqual(['add fresh.md']);
+    expect(json.settling).toEqual([]);
+  });
+
   it('gives one clear line and a documented exit code for bad requests', async () => {
     const outside = await runCli(['log', join(dir.path, 'elsewhere.md')], env);
     expect(outside.code).toBe(1);

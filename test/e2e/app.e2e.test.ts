@@ -46,6 +46,38 @@ async function navigate(page: Page, label: string): Promise<void> {
   await page.getByRole('heading', { level: 2, name: label, exact: true }).waitFor();
 }
 
+/**
+ * The API token lives in the page's memory only (issue 10, point 6): the address shows it in the
+ * fragment (never sent to a server), not in the query; no cookie holds it (browsers send
+ * 127.0.0.1's cookies to every port), nor any storage; the one cookie there is admits static
+ * files only, and neither the API nor the events take it.
+ */
+async function expectTokenOnlyInMemory(page: Page, served: Served): Promise<void> {
+  const cookies = await page.context().cookies(served.origin);
+  for (const c of cookies) expect(c.value).not.toContain(served.token);
+  expect(cookies.map((c) => c.name)).toEqual([`strata-assets-${served.port}`]);
+  // A string, evaluated in the page: this file is type-checked without the DOM library.
+  const stored = await page.evaluate('JSON.stringify([document.cookie, Object.entries(localStorage), Object.entries(sessionStorage)])');
+  expect(stored).toEqual(expect.any(String));
+  expect(stored).not.toContain(served.token);
+  const withCookieOnly = await page.evaluate(async (origin) => {
+    const api = await fetch('/api/repo.status', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' }).then((reply) => reply.status);
+    const events = await new Promise<string>((settle) => {
+      const ws = new WebSocket(`${origin.replace('http', 'ws')}/api/events`, ['strata']);
+      ws.onopen = () => {
+        ws.close();
+        settle('open');
+      };
+      ws.onclose = () => settle('refused');
+    });
+    return { api, events };
+  }, served.origin);
+  expect(withCookieOnly).toEqual({ api: 401, events: 'refused' });
+  const url = new URL(page.url());
+  expect(url.search).toBe('');
+  expect(url.hash).toBe(`#token=${served.token}`);
+}
+
 let session: BrowserSession;
 
 describe.skipIf(unavailable !== undefined)('strata serve in Chromium', () => {
@@ -82,6 +114,7 @@ describe('security and first run', () => {
     await expect.poll(() => events.sockets.length).toBe(1);
     expect(events.sockets[0]?.url()).toBe(`${served.origin.replace('http', 'ws')}/api/events`);
     expect(events.sockets[0]?.isClosed()).toBe(false);
+    await expectTokenOnlyInMemory(page, served);
 
     // API calls without the Bearer token: refused even with the page's cookie (page.request shares it).
     const bare = await page.request.post(`${served.origin}/api/repo.status`, { data: {}, failOnStatusCode: false });
@@ -106,8 +139,8 @@ describe('security and first run', () => {
   });
 
   it('a page from another local origin cannot reach the API or the events, even knowing the token', async () => {
-    // Another local web server: same site as 127.0.0.1 (so the browser attaches the token cookie),
-    // but another origin.
+    // Another local web server: same site as 127.0.0.1 (so the browser attaches the static-files
+    // cookie), but another origin.
     const foreign: Server = createServer((_req, res) => {
       res.writeHead(200, { 'Content-Type': 'text/html' });
       res.end('<!doctype html><title>elsewhere</title>');
@@ -182,6 +215,8 @@ describe('security and first run', () => {
     await unlockedShell(page).waitFor({ timeout: 30_000 });
     await page.getByRole('heading', { level: 2, name: 'Dashboard' }).waitFor();
     expect(await served.api('repo.status')).toMatchObject({ state: 'unlocked' });
+    // After a reload, creating and unlocking (the catalog written, settings read): still in memory only.
+    await expectTokenOnlyInMemory(page, served);
 
     expect(cspViolations(session.problems)).toEqual([]);
     await page.close();

@@ -12,6 +12,7 @@ import { History } from '../../src/engine/versions/history';
 import { parseBatch, type VersionRecord } from '../../src/engine/versions/records';
 import type { TextDiff } from '../../src/engine/versions/compare';
 import { Workspace } from '../../src/engine/versions/workspace';
+import { machineStateDir } from '../../src/engine/fs/state-home';
 import { fastKdf, seededBytes, tempDir } from '../helpers';
 
 const PASS = 'versions test passphrase';
@@ -103,7 +104,7 @@ describe('tracked folders and scans', () => {
     const touched = await ws.scan();
     expect(touched.versions).toEqual([]);
     expect(touched.unchanged).toBe(1);
-    const state = JSON.parse(await readFile(join(repoDir, 'local', 'state.json'), 'utf8')) as { seen?: Record<string, Record<string, unknown>> };
+    const state = JSON.parse(await readFile(join(await machineStateDir(repoDir), 'state.json'), 'utf8')) as { seen?: Record<string, Record<string, unknown>> };
     expect(Object.values(state.seen ?? {}).some((paths) => 'a.md' in paths)).toBe(true);
   });
 

@@ -79,14 +79,15 @@ describe('LocalBackend layout', () => {
     expect(created.location).toBe(nested);
   });
 
-  it('lists neither temp files nor foreign files with invalid names', async () => {
+  it('does not list its temp files, but lists foreign files whatever their names (the repository reports them)', async () => {
     await backend.put('data/ab/object', patterned(10, 2));
     // What a crash mid-put leaves behind, and what other programs might drop.
     await writeFile(path.join(root, 'data', 'ab', '.tmp-0123456789abcdef~'), 'partial');
     await writeFile(path.join(root, '.tmp-fedcba9876543210~'), 'partial');
     await writeFile(path.join(root, 'data', 'not valid'), 'foreign');
-    expect(await listNames(backend, '')).toEqual(['data/ab/object']);
-    expect(await listNames(backend, 'data/ab/')).toEqual(['data/ab/object']);
+    await writeFile(path.join(root, 'data', 'ab', 'x~'), 'foreign');
+    expect(await listNames(backend, '')).toEqual(['data/ab/object', 'data/ab/x~', 'data/not valid']);
+    expect(await listNames(backend, 'data/ab/')).toEqual(['data/ab/object', 'data/ab/x~']);
   });
 
   it('list reads only the directories the prefix can match', async () => {

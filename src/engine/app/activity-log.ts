@@ -1,21 +1,23 @@
 // The activity log: what happened in a repository (versions recorded, syncs,
 // migrations, restores, rollbacks, errors), kept append-only as JSON lines
-// in `<repository>/local/activity.jsonl` (this machine's, never synced, like
-// the rest of local/). Each new item is also emitted as an 'activity' event.
+// in `activity.jsonl` in this machine's state folder of the repository
+// (fs/state-home.ts: it names files, so it stays out of the repository
+// folder; never synced). Each new item is also emitted as an 'activity' event.
 // Ids are time-ordered, so "before an id" pages through older items.
 
 import { randomBytes } from 'node:crypto';
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ActivityItem, EventSink } from '../../shared/api';
+import { machineStateDir } from '../fs/state-home';
 
 const ACTIVITY_FILE = 'activity.jsonl';
 
 const KINDS: ReadonlySet<ActivityItem['kind']> = new Set(['version', 'sync', 'migration', 'restore', 'rollback', 'backup', 'check', 'error']);
 const MAX_TEXT = 4096;
 
-export function activityPath(repositoryDir: string): string {
-  return join(repositoryDir, 'local', ACTIVITY_FILE);
+export async function activityPath(repositoryDir: string): Promise<string> {
+  return join(await machineStateDir(repositoryDir), ACTIVITY_FILE);
 }
 
 export class ActivityLog {
@@ -25,7 +27,13 @@ export class ActivityLog {
   private items: ActivityItem[] | undefined;
   private lastMs = 0;
 
-  constructor(private readonly path: string, private readonly emit: EventSink, private readonly now: () => Date = () => new Date()) {}
+  /** The file (activityPath's promise may still be settling; a failure to find it fails reads, and writes quietly). */
+  private readonly path: Promise<string>;
+
+  constructor(path: string | Promise<string>, private readonly emit: EventSink, private readonly now: () => Date = () => new Date()) {
+    this.path = Promise.resolve(path);
+    this.path.catch(() => undefined);
+  }
 
   /** Records an item (time and id are added) and emits it; a failure to write is not the caller's failure. */
   add(entry: Omit<ActivityItem, 'id' | 'time'>): Promise<ActivityItem> {
@@ -41,8 +49,9 @@ export class ActivityLog {
     const line = `${JSON.stringify(item)}\n`;
     const written = this.queue.then(async () => {
       try {
-        await mkdir(dirname(this.path), { recursive: true, mode: 0o700 }); // local/ is private, as LocalState makes it
-        await appendFile(this.path, line, { mode: 0o600 });
+        const path = await this.path;
+        await mkdir(dirname(path), { recursive: true, mode: 0o700 }); // the state folder is private, as state-home.ts makes it
+        await appendFile(path, line, { mode: 0o600 });
         this.items?.push(item);
       } catch {
         // the log is best effort: the event still goes out
@@ -74,7 +83,7 @@ export class ActivityLog {
   private async readAll(): Promise<ActivityItem[]> {
     let text: string;
     try {
-      text = await readFile(this.path, 'utf8');
+      text = await readFile(await this.path, 'utf8');
     } catch (error) {
       if ((error as { code?: string }).code === 'ENOENT') return [];
       throw error;

@@ -59,7 +59,7 @@ export class Background {
     const watcher = new FolderWatcher(session.ws, {
       quietMs: this.options.quietMs,
       exclusive: (task) => session.exclusive(task),
-      onScan: (folder, result) => reportScan(this.ctx, [folder], result),
+      onScan: (folder, result) => void reportScan(this.ctx, [folder], result),
       onError: (error) => void this.ctx.activity.add({ kind: 'error', title: 'Recording changes failed', detail: errorMessage(error) }),
     });
     this.watcher = watcher;

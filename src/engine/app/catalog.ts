@@ -2,8 +2,9 @@
 // (the highest batch number taken in, per device). History renumbers a
 // file's versions when other devices' versions arrive (history.ts), so every
 // file with a record in a new batch is sent whole: all its versions, as now
-// numbered. Courses are small and always sent whole.
+// numbered. Courses are small and always sent whole. Also the catalog's key.
 
+import { createHmac } from 'node:crypto';
 import type { CatalogChanges, CatalogCursor, FileVersion } from '../../shared/api';
 import type { FileHistory } from '../versions/history';
 import type { VersionRecord } from '../versions/records';
@@ -49,4 +50,16 @@ export async function catalogChanges(ctx: AppContext, cursor: CatalogCursor, rep
   }
   versions.sort((a, b) => a.course.localeCompare(b.course) || a.file.localeCompare(b.file) || a.n - b.n);
   return { repository: id, cursor: next, courses: await listCourses(ctx), versions, reset };
+}
+
+// The page seals its catalog (IndexedDB, readable by any later page on the same
+// origin) with this key, which it gets only through the authenticated API.
+// Derived, not stored: the same on every unlock, so the cached catalog stays
+// useful across restarts, and gone with the master keys.
+const CATALOG_KEY_LABEL = 'strata catalog key v1';
+
+/** The offline catalog's key: HMAC-SHA256(master encryption key, label), base64. */
+export function catalogKey(ctx: AppContext): { repository: string; key: string } {
+  const { repo, id } = ctx.session;
+  return { repository: id, key: createHmac('sha256', repo.keys.encryption).update(CATALOG_KEY_LABEL).digest('base64') };
 }

@@ -1,20 +1,23 @@
 // Courses: the tracked folders as the app shows them (with their live files,
-// size, pause and placement state), finding one by id or name, and adding,
-// removing, pausing, archiving and scanning them. Pausing is kept in the
-// local state; the placement state is the policy file's `courses` setting.
+// size, pause and placement state, and for one adopted from other devices the
+// files not on this computer), finding one by id or name, and adding,
+// removing, pausing, archiving, scanning them and confirming an adopted one's
+// deletions. Pausing is kept in the local state; the placement state is the
+// policy file's `courses` setting.
 
 import { basename } from 'node:path';
 import { StrataError } from '../../shared/errors';
 import type { Course } from '../../shared/api';
 import { EngineError, errorMessage } from '../errors';
+import { printable } from '../repo/listing';
 import { loadPolicy, savePolicy, type PlacementPolicy } from '../tiers/policy';
 import { Tiers } from '../tiers/tiers';
 import type { TrackedFolder } from '../versions/local-state';
 import type { ScanResult } from '../versions/scanner';
 import type { Workspace } from '../versions/workspace';
-import { isWithin } from './args';
 import type { AppContext } from './context';
 import type { Operation } from './operations';
+import { refuseRepositoryPath } from './repository-paths';
 
 /** The tracked course named by `ref` (its id or its name); untracked ones too with `anyState` (their history stays readable). */
 export function findCourse(ws: Workspace, ref: string, options: { anyState?: boolean; field?: string } = {}): TrackedFolder {
@@ -24,7 +27,8 @@ export function findCourse(ws: Workspace, ref: string, options: { anyState?: boo
   return found;
 }
 
-function courseOf(ws: Workspace, folder: TrackedFolder, policy: PlacementPolicy): Course {
+function courseOf(ctx: AppContext, folder: TrackedFolder, policy: PlacementPolicy): Course {
+  const ws = ctx.session.ws;
   const live = ws.history.current(folder.id, ws.state.diskView());
   let bytes = 0;
   for (const record of live.values()) bytes += record.size;
@@ -41,26 +45,32 @@ function courseOf(ws: Workspace, folder: TrackedFolder, policy: PlacementPolicy)
     files: live.size,
     bytes,
     ...(lastChange !== undefined ? { lastChange } : {}),
+    ...adoption(ctx, folder),
   };
+}
+
+/** For a course adopted from other devices whose deletions are not confirmed: so, and how many of its files its last scan did not find here. */
+function adoption(ctx: AppContext, folder: TrackedFolder): Pick<Course, 'adopted' | 'notHere'> {
+  if (folder.observed !== false) return {};
+  const notHere = ctx.notices.notHere(folder);
+  return { adopted: true, ...(notHere !== undefined ? { notHere } : {}) };
 }
 
 export async function listCourses(ctx: AppContext): Promise<Course[]> {
   const ws = ctx.session.ws;
   const policy = await loadPolicy(ctx.session.dir);
-  return ws.state.folders().filter((f) => f.tracked).map((f) => courseOf(ws, f, policy));
+  return ws.state.folders().filter((f) => f.tracked).map((f) => courseOf(ctx, f, policy));
 }
 
 async function oneCourse(ctx: AppContext, folder: TrackedFolder): Promise<Course> {
   const current = ctx.session.ws.state.folders().find((f) => f.id === folder.id) ?? folder;
-  return courseOf(ctx.session.ws, current, await loadPolicy(ctx.session.dir));
+  return courseOf(ctx, current, await loadPolicy(ctx.session.dir));
 }
 
 /** Tracks a folder and records its files now (an operation: it can take a while, and be cancelled). */
 export async function addCourse(ctx: AppContext, path: string, name: string | undefined): Promise<Course> {
   const { session } = ctx;
-  if (isWithin(path, session.dir) || isWithin(session.dir, path)) {
-    throw new StrataError('INVALID_ARGUMENT', 'This folder holds the repository (or is inside it); choose another folder.', 'path');
-  }
+  await refuseRepositoryPath(ctx, path, 'course', 'path');
   const folder = await session.exclusive(async () => {
     const wanted = name ?? basename(path);
     if (session.ws.state.folders().some((f) => f.tracked && f.name === wanted)) {
@@ -72,7 +82,7 @@ export async function addCourse(ctx: AppContext, path: string, name: string | un
       throw withField(error, /name/i.test(errorMessage(error)) && name !== undefined ? 'name' : 'path');
     }
   });
-  ctx.coursesChanged();
+  await ctx.coursesChanged();
   await scanCourses(ctx, [folder]);
   return oneCourse(ctx, folder);
 }
@@ -83,7 +93,7 @@ export async function removeCourse(ctx: AppContext, ref: string): Promise<Course
     const folder = findCourse(session.ws, ref);
     await session.ws.removeFolder(folder.name);
   });
-  ctx.coursesChanged();
+  await ctx.coursesChanged();
   return listCourses(ctx);
 }
 
@@ -94,7 +104,7 @@ export async function pauseCourse(ctx: AppContext, ref: string, paused: boolean)
     if ((f.paused === true) !== paused) await session.ws.state.setPaused(f.id, paused);
     return f;
   });
-  ctx.coursesChanged();
+  await ctx.coursesChanged();
   return oneCourse(ctx, folder);
 }
 
@@ -107,7 +117,7 @@ export async function setCourseState(ctx: AppContext, ref: string, state: 'activ
     if (state === 'archived') policy.courses[folder.name] = 'archived';
     else delete policy.courses[folder.name];
     await savePolicy(session.dir, policy);
-    ctx.coursesChanged();
+    await ctx.coursesChanged();
   }
   if (state === 'active') {
     const tiers = await Tiers.open(session.repo, session.dir, session.ws.history);
@@ -128,29 +138,61 @@ export async function scanCourses(ctx: AppContext, only?: TrackedFolder[]): Prom
   const folders = only ?? activeCourses(session.ws);
   if (folders.length === 0) return { versions: 0 };
   const result = await ctx.ops.run('scan', 'files', (op) => session.exclusive(() => scanWith(session.ws, folders, op)), `Scanning ${folders.map((f) => f.name).join(', ')}`);
-  reportScan(ctx, folders, result);
+  await reportScan(ctx, folders, result);
   return { versions: result.versions.length };
 }
 
-async function scanWith(ws: Workspace, folders: TrackedFolder[], op: Operation): Promise<ScanResult> {
+/**
+ * The user says a course adopted from other devices is whole here: the files
+ * it lacks are recorded as deleted, now and from now on (`strata scan NAME
+ * --confirm-deletions`). A scan, so it can take a while and be cancelled.
+ */
+export async function confirmDeletions(ctx: AppContext, ref: string): Promise<Course> {
+  const { session } = ctx;
+  const folder = findCourse(session.ws, ref);
+  const result = await ctx.ops.run(
+    'scan',
+    'files',
+    (op) => session.exclusive(() => scanWith(session.ws, [folder], op, { confirmDeletions: true })),
+    `Recording the deletions of ${folder.name}`,
+  );
+  const confirmed = session.ws.state.folders().find((f) => f.id === folder.id) ?? folder;
+  await reportScan(ctx, [confirmed], result);
+  await ctx.coursesChanged({ watched: false });
+  return oneCourse(ctx, confirmed);
+}
+
+async function scanWith(ws: Workspace, folders: TrackedFolder[], op: Operation, options: { confirmDeletions?: boolean } = {}): Promise<ScanResult> {
   op.check();
   return ws.scan(folders.map((f) => f.name), {
     settleMs: 0,
     signal: op.signal,
     onProgress: (p) => op.progress(p.files, undefined, p.path),
+    ...(options.confirmDeletions ? { confirmDeletions: true } : {}),
   });
 }
 
-/** Activity items and events for versions recorded by a scan (here, or by the watcher). */
-export function reportScan(ctx: AppContext, folders: TrackedFolder[], result: ScanResult): void {
-  if (result.versions.length === 0) return;
+/** Activity items and events for what a scan found (here, or by the watcher): versions recorded, and notices; resolves once the courses are listed again, if they changed. */
+export async function reportScan(ctx: AppContext, folders: TrackedFolder[], result: ScanResult): Promise<void> {
+  // Read again: a scan may have changed a folder's state (its deletions confirmed).
+  const current = folders.map((f) => ctx.session.ws.state.folders().find((g) => g.id === f.id) ?? f);
+  const before = current.map((f) => ctx.notices.notHere(f) ?? -1).join();
+  ctx.notices.scanned(current, result);
+  // The count of files not here is part of a course as listed.
+  const listed = current.map((f) => ctx.notices.notHere(f) ?? -1).join() !== before ? ctx.coursesChanged({ watched: false }) : undefined;
+  if (result.versions.length > 0) reportVersions(ctx, current, result);
+  await listed;
+}
+
+/** Activity items, and 'catalog.changed', for the versions a scan recorded (names as text: control characters escaped). */
+function reportVersions(ctx: AppContext, folders: TrackedFolder[], result: ScanResult): void {
   for (const folder of folders) {
     const mine = result.versions.filter((v) => v.folder === folder.id);
     if (mine.length === 0) continue;
-    const shown = mine.slice(0, 5).map((v) => `${v.op} ${v.path}`);
+    const shown = mine.slice(0, 5).map((v) => `${v.op} ${printable(v.path)}`);
     void ctx.activity.add({
       kind: 'version',
-      title: mine.length === 1 ? `${(mine[0] as { path: string }).path} recorded in "${folder.name}"` : `${mine.length} versions recorded in "${folder.name}"`,
+      title: mine.length === 1 ? `${printable((mine[0] as { path: string }).path)} recorded in "${printable(folder.name)}"` : `${mine.length} versions recorded in "${printable(folder.name)}"`,
       detail: shown.join('\n') + (mine.length > shown.length ? `\n… and ${mine.length - shown.length} more` : ''),
       course: folder.id,
     });

@@ -3,8 +3,9 @@
 // and snapshot, deduplication and compression savings, from repo/stats.ts
 // and the chunk index), the remote's tiers and monthly cost (an unreachable
 // remote is an alert, not a failure), the sync status, and alerts: sync
-// errors, conflicts, damaged history, and low disk space where the
-// repository lives.
+// errors, conflicts, what the notices still hold (damaged or missing
+// history, stray files, a repaired tier state, files an adopted course lacks
+// here, names not recorded), and low disk space where the repository lives.
 
 import { statfs } from 'node:fs/promises';
 import type { Alert, DashboardSummary, SyncStatus } from '../../shared/api';
@@ -93,7 +94,8 @@ export async function dashboard(ctx: AppContext, sync: SyncStatus, space: (path:
   for (const c of session.ws.conflicts()) {
     alerts.push({ level: 'warning', kind: 'conflict', message: `${c.folder}/${c.path}: ${c.kind === 'path' ? 'a different file is in the way of one from another device' : 'changed on two devices at once; keep one version'}` });
   }
-  for (const d of session.ws.history.damaged) alerts.push({ level: 'error', kind: 'check', message: `History batch ${d.name} cannot be read: ${d.message}` });
+  // Damaged or missing history, strays, a repaired tier state, files an adopted course lacks here, names not recorded.
+  alerts.push(...ctx.notices.alerts(session.ws.history.problems(session.ws.state), session.ws.state.folders().filter((f) => f.tracked)));
   try {
     const disk = await space(session.dir);
     if (disk.free < LOW_DISK_BYTES || (disk.total > 0 && disk.free / disk.total < LOW_DISK_FRACTION)) {

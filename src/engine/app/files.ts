@@ -12,6 +12,7 @@ import type { RestoreOutcome, Workspace } from '../versions/workspace';
 import { toFileVersion } from './catalog';
 import type { AppContext } from './context';
 import { findCourse } from './courses';
+import { refuseRepositoryPath } from './repository-paths';
 
 /** A course and a file in it (live, else the one deleted last from that path). */
 export interface FileRef {
@@ -58,8 +59,13 @@ export function fileVersions(ws: Workspace, course: string, rel: string): FileVe
   return ref.file.versions.map((v) => toFileVersion(ref.file, v));
 }
 
-function summaryOf(outcome: RestoreOutcome): RestoreSummary {
-  return { written: outcome.written, removed: outcome.removed, versions: outcome.versions.length, target: outcome.target };
+/** The API's account of a restore; files it could not put back (damaged data, a path into the repository) are named, when there are any. */
+export function summaryOf(outcome: RestoreOutcome): RestoreSummary {
+  const notRestored = [
+    ...outcome.damaged.map((d) => ({ path: d.path, reason: 'damaged' as const, message: d.message })),
+    ...outcome.refused.map((r) => ({ path: r.path, reason: 'refused' as const, message: r.message })),
+  ];
+  return { written: outcome.written, removed: outcome.removed, versions: outcome.versions.length, target: outcome.target, ...(notRestored.length > 0 ? { notRestored } : {}) };
 }
 
 export async function rollbackFile(ctx: AppContext, course: string, rel: string, n: number): Promise<RestoreSummary> {
@@ -81,6 +87,7 @@ export async function restoreFileTo(ctx: AppContext, course: string, rel: string
   const ref = findFile(session.ws, course, rel);
   const record = versionOf(ref, n);
   if (record.op === 'delete') throw new StrataError('INVALID_ARGUMENT', `Version ${n} of "${rel}" is its deletion; restore version ${n - 1} instead.`, 'n');
+  await refuseRepositoryPath(ctx, target, 'target', 'target');
   const outcome = await ctx.ops.run('restore', 'files', (op) => session.ws.restoreVersions(ref.abs, { version: n, target, signal: op.signal, onProgress: (done, total) => op.progress(done, total) }), `Restoring ${rel}`);
   void ctx.activity.add({ kind: 'restore', title: `${rel} version ${n} restored to ${target}`, course: ref.folder.id });
   return summaryOf(outcome);

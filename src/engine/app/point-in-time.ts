@@ -4,16 +4,16 @@
 // (recorded as restore versions; files that did not exist then are removed,
 // and stay in history) or under another folder (course-relative paths kept).
 
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PointInTimeEntry, RestoreSummary } from '../../shared/api';
 import { StrataError } from '../../shared/errors';
-import { versionContent } from '../versions/content';
-import { stateAt, writeInto } from '../versions/put-back';
+import { stateAt } from '../versions/put-back';
 import type { Workspace } from '../versions/workspace';
 import type { AppContext } from './context';
 import { findCourse } from './courses';
+import { summaryOf } from './files';
 import type { Operation } from './operations';
+import { refuseRepositoryPath } from './repository-paths';
 
 export function courseAt(ws: Workspace, course: string, at: Date): PointInTimeEntry[] {
   const folder = findCourse(ws, course, { anyState: true });
@@ -41,26 +41,22 @@ export async function restoreCourseAt(ctx: AppContext, course: string, at: Date,
       }
     }
   }
+  if (target !== undefined) await refuseRepositoryPath(ctx, target, 'target', 'target');
   const what = paths ? `${paths.length === 1 ? paths[0] : `${paths.length} paths`} of "${folder.name}"` : `"${folder.name}"`;
   const summary = await ctx.ops.run('restore', 'files', (op) => (target !== undefined ? elsewhere(ctx, folder.id, at, paths, target, op) : inPlace(ctx, folder.path, at, paths, op)), `Restoring ${what} as of ${at.toISOString()}`);
   void ctx.activity.add({ kind: 'restore', title: `${what} restored as of ${at.toISOString()}`, detail: `${summary.written.length} written, ${summary.removed.length} removed in ${summary.target}`, course: folder.id });
   if (summary.versions > 0) ctx.historyChanged(summary.versions);
+  // A full restore makes a course adopted from other devices whole here: listed again, without files not here.
+  if (folder.observed === false && session.ws.state.folders().find((f) => f.id === folder.id)?.observed !== false) await ctx.coursesChanged({ watched: false });
   return summary;
 }
 
 /** Elsewhere: each file's version then, at its course-relative path under `target`; nothing in the course changes. */
 async function elsewhere(ctx: AppContext, folderId: string, at: Date, paths: string[] | undefined, target: string, op: Operation): Promise<RestoreSummary> {
   const ws = ctx.session.ws;
-  const wanted = [...stateAt(ws.history.filesIn(folderId), at)].filter(([p]) => !paths || paths.some((q) => p === q || p.startsWith(`${q}/`))).sort((a, b) => a[0].localeCompare(b[0]));
-  const written: string[] = [];
-  await mkdir(target, { recursive: true });
-  for (const [path, { file, record }] of wanted) {
-    op.check();
-    await writeInto(target, path, versionContent(ws.repo, file, record), record.mode);
-    written.push(path);
-    op.progress(written.length, wanted.length, path);
-  }
-  return { written, removed: [], versions: 0, target };
+  const wanted = [...stateAt(ws.history.filesIn(folderId), at)].filter(([p]) => !paths || paths.some((q) => p === q || p.startsWith(`${q}/`)));
+  const outcome = await ws.restoreTo(target, wanted, { signal: op.signal, onProgress: (done, total, path) => op.progress(done, total, path) });
+  return { ...summaryOf(outcome), target };
 }
 
 /** In place: the Workspace's restore, per path (each records what it put back; paths come back course-relative). */
@@ -74,6 +70,8 @@ async function inPlace(ctx: AppContext, root: string, at: Date, paths: string[] 
     summary.written.push(...outcome.written);
     summary.removed.push(...outcome.removed);
     summary.versions += outcome.versions.length;
+    const { notRestored } = summaryOf(outcome);
+    if (notRestored) summary.notRestored = [...(summary.notRestored ?? []), ...notRestored];
   }
   return summary;
 }

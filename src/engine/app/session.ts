@@ -1,7 +1,7 @@
 // The unlocked repository as the app works on it: the Repository (opened
 // through its LocalView, so evicted data is fetched back when read), the
-// Workspace over its history and local state, and the repository's
-// directory. Work that changes the history or the folders (scans, rollbacks,
+// Workspace over its history and local state, the repository's directory,
+// and what opening set right on the way (for the activity log). Work that changes the history or the folders (scans, rollbacks,
 // restores, tags, settling after a sync, the watcher's scans) runs one task
 // at a time through `exclusive`, since it shares the history and local state.
 
@@ -18,13 +18,20 @@ export class Session {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
 
-  private constructor(readonly dir: string, readonly repo: Repository, readonly ws: Workspace) {}
+  private constructor(
+    readonly dir: string,
+    readonly repo: Repository,
+    readonly ws: Workspace,
+    /** What opening set right, in the engine's words (a damaged tier state moved aside): the CLI warns of it, the app logs it. */
+    readonly repaired: readonly string[],
+  ) {}
 
   static async open(location: string, passphrase: string): Promise<Session> {
     const dir = localPath(location);
-    const repo = await openLocalRepository(dir, passphrase);
+    const repaired: string[] = [];
+    const repo = await openLocalRepository(dir, passphrase, { onNotice: (message) => repaired.push(message) });
     try {
-      return new Session(dir, repo, await Workspace.open(repo, dir));
+      return new Session(dir, repo, await Workspace.open(repo, dir), repaired);
     } catch (error) {
       await repo.backend.close();
       throw error;

@@ -1,20 +1,24 @@
 // Settings: the author recorded in new versions (local state), remotes
-// (local state; URLs checked, and the remote reached, before one is kept),
+// (local state; checked field by field, then added as the CLI adds them,
+// sync/remotes.ts: outside the repository, reached, then kept),
 // the placement policy file (JSON text, checked setting by setting) and a
 // course's ignore rules (its `.strataignore`, gitignore syntax).
 
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { RemoteInfo, Settings } from '../../shared/api';
 import { StrataError } from '../../shared/errors';
 import { EngineError, errorMessage } from '../errors';
 import { writeFileAtomic } from '../fs/atomic-file';
+import { RepositoryOverlapError } from '../fs/repository-guard';
 import { normaliseLocation, openRemote, validateRemote, type RemoteConfig } from '../sync/remote-location';
+import { addRemote as addRemoteTo } from '../sync/remotes';
 import { parsePolicy, policyPath, savePolicy, defaultPolicy } from '../tiers/policy';
 import { IGNORE_FILE } from '../versions/ignore-rules';
-import { isWithin } from './args';
 import type { AppContext } from './context';
 import { findCourse } from './courses';
+import { sentence } from './notices';
 import { withTimeout } from './timeout';
 
 /** Longest ignore file the app writes. */
@@ -33,7 +37,7 @@ function remoteInfo(r: RemoteConfig): RemoteInfo {
 
 async function policyText(dir: string): Promise<string> {
   try {
-    return await readFile(policyPath(dir), 'utf8');
+    return await readFile(await policyPath(dir), 'utf8');
   } catch (error) {
     if ((error as { code?: string }).code !== 'ENOENT') throw error;
     return `${JSON.stringify(defaultPolicy(), null, 2)}\n`;
@@ -71,17 +75,17 @@ export async function addRemote(ctx: AppContext, given: { name: string; hot: str
     }
   };
   config = { name: config.name, hot: location('hot', given.hot), ...(given.cold ? { cold: location('cold', given.cold) } : {}) };
-  if (isInside(config.hot, ctx.session.dir) || (config.cold && isInside(config.cold, ctx.session.dir))) {
-    throw new StrataError('INVALID_ARGUMENT', 'A remote cannot be inside the repository itself.', 'hot');
+  try {
+    await addRemoteTo(ctx.session.dir, state, config, { reach });
+  } catch (error) {
+    // A folder remote in the repository itself (through any link) would copy the repository into itself.
+    if (error instanceof RepositoryOverlapError) {
+      const fieldName = config.hot.startsWith('file://') && fileURLToPath(config.hot) === error.path ? 'hot' : 'cold';
+      throw new StrataError('INVALID_ARGUMENT', sentence(error.message), fieldName);
+    }
+    throw error;
   }
-  await reach(config);
-  await state.setRemotes([...state.remotes(), config]);
   return getSettings(ctx);
-}
-
-/** Whether a normalised remote location (`file://` + an absolute path, or s3://) is `dir` or inside it. */
-function isInside(location: string, dir: string): boolean {
-  return location.startsWith('file://') && isWithin(location.slice('file://'.length), dir);
 }
 
 /** Opens the remote (making a folder remote's folders) and lists it: reachable, with these credentials. */
@@ -124,7 +128,7 @@ export async function setPolicy(ctx: AppContext, text: string): Promise<Settings
   }
   await savePolicy(ctx.session.dir, policy);
   ctx.session.ws.setMedia(policy.media); // what counts as media decides new chunks' pack lanes
-  ctx.coursesChanged(); // course states come from the policy
+  await ctx.coursesChanged(); // course states come from the policy
   return getSettings(ctx);
 }
 

@@ -148,13 +148,19 @@ export class Syncer {
     const op = this.op;
     op?.check();
     if (needsReconcile(session.ws.state, await listNames(session.store, BATCH_PREFIX))) {
-      const settled = await session.exclusive(() => session.ws.reconcile());
-      if (settled.versions.length + settled.written.length + settled.removed.length > 0) {
+      let settled;
+      try {
+        settled = await session.exclusive(() => session.ws.reconcile());
+      } finally {
+        // Batches that arrived damaged, or name one that did not arrive (settling refuses to write on top of them).
+        this.ctx.notices.history(session.ws.history.problems(session.ws.state));
+      }
+      if (settled.versions.length + settled.written.length + settled.removed.length + settled.kept.length > 0) {
         this.ctx.emit('catalog.changed', { versions: settled.versions.length });
         void this.ctx.activity.add({
           kind: 'sync',
           title: `Changes from other devices put in place`,
-          detail: [...settled.written.map((p) => `updated ${p}`), ...settled.removed.map((p) => `removed ${p}`), ...settled.waiting.map((p) => `waiting ${p}`)].slice(0, 20).join('\n'),
+          detail: [...settled.written.map((p) => `updated ${p}`), ...settled.removed.map((p) => `removed ${p}`), ...settled.kept.map((p) => `kept ${p} (deleted on another device, but changed here)`), ...settled.waiting.map((p) => `waiting ${p}`)].slice(0, 20).join('\n'),
         });
       }
       for (const c of settled.conflicts) {
@@ -186,6 +192,8 @@ export class Syncer {
         detail: `${result.uploaded.bytes} bytes up, ${result.downloaded.bytes} bytes down`,
       });
     }
+    // Files among the objects that are not objects, here or on the remote: not copied, said once each.
+    for (const stray of result.strays) this.ctx.notices.stray(stray.name, stray.side === 'remote' ? `remote "${remote.name}"` : undefined);
     for (const c of result.conflicts.slice(0, 5)) {
       void this.ctx.activity.add({ kind: 'error', title: `${c.name} differs between here and "${remote.name}"`, detail: `here ${c.local} bytes, remote ${c.remote} bytes; left as it is (run a check on both)` });
     }

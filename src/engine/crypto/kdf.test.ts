@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultKdfParams, deriveKey, InvalidKdfParamsError, validateKdfParams, type KdfParams } from './kdf';
+import { defaultKdfParams, deriveKey, InvalidKdfParamsError, MAX_KDF_MEMORY_BYTES, MAX_KDF_WORK, validateKdfParams, type KdfParams } from './kdf';
 
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
@@ -45,6 +45,8 @@ describe('deriveKey', () => {
 
   it('enforces the cost bounds even when called directly', async () => {
     await expect(deriveKey('x', scryptParams(2 ** 23, 1, 1, ''))).rejects.toThrow(InvalidKdfParamsError);
+    await expect(deriveKey('x', scryptParams(2 ** 20, 8, 1, ''))).rejects.toThrow(/limit is 256 MiB/);
+    await expect(deriveKey('x', scryptParams(2 ** 16, 8, 16, ''))).rejects.toThrow(/default work/);
     await expect(deriveKey('x', scryptParams(1000, 1, 1, ''))).rejects.toThrow(/power of two/);
     await expect(deriveKey('x', scryptParams(16, 1, 1, 'not base64!'))).rejects.toThrow(/base64/);
     await expect(deriveKey('x', scryptParams(16, 1, 1, ''), 0)).rejects.toThrow(RangeError);
@@ -87,6 +89,11 @@ describe('validateKdfParams', () => {
     ['p above 16', { ...good, p: 17 }, /p must be an integer in 1\.\.16/],
     ['p missing', { ...good, p: undefined }, /p must/],
     ['N and r together over the memory cap', { ...good, N: 2 ** 22, r: 32 }, /MiB/],
+    // Read caps (a planted slot must not cost a GiB or seconds): 256 MiB of memory, 4x the default's work.
+    ['the old 1 GiB bound (N = 2^20, r = 8)', { ...good, N: 2 ** 20, r: 8, p: 1 }, /1024 MiB; the limit is 256 MiB/],
+    ['memory just over 256 MiB (N = 2^19, r = 8)', { ...good, N: 2 ** 19, r: 8, p: 1 }, /512 MiB; the limit is 256 MiB/],
+    ['work over 4x the default (N = 2^16, r = 8, p = 16)', { ...good, N: 2 ** 16, r: 8, p: 16 }, /8 times the default work; the limit is 4 times/],
+    ['work over 4x the default (N = 2^18, r = 8, p = 4)', { ...good, N: 2 ** 18, r: 8, p: 4 }, /8 times the default work/],
     ['salt missing', { ...good, salt: undefined }, /salt is missing/],
     ['salt empty', { ...good, salt: '' }, /salt is missing/],
     ['salt not base64', { ...good, salt: 'abc$defg' }, /base64/],
@@ -101,7 +108,11 @@ describe('validateKdfParams', () => {
   }
 
   it('accepts the bounds themselves', () => {
-    expect(validateKdfParams({ ...good, N: 2 ** 22, r: 2, p: 16 }).N).toBe(2 ** 22);
+    expect(validateKdfParams({ ...good, N: 2 ** 18, r: 8, p: 2 }).N).toBe(2 ** 18); // 256 MiB, 4x the default's work
+    expect(validateKdfParams({ ...good, N: 2 ** 16, r: 8, p: 8 }).p).toBe(8);
+    expect(validateKdfParams({ ...good, N: 2 ** 21, r: 1, p: 2 }).N).toBe(2 ** 21);
     expect(validateKdfParams({ ...good, N: 2, r: 32 }).r).toBe(32);
+    expect(MAX_KDF_MEMORY_BYTES).toBe(256 * 2 ** 20);
+    expect(MAX_KDF_WORK).toBe(4 * 2 ** 16 * 8 * 2);
   });
 });

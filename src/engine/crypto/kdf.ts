@@ -27,15 +27,6 @@ export class InvalidKdfParamsError extends Error {
   }
 }
 
-export const MAX_LOG2_N = 22;
-export const MAX_R = 32;
-export const MAX_P = 16;
-/** Cap on scrypt's large table (128 * N * r bytes): N and r may not both be at their maximum. */
-export const MAX_KDF_MEMORY_BYTES = 1024 * 1024 * 1024;
-export const MIN_SALT_BYTES = 16;
-export const MAX_SALT_BYTES = 64;
-const MAX_DERIVED_KEY_BYTES = 1024;
-
 // 64 MiB of memory (as restic's calibration chooses) run twice (p = 2): the
 // same work per guess as N = 2^17, p = 1, at half the peak memory, which every
 // command pays when it opens the repository.
@@ -43,7 +34,22 @@ const DEFAULT_LOG2_N = 16;
 const DEFAULT_R = 8;
 const DEFAULT_P = 2;
 
-/** Fresh parameters for a new key slot: N=2^17, r=8, p=1 (~128 MiB), 16-byte random salt. */
+export const MAX_LOG2_N = 22;
+export const MAX_R = 32;
+export const MAX_P = 16;
+// Parameters come from unauthenticated key slots, so the bounds are what a
+// planted slot may cost per open: a few times a default slot, never a GiB or
+// seconds. Writers share them (a slot we could not read back is never made).
+/** Cap on scrypt's large table (128 * N * r bytes): 4 times the default's 64 MiB. */
+export const MAX_KDF_MEMORY_BYTES = 256 * 1024 * 1024;
+/** Cap on scrypt's work, N * r * p (its time is proportional): 4 times the default's. */
+export const MAX_KDF_WORK = 4 * 2 ** DEFAULT_LOG2_N * DEFAULT_R * DEFAULT_P;
+export const MIN_SALT_BYTES = 16;
+export const MAX_SALT_BYTES = 64;
+const MAX_DERIVED_KEY_BYTES = 1024;
+const DEFAULT_WORK = 2 ** DEFAULT_LOG2_N * DEFAULT_R * DEFAULT_P;
+
+/** Fresh parameters for a new key slot: N=2^16, r=8, p=2 (64 MiB, run twice), 16-byte random salt. */
 export function defaultKdfParams(): KdfParams {
   return {
     algorithm: 'scrypt',
@@ -73,6 +79,11 @@ function assertCostBounds(N: unknown, r: unknown, p: unknown): void {
   if (128 * N * r > MAX_KDF_MEMORY_BYTES) {
     throw new InvalidKdfParamsError(
       `scrypt N=${N}, r=${r} would need ${(128 * N * r) / 2 ** 20} MiB; the limit is ${MAX_KDF_MEMORY_BYTES / 2 ** 20} MiB`,
+    );
+  }
+  if (N * r * p > MAX_KDF_WORK) {
+    throw new InvalidKdfParamsError(
+      `scrypt N=${N}, r=${r}, p=${p} would take ${(N * r * p) / DEFAULT_WORK} times the default work; the limit is ${MAX_KDF_WORK / DEFAULT_WORK} times`,
     );
   }
 }

@@ -3,14 +3,17 @@
 // name, are indexed) and, with readData,
 // every pack's bytes (hash, trailer, each blob's authentication and content
 // id). Reports each damaged or missing object by name; never stops at the first.
+// Stray files among the objects (listing.ts) are warnings, not problems;
+// version batches recorded as lost (history.ts) are notes, not problems.
 
 import { errorMessage } from '../errors';
 import { NotFoundError } from '../storage/backend';
 import { fileChunks, listSnapshots, loadSnapshot, loadTree } from '../snapshot/snapshots';
 import { SharedBufferPool } from '../memory/shared-buffers';
 import { Limiter } from '../async/limiter';
-import { History } from '../versions/history';
+import { History, type AcceptedLoss, type OwnWrites } from '../versions/history';
 import { fromHex, idOfName, objectNames, toHex } from './format';
+import { listObjects } from './listing';
 import { parseTrailer } from './pack';
 import type { Repository } from './repository';
 import { sha256Hex } from '../crypto/sha256';
@@ -25,6 +28,10 @@ export interface CheckResult {
   problems: CheckProblem[];
   /** Harmless findings (e.g. packs left by an interrupted backup). */
   notes: string[];
+  /** Files under the objects' prefixes that are not objects (listing.ts): ignored, warned about, not problems. */
+  strays: string[];
+  /** Version batches damaged or missing that a batch records as lost (`strata repair versions`): accepted, each also a note. */
+  losses: AcceptedLoss[];
   packs: number;
   snapshots: number;
   /** Version-history batches read (versions/records.ts). */
@@ -34,6 +41,8 @@ export interface CheckResult {
 
 export interface CheckOptions {
   readData?: boolean;
+  /** This device's local state: its own last batch, if lost, is a problem too (nothing in the repository names it). */
+  own?: OwnWrites;
   /** After each pack read with readData: packs done, total packs, the pack, its bytes. */
   onProgress?: (done: number, total: number, pack: string, bytes: number) => void;
 }
@@ -46,9 +55,17 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
   };
   await repo.loadIndex((name, error) => problem(name, `index unreadable: ${errorMessage(error)}`));
 
+  // Files under the objects' prefixes that are not objects: named, never read, not problems.
+  const strays = new Set<string>();
+  const onStray = (name: string): void => {
+    strays.add(name);
+    repo.strays.report(name);
+  };
+  for (const kind of ['key', 'index', 'snapshot', 'versions'] as const) await listObjects(repo.backend, kind, onStray);
+
   // Packs: what the index names vs what is stored.
   const stored = new Map<string, number>();
-  for await (const info of repo.backend.list(objectNames.packPrefix)) stored.set(idOfName(info.name), info.size);
+  for (const info of await listObjects(repo.backend, 'pack', onStray)) stored.set(idOfName(info.name), info.size);
   // Every pack an index object names (even one whose blobs all have an earlier
   // copy elsewhere) must be stored with the size the index recorded.
   const indexedPacks = new Set(repo.index.packsWithSize());
@@ -104,9 +121,12 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
     await walk(tree, '');
   }
 
-  // Version history: every batch must open and parse, and every blob its records name must be indexed.
+  // Version history: every batch must open and parse, none known written may be missing
+  // (a gap a later batch names: history.ts) unless recorded as lost, and every blob its records name must be indexed.
   const history = await History.load(repo);
-  for (const damaged of history.damaged) problem(damaged.name, damaged.message);
+  for (const p of history.problems(options.own)) problem(p.object, p.message);
+  const losses = history.losses();
+  for (const l of losses) notes.push(`${l.batch} is lost (${l.reason}), accepted as lost by ${l.recordedIn} (strata repair versions): the versions it held are not in the history`);
   for (const file of history.allFiles()) {
     for (const v of file.versions) {
       const where = `version ${v.path}@${v.n}`;
@@ -135,7 +155,7 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
       options.onProgress?.(++done, packs.length, pack, read);
     })));
   }
-  return { problems, notes, packs: stored.size, snapshots: snapshots.length, versionBatches: history.batchCount, bytesRead };
+  return { problems, notes, strays: [...strays].sort(), losses, packs: stored.size, snapshots: snapshots.length, versionBatches: history.batchCount, bytesRead };
 }
 
 async function listSnapshotsReporting(

@@ -58,6 +58,35 @@ export const objectNames = {
   versionsPrefix: 'versions/',
 } as const;
 
+/** The kinds of object that live under a prefix, each listed as a whole (listing.ts). */
+export type ListedKind = 'key' | 'pack' | 'index' | 'snapshot' | 'versions';
+
+/**
+ * The name grammar of each listed kind: the one definition of what is an
+ * object. Anything else found under these prefixes (a `.DS_Store`, a sync
+ * tool's `.foo.tmp`, `desktop.ini`, `x~`) is a stray, never read as an object.
+ */
+export const OBJECT_NAMES: Readonly<Record<ListedKind, { prefix: string; pattern: RegExp }>> = {
+  key: { prefix: objectNames.keyPrefix, pattern: /^keys\/[0-9a-f]{64}$/ },
+  // The two-digit directory is the id's first two digits.
+  pack: { prefix: objectNames.packPrefix, pattern: /^data\/([0-9a-f]{2})\/\1[0-9a-f]{62}$/ },
+  index: { prefix: objectNames.indexPrefix, pattern: /^index\/[0-9a-f]{64}$/ },
+  snapshot: { prefix: objectNames.snapshotPrefix, pattern: /^snapshots\/[0-9a-f]{64}$/ },
+  // `versions/<device: 16 hex>-<seq: 10 digits>`; records.ts reads the two groups.
+  versions: { prefix: objectNames.versionsPrefix, pattern: /^versions\/([0-9a-f]{16})-(\d{10})$/ },
+};
+
+/** The listed kind whose prefix `prefix` is (`'snapshots/'` -> `'snapshot'`). */
+export function kindOfPrefix(prefix: string): ListedKind {
+  for (const [kind, { prefix: p }] of Object.entries(OBJECT_NAMES)) if (p === prefix) return kind as ListedKind;
+  throw new RangeError(`no kind of object is listed under ${JSON.stringify(prefix)}`);
+}
+
+/** Whether `name` is an object name of `kind` (by OBJECT_NAMES). */
+export function isObjectName(kind: ListedKind, name: string): boolean {
+  return OBJECT_NAMES[kind].pattern.test(name);
+}
+
 /** The id at the end of an object name (`data/ab/ab12...` -> `ab12...`). */
 export function idOfName(name: string): string {
   const slash = name.lastIndexOf('/');

@@ -6,6 +6,7 @@ import { errorMessage } from '../errors';
 import { idOfName, objectNames } from './format';
 import type { PackEntries } from './index-file';
 import { parseTrailer, TRAILER_READ_GUESS } from './pack';
+import { listObjects } from './listing';
 import { listNames, type Repository } from './repository';
 
 export interface RebuildResult {
@@ -19,10 +20,9 @@ export interface RebuildResult {
 const PACKS_PER_INDEX = 2000;
 
 export async function rebuildIndex(repo: Repository, onProgress?: (done: number, total: number) => void): Promise<RebuildResult> {
-  const oldIndexes = await listNames(repo.backend, objectNames.indexPrefix);
-  const packs: Array<{ id: string; size: number }> = [];
-  for await (const info of repo.backend.list(objectNames.packPrefix)) packs.push({ id: idOfName(info.name), size: info.size });
-  packs.sort((a, b) => a.id.localeCompare(b.id));
+  // Only objects: a stray file (a `.DS_Store` in data/) is neither read as a pack nor deleted as an index.
+  const oldIndexes = await listNames(repo.backend, objectNames.indexPrefix, repo.strays.report);
+  const packs = (await listObjects(repo.backend, 'pack', repo.strays.report)).map((info) => ({ id: idOfName(info.name), size: info.size }));
   const damaged: RebuildResult['damaged'] = [];
   let batch: PackEntries[] = [];
   let blobs = 0;

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { gearTable } from '../chunk/gear';
 import { DEFAULT_CHUNKER_PARAMS, FastCdc, type ChunkerParams } from '../chunk/fastcdc';
-import { innerKeyAndNonce, NONCE_LENGTH, open, seal } from '../crypto/aead';
+import { AuthenticationError, innerKeyAndNonce, NONCE_LENGTH, open, seal } from '../crypto/aead';
 import { blobWorkers, type OpenItem } from '../workers/blob-workers';
 import { ContentIdHasher } from '../crypto/content-id';
 import type { KdfParams } from '../crypto/kdf';
@@ -16,6 +16,7 @@ import {
   openKeySlot,
   parseKeySlot,
   WrongPassphraseError,
+  type CreateKeySlotOptions,
   type KeySlot,
   type MasterKeys,
 } from '../crypto/keyslot';
@@ -23,8 +24,9 @@ import { DamagedObjectError, EngineError } from '../errors';
 import { NotFoundError, type Backend } from '../storage/backend';
 import { ChunkIndex, type IndexedBlob } from './chunk-index';
 import { validateConfig, type RepoConfig } from './config';
-import { blobAd, blobTypeName, contentIdDomain, idOfName, objectAd, objectNames, toHex } from './format';
+import { blobAd, blobTypeName, contentIdDomain, idOfName, kindOfPrefix, objectAd, objectNames, toHex } from './format';
 import { decodeIndex, encodeIndex, type PackEntries } from './index-file';
+import { listObjects, StrayLog } from './listing';
 
 export interface InitOptions {
   kdf?: KdfParams;
@@ -34,11 +36,27 @@ export interface InitOptions {
 
 export interface KeyInfo {
   id: string;
+  /** The slot's format version (2: bound to the repository and key-committing; 1: written before). */
+  version?: 1 | 2;
   created: string;
   host: string;
   user: string;
   current: boolean;
+  /** Why the slot cannot be used (malformed, or KDF parameters out of bounds): it can only be removed. */
+  damaged?: string;
 }
+
+export interface OpenOptions {
+  /** The id of the key slot to try first: the one this machine opened last (location.ts keeps it). */
+  preferredKey?: string;
+}
+
+/**
+ * Key slots one open tries at most, each a key derivation: slots are not
+ * authenticated, so a pile of planted ones must cost a bounded time. `key add`
+ * makes no more than this, so every genuine slot stays within reach.
+ */
+export const MAX_KEY_SLOTS_TRIED = 8;
 
 export const DEFAULT_PACK_SIZE = 16 * 1024 * 1024;
 
@@ -61,6 +79,8 @@ export class Repository {
     readonly config: RepoConfig,
     readonly keys: MasterKeys,
     readonly keyId: string,
+    /** Files found among the objects that are not objects (listing.ts): ignored, and reported to its listeners. */
+    readonly strays = new StrayLog(),
   ) {
     this.hasher = new ContentIdHasher(keys.contentId);
     this.chunker = new FastCdc(config.chunker, gearTable(keys.chunker));
@@ -83,7 +103,7 @@ export class Repository {
       packSize: options.packSize ?? DEFAULT_PACK_SIZE,
     };
     // Key slot first, config last: a location holds a repository once `config` exists.
-    const slot = await createKeySlot(keys, passphrase, slotOptions(options.kdf));
+    const slot = await createKeySlot(keys, passphrase, slotOptions(config.id, options.kdf));
     const keyId = randomId();
     await backend.put(objectNames.key(keyId), encoder.encode(JSON.stringify(slot, null, 2)), { ifNotExists: true });
     const sealed = seal(keys.encryption, encoder.encode(JSON.stringify(config)), objectAd('config', 'config'));
@@ -91,25 +111,35 @@ export class Repository {
     return new Repository(backend, config, keys, keyId);
   }
 
-  /** Opens a repository with a passphrase; tries every key slot. */
-  static async open(backend: Backend, passphrase: string): Promise<Repository> {
+  /**
+   * Opens a repository with a passphrase. Tries the key slots one by one (the
+   * preferred one first, then in name order, at most MAX_KEY_SLOTS_TRIED), and
+   * takes the first whose keys open the config: a slot that opens but whose
+   * keys do not (one copied from another repository) is passed over, as is one
+   * that cannot be read, so no planted slot locks the owner out.
+   */
+  static async open(backend: Backend, passphrase: string, options: OpenOptions = {}): Promise<Repository> {
     let sealedConfig: Uint8Array;
     try {
       sealedConfig = await backend.get(objectNames.config);
     } catch (error) {
-      if (error instanceof NotFoundError) {
-        throw new EngineError('NO_REPOSITORY', `no repository at ${backend.location} (run \`strata init\` first)`);
-      }
+      if (error instanceof NotFoundError) throw noRepository(backend);
       throw error;
     }
-    const slots = await listNames(backend, objectNames.keyPrefix);
+    const strays = new StrayLog(); // handed to the repository, whose listeners then hear of them too
+    const names = await listNames(backend, objectNames.keyPrefix, strays.report);
+    if (names.length === 0) throw incompleteRepository(backend);
+    const preferred = options.preferredKey === undefined ? undefined : objectNames.key(options.preferredKey);
+    const order = preferred !== undefined && names.includes(preferred) ? [preferred, ...names.filter((n) => n !== preferred)] : names;
+    const tried = order.slice(0, MAX_KEY_SLOTS_TRIED);
     let unreadable = 0;
-    for (const name of slots) {
+    let foreign = 0;
+    for (const name of tried) {
       let slot: KeySlot;
       try {
+        // Parsing checks the KDF bounds: a slot out of them is passed over before any derivation.
         slot = await readSlot(backend, name);
       } catch (error) {
-        // A damaged or planted key file must not lock the owner out: try the others.
         if (!(error instanceof DamagedObjectError)) throw error;
         unreadable++;
         continue;
@@ -121,35 +151,66 @@ export class Repository {
         if (error instanceof WrongPassphraseError) continue;
         throw error;
       }
-      let config: RepoConfig;
-      try {
-        const plain = open(keys.encryption, sealedConfig, objectAd('config', 'config'));
-        config = validateConfig(JSON.parse(decoder.decode(plain)));
-      } catch (error) {
-        throw new DamagedObjectError(objectNames.config, error instanceof Error ? error.message : 'unreadable', { cause: error });
+      const config = openConfig(keys, sealedConfig);
+      if (config === undefined || (slot.version === 2 && slot.repository !== config.id)) {
+        for (const key of [keys.encryption, keys.contentId, keys.chunker]) key.fill(0);
+        foreign++;
+        continue;
       }
-      return new Repository(backend, config, keys, idOfName(name));
+      return new Repository(backend, config, keys, idOfName(name), strays);
     }
-    if (unreadable > 0 && unreadable === slots.length) {
+    if (foreign > 0) {
+      throw new DamagedObjectError(
+        objectNames.config,
+        `it fails authentication under the keys of every key slot this passphrase opens (${foreign}): the config is damaged, or those are key slots copied from another repository`,
+      );
+    }
+    if (unreadable > 0 && unreadable === names.length) {
       throw new DamagedObjectError(objectNames.keyPrefix, 'no key slot is readable');
+    }
+    if (tried.length < names.length) {
+      throw new EngineError(
+        'WRONG_PASSPHRASE',
+        `wrong passphrase: it opens none of the ${tried.length} of the ${names.length} key slots tried (an open tries at most ${MAX_KEY_SLOTS_TRIED}: open with another passphrase and remove unused slots with \`strata key remove\`)`,
+      );
     }
     throw new EngineError('WRONG_PASSPHRASE', 'wrong passphrase: it opens none of the repository\'s keys');
   }
 
   // ---- keys -------------------------------------------------------------
 
+  /** Every key slot, oldest first; one that cannot be used is listed as damaged (so it can be removed). */
   async listKeys(): Promise<KeyInfo[]> {
     const result: KeyInfo[] = [];
-    for (const name of await listNames(this.backend, objectNames.keyPrefix)) {
-      const slot = await readSlot(this.backend, name);
+    for (const name of await listNames(this.backend, objectNames.keyPrefix, this.strays.report)) {
       const id = idOfName(name);
-      result.push({ id, created: slot.created, host: slot.host, user: slot.user, current: id === this.keyId });
+      const current = id === this.keyId;
+      try {
+        const slot = await readSlot(this.backend, name);
+        result.push({ id, version: slot.version, created: slot.created, host: slot.host, user: slot.user, current });
+      } catch (error) {
+        if (!(error instanceof DamagedObjectError)) throw error;
+        const reason = error.cause instanceof Error ? error.cause.message : error.message;
+        result.push({ id, created: '', host: '', user: '', current, damaged: reason });
+      }
     }
     return result.sort((a, b) => a.created.localeCompare(b.created));
   }
 
+  /** Adds a key slot for another passphrase; refuses past MAX_KEY_SLOTS_TRIED (an open would not reach it). */
   async addKey(passphrase: string, kdf?: KdfParams): Promise<string> {
-    const slot = await createKeySlot(this.keys, passphrase, slotOptions(kdf));
+    const count = (await listNames(this.backend, objectNames.keyPrefix)).length;
+    if (count >= MAX_KEY_SLOTS_TRIED) {
+      throw new EngineError(
+        'INVALID_ARGUMENT',
+        `this repository already has ${count} key slots, the most an open tries (${MAX_KEY_SLOTS_TRIED}): remove one first (\`strata key remove\`)`,
+      );
+    }
+    return this.writeKey(passphrase, kdf);
+  }
+
+  private async writeKey(passphrase: string, kdf: KdfParams | undefined): Promise<string> {
+    const slot = await createKeySlot(this.keys, passphrase, slotOptions(this.config.id, kdf));
     const id = randomId();
     await this.backend.put(objectNames.key(id), encoder.encode(JSON.stringify(slot, null, 2)), { ifNotExists: true });
     return id;
@@ -166,9 +227,9 @@ export class Repository {
     return id;
   }
 
-  /** Replaces the current key slot's passphrase: adds a new slot, then removes the old one. */
+  /** Replaces the current key slot's passphrase: adds a new (version-2) slot, then removes the old one. */
   async changePassphrase(passphrase: string, kdf?: KdfParams): Promise<string> {
-    const id = await this.addKey(passphrase, kdf);
+    const id = await this.writeKey(passphrase, kdf);
     await this.backend.delete(objectNames.key(this.keyId));
     return id;
   }
@@ -213,7 +274,7 @@ export class Repository {
 
   /** Loads every index object not loaded yet. Damaged ones are reported to `onDamaged` (default: throw). */
   async loadIndex(onDamaged?: (name: string, error: unknown) => void): Promise<void> {
-    for (const name of await listNames(this.backend, objectNames.indexPrefix)) {
+    for (const name of await listNames(this.backend, objectNames.indexPrefix, this.strays.report)) {
       if (this.loadedIndexes.has(name)) continue;
       try {
         const packs = decodeIndex(name, await this.readObject('index', name));
@@ -258,11 +319,28 @@ export class Repository {
     if (expectedType !== undefined && entry.type !== expectedType) {
       throw new DamagedObjectError(objectNames.pack(entry.pack), `blob ${toHex(id)} is a ${blobTypeName(entry.type)} blob, expected ${blobTypeName(expectedType)}`);
     }
-    const sealed = await this.backend.getRange(objectNames.pack(entry.pack), entry.offset, entry.length);
+    const sealed = await this.readPack(entry.pack, entry.offset, entry.length);
     const [opened] = await this.openBlobs([entry], sealed, entry.offset, { verify: false, keep: true });
     if (opened?.error) throw opened.error;
     if (!opened?.plain) throw new DamagedObjectError(objectNames.pack(entry.pack), `blob ${toHex(id)} could not be opened`);
     return opened.plain;
+  }
+
+  /**
+   * Reads bytes [offset, offset+length) of pack `pack`, where the index places
+   * blobs. A pack that is gone, or shorter than the index says, is damaged data
+   * like a blob that fails authentication (DAMAGED, naming the pack), not an
+   * I/O failure: readers then name what it costs and go on with the rest.
+   */
+  async readPack(pack: string, offset: number, length: number, into?: Uint8Array): Promise<Uint8Array> {
+    const name = objectNames.pack(pack);
+    try {
+      return await this.backend.getRange(name, offset, length, into);
+    } catch (error) {
+      if (error instanceof NotFoundError) throw new DamagedObjectError(name, 'pack is missing (the index names it)', { cause: error });
+      if (error instanceof RangeError) throw new DamagedObjectError(name, `pack is truncated: it ends before bytes ${offset}-${offset + length}, where the index places blobs`, { cause: error });
+      throw error;
+    }
   }
 
   /**
@@ -315,7 +393,7 @@ export class Repository {
   // ---- snapshots -------------------------------------------------------
 
   async snapshotIds(): Promise<string[]> {
-    return (await listNames(this.backend, objectNames.snapshotPrefix)).map(idOfName);
+    return (await listNames(this.backend, objectNames.snapshotPrefix, this.strays.report)).map(idOfName);
   }
 
   /** Resolves a snapshot id, a unique prefix of one (≥ 4 hex digits). */
@@ -324,14 +402,51 @@ export class Repository {
   }
 }
 
-function slotOptions(kdf: KdfParams | undefined): { kdf?: KdfParams; host: string; user: string } {
+function slotOptions(repository: string, kdf: KdfParams | undefined): CreateKeySlotOptions {
   let user = 'unknown';
   try {
     user = userInfo().username;
   } catch {
     // no passwd entry (containers): keep "unknown"
   }
-  return kdf ? { kdf, host: hostname(), user } : { host: hostname(), user };
+  return kdf ? { repository, kdf, host: hostname(), user } : { repository, host: hostname(), user };
+}
+
+function noRepository(backend: Backend): EngineError {
+  return new EngineError('NO_REPOSITORY', `no repository at ${backend.location} (run \`strata init\` first)`);
+}
+
+// A config without key slots: what a sync or clone stopped early could leave
+// before slots were uploaded first, or a keys/ emptied since. No passphrase
+// can open it, so saying "wrong passphrase" would send the user the wrong way.
+function incompleteRepository(backend: Backend): EngineError {
+  return new EngineError(
+    'NO_REPOSITORY',
+    `the repository at ${backend.location} is incomplete: it has a config but no key slots yet, so no passphrase can open it; if a sync or clone to it stopped early, run \`strata sync\` again on the device that has the repository`,
+  );
+}
+
+/** Throws NO_REPOSITORY unless `backend` holds a repository a passphrase could open (a config and a key slot); needs no passphrase. */
+export async function assertRepository(backend: Backend): Promise<void> {
+  if (!(await exists(backend, objectNames.config))) throw noRepository(backend);
+  if ((await listNames(backend, objectNames.keyPrefix)).length === 0) throw incompleteRepository(backend);
+}
+
+/** The config opened with `keys`; undefined if it does not authenticate under them (keys of another repository). */
+function openConfig(keys: MasterKeys, sealed: Uint8Array): RepoConfig | undefined {
+  let plain: Uint8Array;
+  try {
+    plain = open(keys.encryption, sealed, objectAd('config', 'config'));
+  } catch (error) {
+    if (error instanceof AuthenticationError) return undefined;
+    throw error;
+  }
+  // It authenticated, so these are the repository's keys: a config that does not parse is damage.
+  try {
+    return validateConfig(JSON.parse(decoder.decode(plain)));
+  } catch (error) {
+    throw new DamagedObjectError(objectNames.config, error instanceof Error ? error.message : 'unreadable', { cause: error });
+  }
 }
 
 async function exists(backend: Backend, name: string): Promise<boolean> {
@@ -344,10 +459,9 @@ async function exists(backend: Backend, name: string): Promise<boolean> {
   }
 }
 
-export async function listNames(backend: Backend, prefix: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const info of backend.list(prefix)) names.push(info.name);
-  return names.sort();
+/** Names of the objects under a kind's prefix (format.ts), sorted; anything else there is left out and reported to `onStray` (listing.ts). */
+export async function listNames(backend: Backend, prefix: string, onStray?: (name: string) => void): Promise<string[]> {
+  return (await listObjects(backend, kindOfPrefix(prefix), onStray)).map((info) => info.name);
 }
 
 async function readSlot(backend: Backend, name: string): Promise<KeySlot> {

@@ -3,19 +3,24 @@
 // entered only if they are real directories (never symlinks), so a hostile
 // snapshot cannot write outside the target. Files are written to a temporary
 // name and renamed into place, so a reader never sees a half-written file;
-// mode and mtime are restored, directories' mtimes last.
+// mode and mtime are restored, directories' mtimes last. Damaged or missing
+// data costs only the files (or folders) that need it: they are named in the
+// result and everything else is restored. A target may hold the repository
+// (a home folder holding ~/Strata); the folder that is the repository is
+// never entered (RepositoryFence), and named as refused.
 
 import { randomBytes } from 'node:crypto';
 import { chmod, lstat, lutimes, mkdir, open, rename, rm, symlink, utimes } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Limiter } from '../async/limiter';
 import { EngineError, UnsafePathError } from '../errors';
+import { guardRestoreTarget, repositoryDirectory, RepositoryFence } from '../fs/repository-guard';
 import type { IndexedBlob } from '../repo/chunk-index';
-import { objectNames, toHex } from '../repo/format';
+import { toHex } from '../repo/format';
 import type { Repository } from '../repo/repository';
 import { SharedBufferPool } from '../memory/shared-buffers';
 import { fileChunks, loadTree } from './snapshots';
-import { isSafeName, type FileNode, type Snapshot, type TreeNode } from './tree';
+import { isSafeName, type FileNode, type Snapshot, type Tree, type TreeNode } from './tree';
 
 export interface RestoreProgress {
   files: number;
@@ -36,8 +41,17 @@ export interface RestoreResult {
   dirs: number;
   symlinks: number;
   bytes: number;
-  /** Files whose data is damaged or missing: not restored (nothing half-written is left), the rest is. */
+  /**
+   * Files whose data is damaged or missing (a blob that fails authentication,
+   * a pack cut short or gone), and folders, as `path/`, whose tree is: not
+   * restored (nothing half-written is left), the rest is.
+   */
   failed: Array<{ path: string; message: string }>;
+  /**
+   * Folders, as `path/`, not restored because they are the repository (the
+   * target holds it): nothing is written into them, the rest is restored.
+   */
+  refused: Array<{ path: string; message: string }>;
 }
 
 /** Splits and validates a snapshot-relative include path. */
@@ -51,6 +65,7 @@ function includeParts(path: string): string[] {
 export async function restore(repo: Repository, snapshot: Snapshot, options: RestoreOptions): Promise<RestoreResult> {
   await repo.ensureIndex();
   const target = resolve(options.target);
+  await guardRestoreTarget(target, repositoryDirectory(repo)); // never into the repository itself, whatever link leads there
   try {
     await mkdir(target, { recursive: true });
   } catch (error) {
@@ -61,16 +76,21 @@ export async function restore(repo: Repository, snapshot: Snapshot, options: Res
   const st = await lstat(target);
   if (!st.isDirectory()) throw new EngineError('INVALID_ARGUMENT', `restore target ${target} is not a directory`);
   const includes = (options.include ?? []).map(includeParts);
-  const run = new RestoreRun(repo, options);
+  const run = new RestoreRun(repo, options, await RepositoryFence.around(repositoryDirectory(repo)));
   await run.directory(snapshot.tree, target, '', includes.length > 0 ? includes : undefined);
   await run.finish();
-  return { files: run.files, dirs: run.dirs, symlinks: run.symlinks, bytes: run.bytes, failed: run.failed };
+  return { files: run.files, dirs: run.dirs, symlinks: run.symlinks, bytes: run.bytes, failed: run.failed, refused: run.refused };
 }
 
 /** Largest single read of adjacent blobs. */
 const RUN_BYTES = 8 * 1024 * 1024;
 /** Files restored at once. */
 const FILES_AT_ONCE = 6;
+
+/** Damaged or missing data (a blob that fails authentication, a pack cut short or gone): it costs what needs it, not the restore. */
+function isDamage(error: unknown): error is EngineError {
+  return error instanceof EngineError && error.code === 'DAMAGED';
+}
 
 /** setuid and setgid are never restored: a snapshot must not be able to plant privileged files. */
 function safeMode(mode: number): number {
@@ -89,6 +109,7 @@ class RestoreRun {
   symlinks = 0;
   bytes = 0;
   readonly failed: Array<{ path: string; message: string }> = [];
+  readonly refused: Array<{ path: string; message: string }> = [];
   private readonly fileLimiter = new Limiter(FILES_AT_ONCE);
   /** Memory for runs being read and written: each file has one being written and one being read. */
   private readonly runBuffers = new SharedBufferPool(RUN_BYTES, 2 * FILES_AT_ONCE);
@@ -96,14 +117,22 @@ class RestoreRun {
   private readonly dirTimes: Array<{ path: string; node: TreeNode }> = [];
   private lastProgress = 0;
 
-  constructor(private readonly repo: Repository, private readonly options: RestoreOptions) {}
+  constructor(private readonly repo: Repository, private readonly options: RestoreOptions, private readonly fence: RepositoryFence | undefined) {}
 
   /**
    * Restores the entries of tree `treeId` into `dir` (which exists and is a real directory).
    * `includes`: remaining include paths relative to this tree; undefined = everything.
    */
   async directory(treeId: string, dir: string, rel: string, includes: string[][] | undefined): Promise<void> {
-    const tree = await loadTree(this.repo, treeId);
+    let tree: Tree;
+    try {
+      tree = await loadTree(this.repo, treeId);
+    } catch (error) {
+      // A damaged tree costs its folder only; without the root tree there is nothing to restore.
+      if (rel === '' || !isDamage(error)) throw error;
+      this.damaged(`${rel}/`, error);
+      return;
+    }
     for (const node of tree.nodes) {
       const relPath = rel ? `${rel}/${node.name}` : node.name;
       if (!isSafeName(node.name)) throw new UnsafePathError(relPath, 'a name in the snapshot is not a single safe path component');
@@ -116,7 +145,7 @@ class RestoreRun {
       }
       const dest = join(dir, node.name);
       if (node.type === 'dir') {
-        await this.ensureDirectory(dest, relPath);
+        if (!(await this.ensureDirectory(dest, relPath))) continue;
         await this.directory(node.subtree, dest, relPath, childIncludes);
         this.dirs++;
         this.dirTimes.push({ path: dest, node });
@@ -127,9 +156,8 @@ class RestoreRun {
         // Damaged data costs that file only: the others are still restored.
         const task = this.file(node, dir, dest, relPath)
           .catch((error: unknown) => {
-            if (!(error instanceof EngineError && error.code === 'DAMAGED')) throw error;
-            this.failed.push({ path: relPath, message: error.message });
-            this.options.onWarning?.(relPath, error.message);
+            if (!isDamage(error)) throw error;
+            this.damaged(relPath, error);
           })
           .finally(() => this.fileLimiter.release());
         task.catch(() => undefined);
@@ -138,6 +166,12 @@ class RestoreRun {
         await this.symlink(node.target, node, dir, dest, relPath);
       }
     }
+  }
+
+  /** Records what damaged data cost (a file, or a folder as `path/`): not restored, reported, and the rest goes on. */
+  private damaged(path: string, error: EngineError): void {
+    this.failed.push({ path, message: error.message });
+    this.options.onWarning?.(path, error.message);
   }
 
   async finish(): Promise<void> {
@@ -149,16 +183,24 @@ class RestoreRun {
     }
   }
 
-  private async ensureDirectory(dest: string, relPath: string): Promise<void> {
+  /** Makes or enters the directory `dest`; false when it is the repository's (refused and named: nothing goes into it). */
+  private async ensureDirectory(dest: string, relPath: string): Promise<boolean> {
     try {
       await mkdir(dest);
-      return;
+      return true; // new, so not the repository
     } catch (error) {
       if ((error as { code?: string }).code !== 'EEXIST') throw error;
     }
-    const st = await lstat(dest);
+    const st = await lstat(dest, { bigint: true });
     if (st.isSymbolicLink()) throw new UnsafePathError(relPath, 'exists in the target as a symlink; restoring through it could write outside the target');
     if (!st.isDirectory()) throw new EngineError('INVALID_ARGUMENT', `cannot restore directory ${relPath}: a non-directory is in the way`);
+    if (this.fence?.isRepository(st)) {
+      const message = this.fence.reason(true);
+      this.refused.push({ path: `${relPath}/`, message });
+      this.options.onWarning?.(`${relPath}/`, message);
+      return false;
+    }
+    return true;
   }
 
   private async file(node: FileNode, dir: string, dest: string, relPath: string): Promise<void> {
@@ -230,7 +272,7 @@ class RestoreRun {
     const last = run[run.length - 1] as IndexedBlob;
     const length = last.offset + last.length - first.offset;
     const buffer = this.runBuffers.take(length);
-    const bytes = await this.repo.backend.getRange(objectNames.pack(first.pack), first.offset, length, buffer);
+    const bytes = await this.repo.readPack(first.pack, first.offset, length, buffer);
     const opened = await this.repo.openBlobs(run, bytes, first.offset, { verify: false, keep: true });
     const pieces = opened.map((result) => {
       if (result.error) throw result.error;

@@ -77,6 +77,8 @@ export function isSafeName(name: string): boolean {
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+/** A time in ms that a Date can hold (±8.64e15), so printing or applying it cannot throw. */
+const isTimeMs = (v: unknown): v is number => isNum(v) && Math.abs(v) <= 8.64e15;
 
 /** Parses and validates a tree blob. */
 export function decodeTree(where: string, bytes: Uint8Array): Tree {
@@ -99,7 +101,7 @@ export function decodeTree(where: string, bytes: Uint8Array): Tree {
     // Names are checked by restore too (with a precise error); here only shape.
     if (seen.has(n.name)) fail(`duplicate name ${JSON.stringify(n.name)}`);
     seen.add(n.name);
-    if (!isInt(n.mode) || (n.mode as number) > 0o7777 || !isNum(n.mtimeMs)) fail(`bad metadata for ${JSON.stringify(n.name)}`);
+    if (!isInt(n.mode) || (n.mode as number) > 0o7777 || !isTimeMs(n.mtimeMs)) fail(`bad metadata for ${JSON.stringify(n.name)}`);
     if (n.type === 'file') {
       if (!isInt(n.size) || !isNum(n.ctimeMs) || !isInt(n.inode)) fail(`bad file metadata for ${JSON.stringify(n.name)}`);
       const node: FileNode = { name: n.name, type: 'file', mode: n.mode as number, mtimeMs: n.mtimeMs as number, ctimeMs: n.ctimeMs as number, inode: n.inode as number, size: n.size as number };
@@ -125,27 +127,52 @@ export function encodeTree(tree: Tree): Uint8Array {
   return new TextEncoder().encode(JSON.stringify({ nodes }));
 }
 
+/** The counters of `stats`, each optional (default 0). */
+const STAT_COUNTERS = ['files', 'dirs', 'bytes', 'newBlobs', 'newBytes', 'storedBytes', 'reusedFiles'] as const;
+
+/**
+ * Parses and validates a snapshot: the one place its fields are read from
+ * storage. Optional fields that are absent (or null) get their defaults here,
+ * so no consumer ever sees undefined; a field that is present with the wrong
+ * type makes the snapshot damaged rather than a crash somewhere later.
+ */
 export function validateSnapshot(where: string, value: unknown): Snapshot {
   const fail = (why: string): never => {
     throw new DamagedObjectError(where, `invalid snapshot: ${why}`);
   };
-  if (typeof value !== 'object' || value === null) return fail('not an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return fail('not an object');
   const s = value as Record<string, unknown>;
+  const absent = (field: string): boolean => s[field] === undefined || s[field] === null;
+  const text = (field: string): string => {
+    if (absent(field)) return '';
+    const v = s[field];
+    return typeof v === 'string' ? v : fail(`${field} is not a string`);
+  };
   if (s.version !== 1) fail('unsupported version');
   if (typeof s.time !== 'string' || Number.isNaN(Date.parse(s.time))) fail('bad time');
   if (typeof s.tree !== 'string' || !isHexId(s.tree)) fail('bad tree id');
   if (!Array.isArray(s.paths) || !s.paths.every((p) => typeof p === 'string')) fail('bad paths');
-  if (typeof s.stats !== 'object' || s.stats === null) fail('bad stats');
+  if (typeof s.stats !== 'object' || s.stats === null || Array.isArray(s.stats)) fail('bad stats');
+  if (!absent('parent') && (typeof s.parent !== 'string' || !isHexId(s.parent))) fail('bad parent id');
+  if (!absent('tags') && !(Array.isArray(s.tags) && s.tags.every((t) => typeof t === 'string'))) fail('bad tags');
+  const rawStats = s.stats as Record<string, unknown>;
+  const stats = {} as SnapshotStats;
+  for (const counter of STAT_COUNTERS) {
+    const v = rawStats[counter];
+    if (v === undefined || v === null) stats[counter] = 0;
+    else if (isInt(v)) stats[counter] = v;
+    else fail(`stats.${counter} is not a whole number`);
+  }
   return {
     version: 1,
     time: s.time as string,
-    host: typeof s.host === 'string' ? s.host : '',
-    user: typeof s.user === 'string' ? s.user : '',
+    host: text('host'),
+    user: text('user'),
     paths: s.paths as string[],
     tree: s.tree as string,
-    ...(typeof s.parent === 'string' ? { parent: s.parent } : {}),
-    tags: Array.isArray(s.tags) ? s.tags.filter((t): t is string => typeof t === 'string') : [],
-    program: typeof s.program === 'string' ? s.program : '',
-    stats: s.stats as SnapshotStats,
+    ...(absent('parent') ? {} : { parent: s.parent as string }),
+    tags: absent('tags') ? [] : (s.tags as string[]),
+    program: text('program'),
+    stats,
   };
 }

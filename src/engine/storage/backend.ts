@@ -14,6 +14,9 @@
 //   empty, '.' or '..' segment. Backends reject anything else (InvalidNameError).
 // - list(prefix) yields every object whose name starts with prefix, in no
 //   particular order; objects put before the listing started are included.
+//   It also yields files other programs put there, whatever their names (a
+//   `.DS_Store`, `x~`), so the repository can name them (repo/listing.ts
+//   decides what is an object); a backend hides only its own unfinished puts.
 // - Missing objects raise NotFoundError (never a generic error), so callers can
 //   tell "absent" from "unreachable".
 

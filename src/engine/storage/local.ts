@@ -21,9 +21,13 @@ import {
 import { assertRangeWithin } from './range';
 
 // Temp files end in '~', which is outside the object-name alphabet: a temp file
-// can never collide with an object, and listing skips it as an invalid name.
+// can never collide with an object. Listing skips them (they are this
+// backend's unfinished puts, not objects), and only them: files other
+// programs put here are listed whatever their names, for the repository to
+// report (repo/listing.ts).
 const TEMP_PREFIX = '.tmp-';
 const TEMP_SUFFIX = '~';
+const TEMP_NAME = /^\.tmp-[0-9a-f]{16}~$/;
 // Repository files are private to the user even though their content is encrypted:
 // names and sizes still say something.
 const FILE_MODE = 0o600;
@@ -54,6 +58,8 @@ export class LocalBackend implements Backend {
   private readonly readyDirs = new Map<string, Promise<void>>();
   private closed = false;
   private readonly openFiles = new Map<string, Promise<OpenFile>>();
+  /** Test hook (crash-point.ts): called once a put's temp file is durable, before it takes the object's name. */
+  afterTempWritten?: (name: string) => void;
 
   constructor(root: string) {
     this.root = path.resolve(root);
@@ -89,7 +95,8 @@ export class LocalBackend implements Backend {
       let filled = 0;
       while (filled < length) {
         const { bytesRead } = await entry.handle.read(bytes, filled, length - filled, offset + filled);
-        if (bytesRead === 0) throw new UnavailableError(`${this.pathOf(name)} shrank while being read`);
+        // Cut short since it was opened (objects never change): a range past its end, as if it had been short all along.
+        if (bytesRead === 0) throw new RangeError(`range [${offset}, ${offset + length}) is past the end of ${name}: it shrank while being read`);
         filled += bytesRead;
       }
       return bytes;
@@ -184,6 +191,7 @@ export class LocalBackend implements Backend {
         await this.ensureDir(relativeDir);
         temp = await writeDurableTemp(dir, data);
       }
+      this.afterTempWritten?.(name);
       try {
         if (options.ifNotExists) {
           // link() fails with EEXIST instead of replacing, and the temp file is
@@ -253,7 +261,7 @@ export class LocalBackend implements Backend {
     }
     const files: string[] = [];
     for (const entry of entries) {
-      if (!entry.name.startsWith(entryPrefix) || !isValidSegment(entry.name)) continue;
+      if (!entry.name.startsWith(entryPrefix) || TEMP_NAME.test(entry.name)) continue;
       const name = relativeDir === '' ? entry.name : `${relativeDir}/${entry.name}`;
       if (entry.isDirectory()) yield* this.walk(name, '');
       else if (entry.isFile()) files.push(name);
@@ -394,15 +402,6 @@ async function syncDir(dir: string): Promise<void> {
 function parentOf(relativeName: string): string {
   const slash = relativeName.lastIndexOf('/');
   return slash < 0 ? '' : relativeName.slice(0, slash);
-}
-
-function isValidSegment(entryName: string): boolean {
-  try {
-    assertValidName(entryName);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function errnoCode(error: unknown): string | undefined {

@@ -9,18 +9,9 @@
 //   &cold-class=CLASS (the class of cold puts, default GLACIER).
 // Credentials come from the SDK's usual chain (environment, profile, ...).
 
-import {
-  CopyObjectCommand,
-  CreateBucketCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  RestoreObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+// The SDK is loaded when the first request is made, not when this module is:
+// most commands never talk to S3, and loading it costs a few hundred ms.
+import type { CopyObjectCommand, PutObjectCommand, S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import {
   AlreadyExistsError,
   FrozenError,
@@ -96,20 +87,38 @@ export function parseS3Url(url: string): S3Config {
   };
 }
 
+type Sdk = typeof import('@aws-sdk/client-s3');
+let sdk: Sdk | undefined;
+
+async function loadSdk(): Promise<Sdk> {
+  sdk ??= await import('@aws-sdk/client-s3');
+  return sdk;
+}
+
+/** An error the SDK raised for a response (only once the SDK is loaded can there be one). */
+function isS3Error(error: unknown): error is S3ServiceException {
+  return sdk !== undefined && error instanceof sdk.S3ServiceException;
+}
+
 // The SDK version is pinned (package.json) because later ones need Node 22;
 // its warning about that is for developers, not for people running Strata.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 export class S3Backend implements Backend {
   readonly location: string;
-  private readonly client: S3Client;
+  private client?: Promise<{ client: S3Client; sdk: Sdk }>;
   private closed = false;
   /** Learnt from a 501 to RestoreObject: this server reads archive classes directly. */
   private archiveReadsAtOnce = false;
 
   constructor(private readonly config: S3Config) {
     this.location = `s3://${config.bucket}/${config.prefix}${config.endpoint ? ` at ${config.endpoint}` : ''}`;
-    this.client = new S3Client({
+  }
+
+  /** The SDK and this location's client, made on first use. */
+  private session(): Promise<{ client: S3Client; sdk: Sdk }> {
+    const config = this.config;
+    this.client ??= loadSdk().then((sdk) => ({ sdk, client: new sdk.S3Client({
       region: config.region,
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       forcePathStyle: config.forcePathStyle,
@@ -123,13 +132,15 @@ export class S3Backend implements Backend {
       // Without limits a server that stops answering hangs the sync forever;
       // a timed-out request fails with UnavailableError, which is retried.
       requestHandler: { connectionTimeout: config.connectTimeoutMs ?? 10_000, socketTimeout: config.timeoutMs ?? 60_000 },
-    });
+    }) }));
+    return this.client;
   }
 
   async get(name: string): Promise<Uint8Array> {
     this.assertUsable(name);
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: this.key(name) }));
+      const s3 = await this.session();
+      const out = await s3.client.send(new s3.sdk.GetObjectCommand({ Bucket: this.config.bucket, Key: this.key(name) }));
       const bytes = await bodyBytes(out.Body);
       assertWhole(bytes, out.ContentLength, name, this.location);
       return bytes;
@@ -151,11 +162,12 @@ export class S3Backend implements Backend {
     }
     let bytes: Uint8Array;
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.config.bucket, Key: this.key(name), Range: `bytes=${offset}-${offset + length - 1}` }));
+      const s3 = await this.session();
+      const out = await s3.client.send(new s3.sdk.GetObjectCommand({ Bucket: this.config.bucket, Key: this.key(name), Range: `bytes=${offset}-${offset + length - 1}` }));
       bytes = await bodyBytes(out.Body, into && into.length >= length ? into : undefined);
       assertWhole(bytes, out.ContentLength, name, this.location);
     } catch (error) {
-      if (error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 416 || error.name === 'InvalidRange')) {
+      if (isS3Error(error) && (error.$metadata.httpStatusCode === 416 || error.name === 'InvalidRange')) {
         throw new RangeError(`range [${offset}, ${offset + length}) is past the end of ${name}`, { cause: error });
       }
       throw this.mapError(error, name);
@@ -168,7 +180,8 @@ export class S3Backend implements Backend {
   async put(name: string, data: Uint8Array, options: PutOptions = {}): Promise<void> {
     this.assertUsable(name);
     try {
-      await this.client.send(new PutObjectCommand({
+      const s3 = await this.session();
+      await s3.client.send(new s3.sdk.PutObjectCommand({
         Bucket: this.config.bucket,
         Key: this.key(name),
         Body: data,
@@ -177,7 +190,7 @@ export class S3Backend implements Backend {
         ...(options.ifNotExists ? { IfNoneMatch: '*' } : {}),
       }));
     } catch (error) {
-      if (options.ifNotExists && error instanceof S3ServiceException && (error.$metadata.httpStatusCode === 412 || error.name === 'PreconditionFailed')) {
+      if (options.ifNotExists && isS3Error(error) && (error.$metadata.httpStatusCode === 412 || error.name === 'PreconditionFailed')) {
         throw new AlreadyExistsError(name);
       }
       throw this.mapError(error, name);
@@ -187,7 +200,8 @@ export class S3Backend implements Backend {
   async head(name: string): Promise<ObjectInfo> {
     this.assertUsable(name);
     try {
-      const out = await this.client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: this.key(name) }));
+      const s3 = await this.session();
+      const out = await s3.client.send(new s3.sdk.HeadObjectCommand({ Bucket: this.config.bucket, Key: this.key(name) }));
       return { name, size: out.ContentLength ?? 0, tier: this.tierOf(out.StorageClass), storageClass: out.StorageClass ?? 'STANDARD' };
     } catch (error) {
       throw this.mapError(error, name);
@@ -201,13 +215,15 @@ export class S3Backend implements Backend {
     do {
       let out;
       try {
-        out = await this.client.send(new ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: this.config.prefix + prefix, ...(token ? { ContinuationToken: token } : {}) }));
+        const s3 = await this.session();
+        out = await s3.client.send(new s3.sdk.ListObjectsV2Command({ Bucket: this.config.bucket, Prefix: this.config.prefix + prefix, ...(token ? { ContinuationToken: token } : {}) }));
       } catch (error) {
         throw this.mapError(error, prefix);
       }
       for (const item of out.Contents ?? []) {
         const name = (item.Key ?? '').slice(this.config.prefix.length);
-        if (name === '' || !(item.Key ?? '').startsWith(this.config.prefix)) continue;
+        // A key ending in '/' is a "folder" some S3 consoles create, not a file; any other key is listed, object or not (backend.ts).
+        if (name === '' || name.endsWith('/') || !(item.Key ?? '').startsWith(this.config.prefix)) continue;
         yield { name, size: item.Size ?? 0, tier: this.tierOf(item.StorageClass), storageClass: item.StorageClass ?? 'STANDARD' };
       }
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
@@ -218,7 +234,8 @@ export class S3Backend implements Backend {
     // S3 deletes are idempotent; the contract says a missing object is an error.
     await this.head(name);
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.config.bucket, Key: this.key(name) }));
+      const s3 = await this.session();
+      await s3.client.send(new s3.sdk.DeleteObjectCommand({ Bucket: this.config.bucket, Key: this.key(name) }));
     } catch (error) {
       throw this.mapError(error, name);
     }
@@ -226,7 +243,8 @@ export class S3Backend implements Backend {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.client.destroy();
+    // A client never made needs no closing (nor loading the SDK to close it).
+    (await this.client)?.client.destroy();
   }
 
   /**
@@ -238,7 +256,8 @@ export class S3Backend implements Backend {
     this.assertUsable(name);
     const storageClass = this.classOf(tier);
     try {
-      await this.client.send(new CopyObjectCommand({
+      const s3 = await this.session();
+      await s3.client.send(new s3.sdk.CopyObjectCommand({
         Bucket: this.config.bucket,
         Key: this.key(name),
         CopySource: `${this.config.bucket}/${this.key(name).split('/').map(encodeURIComponent).join('/')}`,
@@ -259,7 +278,8 @@ export class S3Backend implements Backend {
     this.assertUsable(name);
     let out;
     try {
-      out = await this.client.send(new HeadObjectCommand({ Bucket: this.config.bucket, Key: this.key(name) }));
+      const s3 = await this.session();
+      out = await s3.client.send(new s3.sdk.HeadObjectCommand({ Bucket: this.config.bucket, Key: this.key(name) }));
     } catch (error) {
       throw this.mapError(error, name);
     }
@@ -276,13 +296,14 @@ export class S3Backend implements Backend {
   async requestThaw(name: string, days: number): Promise<void> {
     this.assertUsable(name);
     try {
-      await this.client.send(new RestoreObjectCommand({
+      const s3 = await this.session();
+      await s3.client.send(new s3.sdk.RestoreObjectCommand({
         Bucket: this.config.bucket,
         Key: this.key(name),
         RestoreRequest: { Days: days, GlacierJobParameters: { Tier: 'Standard' } },
       }));
     } catch (error) {
-      if (error instanceof S3ServiceException) {
+      if (isS3Error(error)) {
         const status = error.$metadata.httpStatusCode ?? 0;
         if (status === 501 || error.name === 'NotImplemented') {
           this.archiveReadsAtOnce = true;
@@ -298,9 +319,10 @@ export class S3Backend implements Backend {
   /** Creates the bucket if it does not exist (one already owned by these credentials is fine). */
   async ensureBucket(): Promise<void> {
     try {
-      await this.client.send(new CreateBucketCommand({ Bucket: this.config.bucket }));
+      const s3 = await this.session();
+      await s3.client.send(new s3.sdk.CreateBucketCommand({ Bucket: this.config.bucket }));
     } catch (error) {
-      if (error instanceof S3ServiceException && (error.name === 'BucketAlreadyOwnedByYou' || error.name === 'BucketAlreadyExists')) return;
+      if (isS3Error(error) && (error.name === 'BucketAlreadyOwnedByYou' || error.name === 'BucketAlreadyExists')) return;
       throw this.mapError(error, this.config.bucket);
     }
   }
@@ -326,7 +348,7 @@ export class S3Backend implements Backend {
 
   private mapError(error: unknown, name: string): Error {
     if (error instanceof StorageError || error instanceof RangeError) return error;
-    if (error instanceof S3ServiceException) {
+    if (isS3Error(error)) {
       const status = error.$metadata.httpStatusCode ?? 0;
       // AWS answers a GET (or copy) of an unrestored GLACIER / DEEP_ARCHIVE object so.
       if (error.name === 'InvalidObjectState') return new FrozenError(name, this.config.coldClass, this.location);

@@ -7,6 +7,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EngineError } from '../errors';
 import type { Backend } from '../storage/backend';
+import { withCrashPoint } from '../storage/crash-point';
 import { LocalBackend } from '../storage/local';
 import { RetryingBackend } from '../storage/retry';
 import { parseS3Url, S3Backend } from '../storage/s3';
@@ -52,8 +53,8 @@ function backendAt(url: string, create: boolean): Promise<Backend> | Backend {
 /** The backend of a remote: both tiers behind one Backend, with retries (backoff and jitter). */
 export async function openRemote(remote: RemoteConfig, options: { create?: boolean } = {}): Promise<Backend> {
   const create = options.create ?? false;
-  const hot = await backendAt(remote.hot, create);
+  const hot = withCrashPoint(await backendAt(remote.hot, create));
   // One S3 location holds both tiers as storage classes; otherwise the cold tier is its own place.
-  const backend = remote.cold && remote.cold !== remote.hot ? new TieredBackend(hot, await backendAt(remote.cold, create)) : hot;
+  const backend = remote.cold && remote.cold !== remote.hot ? new TieredBackend(hot, withCrashPoint(await backendAt(remote.cold, create))) : hot;
   return new RetryingBackend(backend);
 }

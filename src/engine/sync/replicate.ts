@@ -2,21 +2,29 @@
 // same format and objects never change, so a sync is a set difference by
 // name in each direction: upload what the remote lacks, download what this
 // machine lacks (other devices' packs, index objects, snapshots and version
-// batches). Objects are copied in the repository's write order (config and
-// key slots, then packs, then index objects, then snapshots and version
+// batches). Objects are copied in the repository's write order (key slots,
+// then config, then packs, then index objects, then snapshots and version
 // batches), so whatever a sync killed at any moment leaves on either side is
-// a valid repository; the next sync simply continues. Transfers run a few at a
+// a valid repository; the next sync simply continues. Only objects are
+// copied: a file that is not one (a stray, repo/listing.ts) stays where it is. Transfers run a few at a
 // time; retries with backoff come from the backends' retry wrapper.
 
 import { Limiter } from '../async/limiter';
 import { EngineError, errorMessage } from '../errors';
-import { objectNames } from '../repo/format';
+import { kindOfPrefix, objectNames } from '../repo/format';
+import { listObjects } from '../repo/listing';
 import { NotFoundError, type Backend, type ObjectInfo, type Tier } from '../storage/backend';
+import { parseBatchName } from '../versions/records';
 
-/** Object groups in write order; an object is copied only after every group before its own. */
+/**
+ * Object groups in write order; an object is copied only after every group
+ * before its own. Key slots before config, as `init` writes them: a location
+ * holds a repository once `config` exists, and one without key slots could not
+ * be opened.
+ */
 const GROUPS: ReadonlyArray<{ prefix: string; what: string }> = [
-  { prefix: objectNames.config, what: 'config' },
   { prefix: objectNames.keyPrefix, what: 'key slots' },
+  { prefix: objectNames.config, what: 'config' },
   { prefix: objectNames.packPrefix, what: 'packs' },
   { prefix: objectNames.indexPrefix, what: 'index objects' },
   { prefix: objectNames.snapshotPrefix, what: 'snapshots' },
@@ -43,6 +51,8 @@ export interface SyncResult {
   downloaded: DirectionStats;
   /** Objects present on both sides with different sizes: never overwritten, reported. */
   conflicts: Array<{ name: string; local: number; remote: number }>;
+  /** Files on either side that are not objects (a `.DS_Store`, a sync tool's temp file): not copied, reported. Local ones first, each side sorted. */
+  strays: Array<{ side: 'local' | 'remote'; name: string }>;
 }
 
 export interface SyncOptions {
@@ -60,7 +70,8 @@ export interface SyncOptions {
   signal?: AbortSignal;
 }
 
-async function inventory(backend: Backend): Promise<Map<string, ObjectInfo>> {
+/** Every object on one side, by name; files that are not objects (strays, listing.ts) go to `onStray`, never into a copy. */
+async function inventory(backend: Backend, onStray: (name: string) => void): Promise<Map<string, ObjectInfo>> {
   const all = new Map<string, ObjectInfo>();
   for (const { prefix } of GROUPS) {
     if (prefix === objectNames.config) {
@@ -71,7 +82,7 @@ async function inventory(backend: Backend): Promise<Map<string, ObjectInfo>> {
       }
       continue;
     }
-    for await (const info of backend.list(prefix)) all.set(info.name, info);
+    for (const info of await listObjects(backend, kindOfPrefix(prefix), onStray)) all.set(info.name, info);
   }
   return all;
 }
@@ -93,17 +104,27 @@ async function copy(
   const totalBytes = names.reduce((n, name) => n + (sizes.get(name) ?? 0), 0);
   const limiter = new Limiter(options.concurrency ?? 4);
   for (let g = 0; g <= GROUPS.length; g++) {
-    const group = names.filter((n) => groupOf(n) === g);
-    await Promise.all(group.map((name) => limiter.run(async () => {
-      options.signal?.throwIfAborted();
-      const data = await from.get(name);
-      const metadata = GROUPS[g]?.prefix !== objectNames.packPrefix;
-      const tier: Tier = metadata ? 'hot' : (options.tierOf?.(name) ?? 'hot');
-      await to.put(name, data, { tier });
-      stats.objects++;
-      stats.bytes += data.length;
-      options.onProgress?.({ direction, done: stats.objects, total: names.length, bytes: stats.bytes, totalBytes, name });
-    })));
+    const group = names.filter((n) => groupOf(n) === g).sort();
+    // A device's version batches land in number order (reads overlap): a sync stopped at any
+    // moment leaves no gap that a later batch names, which readers take for a lost batch.
+    const previous = new Map<string, Promise<void>>();
+    await Promise.all(group.map((name) => {
+      const device = parseBatchName(name)?.device;
+      const after = device === undefined ? undefined : previous.get(device);
+      const copied = limiter.run(async () => {
+        options.signal?.throwIfAborted();
+        const data = await from.get(name);
+        await after; // the limiter is first come, first served: the batch before holds a slot or is done
+        const metadata = GROUPS[g]?.prefix !== objectNames.packPrefix;
+        const tier: Tier = metadata ? 'hot' : (options.tierOf?.(name) ?? 'hot');
+        await to.put(name, data, { tier });
+        stats.objects++;
+        stats.bytes += data.length;
+        options.onProgress?.({ direction, done: stats.objects, total: names.length, bytes: stats.bytes, totalBytes, name });
+      });
+      if (device !== undefined) previous.set(device, copied);
+      return copied;
+    }));
   }
   return stats;
 }
@@ -112,8 +133,10 @@ async function copy(
 export async function syncRepositories(local: Backend, remote: Backend, options: SyncOptions = {}): Promise<SyncResult> {
   let localObjects: Map<string, ObjectInfo>;
   let remoteObjects: Map<string, ObjectInfo>;
+  const localStrays: string[] = [];
+  const remoteStrays: string[] = [];
   try {
-    [localObjects, remoteObjects] = await Promise.all([inventory(local), inventory(remote)]);
+    [localObjects, remoteObjects] = await Promise.all([inventory(local, (name) => localStrays.push(name)), inventory(remote, (name) => remoteStrays.push(name))]);
   } catch (error) {
     throw new EngineError('NOT_FOUND', `cannot list the repositories: ${errorMessage(error)}`, { cause: error });
   }
@@ -135,5 +158,9 @@ export async function syncRepositories(local: Backend, remote: Backend, options:
   options.signal?.throwIfAborted();
   const uploaded = await copy(local, remote, toUpload, sizes, 'upload', options);
   const downloaded = await copy(remote, local, toDownload, sizes, 'download', options);
-  return { uploaded, downloaded, conflicts };
+  const strays = [
+    ...localStrays.sort().map((name) => ({ side: 'local' as const, name })),
+    ...remoteStrays.sort().map((name) => ({ side: 'remote' as const, name })),
+  ];
+  return { uploaded, downloaded, conflicts, strays };
 }

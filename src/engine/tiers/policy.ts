@@ -1,5 +1,6 @@
 // Where a pack should live: the placement policy, and the file that
-// configures it (`<repository>/local/tiers.json`, docs/tiers.md). Metadata
+// configures it (`tiers.json` in this machine's state folder of the
+// repository, fs/state-home.ts; docs/tiers.md). Metadata
 // (index, snapshots, version batches, keys, metadata packs) always stays hot.
 // Data packs go cold when their course is archived, or when they hold only
 // historical versions of media, once old enough that the cold class's minimum
@@ -11,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EngineError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic-file';
+import { findMachineStateDir, machineStateDir } from '../fs/state-home';
 import type { ClassPrice } from './prices';
 
 export type Tier = 'hot' | 'cold';
@@ -88,13 +90,16 @@ export function placement(facts: PackFacts, policy: PlacementPolicy = DEFAULT_PO
 
 export const POLICY_FILE = 'tiers.json';
 
-export function policyPath(repositoryDir: string): string {
-  return join(repositoryDir, 'local', POLICY_FILE);
+/** The policy file of a local repository (made with this machine's state folder of it, if there is none yet). */
+export async function policyPath(repositoryDir: string): Promise<string> {
+  return join(await machineStateDir(repositoryDir), POLICY_FILE);
 }
 
 /** The policy of a local repository: its file, or the defaults where there is none. */
 export async function loadPolicy(repositoryDir: string): Promise<PlacementPolicy> {
-  const path = policyPath(repositoryDir);
+  const dir = await findMachineStateDir(repositoryDir);
+  if (dir === undefined) return defaultPolicy();
+  const path = join(dir, POLICY_FILE);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -112,7 +117,7 @@ export async function loadPolicy(repositoryDir: string): Promise<PlacementPolicy
 }
 
 export async function savePolicy(repositoryDir: string, policy: PlacementPolicy): Promise<void> {
-  await writeFileAtomic(policyPath(repositoryDir), `${JSON.stringify(policy, null, 2)}\n`);
+  await writeFileAtomic(await policyPath(repositoryDir), `${JSON.stringify(policy, null, 2)}\n`);
 }
 
 export function defaultPolicy(): PlacementPolicy {

@@ -1,16 +1,20 @@
-// What this machine knows about its packs' tiers, kept in
-// `<repository>/local/tier-state.json` (never synced: it is this device's view):
+// What this machine knows about its packs' tiers, kept in `tier-state.json`
+// in this machine's state folder of the repository (fs/state-home.ts; never
+// synced: it is this device's view):
 // - reads: when each pack was last read for content, and how often lately
 //   (the policy keeps data in use hot);
 // - evicted: packs deleted here because a remote holds them (reads fetch
 //   them back; sync does not download them again);
 // - thaws: restore requests sent for archived packs, so the wait can be told.
-// Written atomically; a damaged file is reported, never silently reset.
+// Written atomically. A cache of this machine's, never a reason to stop a
+// command: a damaged file is moved aside, said once (the caller's notice),
+// and started anew; what it forgets comes back (evicted packs are downloaded
+// again by the next sync, reads are counted again).
 
-import { readFile } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EngineError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic-file';
+import { findMachineStateDir, machineStateDir } from '../fs/state-home';
 
 const DAY = 86_400_000;
 /** Reads older than this no longer count as "recent" (policy.frequentReads). */
@@ -46,16 +50,26 @@ interface TierStateFile {
 export class TierState {
   private dirty = false;
 
-  private constructor(private readonly path: string, private readonly state: TierStateFile) {}
+  /** `path`: undefined while the repository has no machine state yet (made at the first save). */
+  private constructor(private readonly repositoryDir: string, private path: string | undefined, private readonly state: TierStateFile) {}
 
-  static async load(repositoryDir: string): Promise<TierState> {
-    const path = join(repositoryDir, 'local', 'tier-state.json');
+  /** `notice`: told, in one line, when a damaged file was moved aside. */
+  static async load(repositoryDir: string, notice: (message: string) => void = () => {}): Promise<TierState> {
+    const dir = await findMachineStateDir(repositoryDir);
+    const path = dir === undefined ? undefined : join(dir, TIER_STATE_FILE);
+    const fresh = (): TierState => new TierState(repositoryDir, path, { format: 1, reads: {}, evicted: {}, thaws: {} });
+    if (path === undefined) return fresh();
+    let text: string;
     try {
-      return new TierState(path, parse(JSON.parse(await readFile(path, 'utf8')), path));
+      text = await readFile(path, 'utf8');
     } catch (error) {
-      if ((error as { code?: string }).code === 'ENOENT') return new TierState(path, { format: 1, reads: {}, evicted: {}, thaws: {} });
-      if (error instanceof EngineError) throw error;
-      throw new EngineError('DAMAGED', `cannot read ${path}: ${(error as Error).message}; move it aside to start anew (evicted packs are then fetched by \`strata prefetch\`)`);
+      if ((error as { code?: string }).code === 'ENOENT') return fresh();
+      return moveAside(path, (error as Error).message, notice).then(fresh);
+    }
+    try {
+      return new TierState(repositoryDir, path, parse(JSON.parse(text)));
+    } catch (error) {
+      return moveAside(path, (error as Error).message, notice).then(fresh);
     }
   }
 
@@ -121,15 +135,26 @@ export class TierState {
   async save(): Promise<void> {
     if (!this.dirty) return;
     this.dirty = false;
+    this.path ??= join(await machineStateDir(this.repositoryDir), TIER_STATE_FILE);
     await writeFileAtomic(this.path, `${JSON.stringify(this.state)}\n`);
   }
 }
 
+const TIER_STATE_FILE = 'tier-state.json';
+
+async function moveAside(path: string, why: string, notice: (message: string) => void): Promise<void> {
+  const aside = `${path}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
+  const moved = await rename(path, aside).then(() => true, () => false);
+  // One line, whatever the damaged file held (the reason may quote a name from it).
+  const reason = why.replace(/\p{Cc}/gu, '?').slice(0, 200);
+  notice(`this machine's tier state ${path} was damaged (${reason}); ${moved ? `moved aside to ${aside} and started anew` : 'started anew'} (packs evicted here are downloaded again by the next \`strata sync\`)`);
+}
+
 const PACK = /^data\/[0-9a-f]{2}\/[0-9a-f]{64}$/;
 
-function parse(value: unknown, path: string): TierStateFile {
+function parse(value: unknown): TierStateFile {
   const bad = (why: string): never => {
-    throw new EngineError('DAMAGED', `${path} is damaged (${why}); move it aside to start anew`);
+    throw new Error(why);
   };
   const v = value as Partial<TierStateFile> | null;
   if (typeof v !== 'object' || v === null || v.format !== 1) return bad('unknown format');

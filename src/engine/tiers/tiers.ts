@@ -4,7 +4,7 @@
 // each reading the policy file, the history and this machine's tier state.
 
 import { EngineError } from '../errors';
-import { backendFor, localPath } from '../repo/location';
+import { backendFor, localPath, openWithLastKey } from '../repo/location';
 import { Repository } from '../repo/repository';
 import type { Backend } from '../storage/backend';
 import { parseS3Url } from '../storage/s3';
@@ -21,12 +21,18 @@ import { AWS_US_EAST_1, pricesWith } from './prices';
 import { tierReport, type TierReport } from './tier-report';
 import { TierState } from './tier-state';
 
+export type OpenLocalOptions = Partial<Omit<LocalViewOptions, 'tierState' | 'openRemote'>> & {
+  /** Told, in one line, what was set right on the way (a damaged tier state moved aside). */
+  onNotice?: (message: string) => void;
+};
+
 /** The local repository's backend as commands read it: evicted packs fetched back, reads recorded. */
-async function openLocalView(location: string, options: Partial<Omit<LocalViewOptions, 'tierState' | 'openRemote'>> = {}): Promise<LocalView> {
+async function openLocalView(location: string, options: OpenLocalOptions = {}): Promise<LocalView> {
   const dir = localPath(location);
-  const tierState = await TierState.load(dir);
+  const { onNotice, ...viewOptions } = options;
+  const tierState = await TierState.load(dir, onNotice);
   return new LocalView(backendFor(dir), {
-    ...options,
+    ...viewOptions,
     tierState,
     openRemote: async (name) => {
       const remote = (await LocalState.load(dir)).remotes().find((r) => r.name === name);
@@ -36,10 +42,10 @@ async function openLocalView(location: string, options: Partial<Omit<LocalViewOp
   });
 }
 
-export async function openLocalRepository(location: string, passphrase: string, options: Partial<Omit<LocalViewOptions, 'tierState' | 'openRemote'>> = {}): Promise<Repository> {
+export async function openLocalRepository(location: string, passphrase: string, options: OpenLocalOptions = {}): Promise<Repository> {
   const view = await openLocalView(location, options);
   try {
-    return await Repository.open(view, passphrase);
+    return await openWithLastKey(localPath(location), view, passphrase);
   } catch (error) {
     await view.close();
     throw error;

@@ -5,11 +5,54 @@
 // made concurrently are two heads until a version follows both (merge.ts).
 // Versions are numbered from the graph alone, so every device holding the
 // same batches shows the same numbers (docs/format.md 4.10, "Numbering").
+// It also knows what it could not read: batches that are damaged, and
+// batches known to be written but not stored (a later batch of the device
+// names it as the one before, or this device's local state wrote it). Such a
+// history is shown as far as it goes, and never written on top of: a version
+// recorded without the lost batches would fork the history silently. Unless
+// a batch records them as lost for good (`lost`, written by `strata repair
+// versions`, losses.ts): then they are accepted losses, still named, no
+// longer in the way; one that comes back after all is read as usual.
 
 import { Limiter } from '../async/limiter';
-import { errorMessage } from '../errors';
+import { EngineError, errorMessage } from '../errors';
 import { listNames, type Repository } from '../repo/repository';
-import { BATCH_PREFIX, batchName, decodeBatch, parseBatchName, recordRef, type Batch, type TagRecord, type VersionRecord } from './records';
+import { BATCH_PREFIX, batchName, decodeBatch, parseBatchName, recordRef, type Batch, type LostBatch, type TagRecord, type VersionRecord } from './records';
+
+/** A batch this history lacks: what self-healing would fetch again. */
+export interface HistoryProblem {
+  /** The batch object, `versions/<device>-<seq>`. */
+  object: string;
+  /** `damaged`: stored, but it does not open or validate; `missing`: written (so something says) but not stored. */
+  kind: 'damaged' | 'missing';
+  message: string;
+}
+
+/** A batch a batch of this history records as lost (LostBatch), and is still not here. */
+export interface AcceptedLoss extends LostBatch {
+  /** The batch that records it (the first, by name, if several do). */
+  recordedIn: string;
+  /** That batch's time. */
+  time: string;
+}
+
+/** What this device wrote (its local state, local-state.ts): its id and the last batch it stored. */
+export interface OwnWrites {
+  readonly device: string;
+  lastWritten(): number | undefined;
+}
+
+/** A write refused because the history could not be read whole (CLI exit 5). */
+export class HistoryIncompleteError extends EngineError {
+  constructor(readonly problems: HistoryProblem[]) {
+    const named = problems.slice(0, 5).map((p) => `${p.object} (${p.kind})`).join(', ');
+    const more = problems.length > 5 ? ` and ${problems.length - 5} more` : '';
+    super('DAMAGED', `the version history could not be read whole: ${named}${more}. Nothing was recorded, so that history does not fork; `
+      + 'bring the batches back (`strata sync` with a remote that has them, after moving a damaged one aside), then try again; '
+      + 'if no remote has them any more, `strata repair versions` records them as lost');
+    this.name = 'HistoryIncompleteError';
+  }
+}
 
 export interface FileHistory {
   file: string;
@@ -22,8 +65,14 @@ export interface FileHistory {
   heads: VersionRecord[];
   /** The versions each version follows (those whose batches are here). */
   parents: Map<VersionRecord, VersionRecord[]>;
-  /** Versions naming a parent that is not here (its batch not synced yet, or damaged). */
+  /** Versions naming a parent that is not here (its batch not synced yet, or damaged): they may still come. */
   incomplete: Set<VersionRecord>;
+  /**
+   * Versions naming a parent in a batch recorded as lost (and not here): it
+   * will not come. Like incomplete ones, their text cannot be rebuilt; unlike
+   * them, nothing waits for it.
+   */
+  afterLoss: Set<VersionRecord>;
 }
 
 export interface FolderInfo {
@@ -62,13 +111,21 @@ export class History {
   private readonly tagRecords = new Map<string, TagRecord[]>();
   /** The batch each tag record came in (for filesChangedSince). */
   private readonly tagPlaces = new Map<TagRecord, { device: string; seq: number }>();
-  /** Batches applied, and batches that could not be read (not retried on refresh). */
+  /** Batches applied. */
   private readonly names = new Set<string>();
-  private readonly unreadable = new Set<string>();
+  /** Batches stored but unreadable, with why (read again on refresh: a good copy may have replaced one). */
+  private readonly unreadable = new Map<string, string>();
+  /** By batch: its device and the batch that device wrote before it, from batches that say (`prev`). */
+  private readonly prevs = new Map<string, { device: string; prev: number }>();
+  /** Batches recorded as lost (`lost`), by name: known never to come, whether here or not. */
+  private readonly recordedLost = new Map<string, AcceptedLoss>();
   /** Batches read and applied. */
   batchCount = 0;
+
   /** Batches that could not be read: reported, and the rest of the history is still usable. */
-  readonly damaged: Array<{ name: string; message: string }> = [];
+  get damaged(): Array<{ name: string; message: string }> {
+    return [...this.unreadable].map(([name, message]) => ({ name, message }));
+  }
 
   static async load(repo: Repository): Promise<History> {
     const history = new History();
@@ -76,20 +133,27 @@ export class History {
     return history;
   }
 
-  /** Reads batches that arrived since this history was loaded (a sync); returns how many. */
+  /**
+   * Reads batches that arrived since this history was loaded (a sync), and
+   * those unreadable before (one may have been replaced); returns how many
+   * were applied.
+   */
   async refresh(repo: Repository): Promise<number> {
-    const names = (await listNames(repo.backend, BATCH_PREFIX)).filter((n) => parseBatchName(n) !== undefined && !this.names.has(n) && !this.unreadable.has(n));
+    const listed = new Set((await listNames(repo.backend, BATCH_PREFIX, repo.strays.report)).filter((n) => parseBatchName(n) !== undefined));
+    for (const name of this.unreadable.keys()) if (!listed.has(name)) this.unreadable.delete(name);
+    const names = [...listed].filter((n) => !this.names.has(n));
     const limiter = new Limiter(8);
     const batches = await Promise.all(names.map((name) => limiter.run(async () => {
       try {
-        return decodeBatch(name, await repo.readObject('versions', name));
+        const batch = decodeBatch(name, await repo.readObject('versions', name));
+        this.unreadable.delete(name);
+        return batch;
       } catch (error) {
-        this.damaged.push({ name, message: errorMessage(error) });
-        this.unreadable.add(name);
+        this.unreadable.set(name, errorMessage(error));
         return undefined;
       }
     })));
-    const ordered = batches.filter((b): b is Batch => b !== undefined).sort((a, b) => a.time.localeCompare(b.time) || a.device.localeCompare(b.device) || a.seq - b.seq);
+    const ordered = batches.filter((b): b is Batch => b !== undefined).sort((a, b) => compareCodeUnits(a.time, b.time) || compareCodeUnits(a.device, b.device) || a.seq - b.seq);
     const touched = new Set<FileHistory>();
     for (const batch of ordered) for (const f of this.add(batch)) touched.add(f);
     for (const f of touched) this.derive(f);
@@ -107,6 +171,14 @@ export class History {
     if (this.names.has(name)) return touched;
     this.names.add(name);
     this.batchCount++;
+    if (batch.prev !== undefined) this.prevs.set(name, { device: batch.device, prev: batch.prev });
+    for (const l of batch.lost ?? []) {
+      const known = this.recordedLost.get(l.batch);
+      if (known && compareCodeUnits(known.recordedIn, name) < 0) continue; // the same record on every device, whatever the order read
+      this.recordedLost.set(l.batch, { batch: l.batch, reason: l.reason, ...(l.detail !== undefined ? { detail: l.detail } : {}), recordedIn: name, time: batch.time });
+    }
+    // Versions following a record of a lost batch stop waiting for it: every file is derived again.
+    if (batch.lost) for (const f of this.fileMap.values()) touched.add(f);
     this.seqs.set(batch.device, Math.max(this.seqs.get(batch.device) ?? 0, batch.seq));
     batch.records.forEach((record, index) => {
       if (record.kind === 'folder') {
@@ -117,7 +189,7 @@ export class History {
       } else if (record.kind === 'version') {
         let history = this.fileMap.get(record.file);
         if (!history) {
-          history = { file: record.file, folder: record.folder, versions: [], tags: new Map(), heads: [], parents: new Map(), incomplete: new Set() };
+          history = { file: record.file, folder: record.folder, versions: [], tags: new Map(), heads: [], parents: new Map(), incomplete: new Set(), afterLoss: new Set() };
           this.fileMap.set(record.file, history);
         }
         history.versions.push(record);
@@ -156,6 +228,7 @@ export class History {
     const below = new Map(storedNumbers.map((n, i) => [n, storedNumbers[i - 1]]));
     file.parents = new Map();
     file.incomplete = new Set();
+    file.afterLoss = new Set();
     for (const r of records) {
       if (r.parents === undefined) {
         const previous = below.get(place(r).stored);
@@ -166,6 +239,7 @@ export class History {
       for (const ref of r.parents) {
         const p = this.byRef.get(ref);
         if (p && p.file === file.file && p !== r) found.push(p);
+        else if (!p && this.isLost(`${BATCH_PREFIX}${ref.slice(0, ref.lastIndexOf(':'))}`)) file.afterLoss.add(r);
         else file.incomplete.add(r);
       }
       file.parents.set(r, found);
@@ -202,7 +276,7 @@ export class History {
     records.sort((a, b) => {
       const pa = place(a);
       const pb = place(b);
-      return (depth.get(a) as number) - (depth.get(b) as number) || a.time.localeCompare(b.time) || pa.device.localeCompare(pb.device) || pa.seq - pb.seq || pa.index - pb.index;
+      return (depth.get(a) as number) - (depth.get(b) as number) || compareCodeUnits(a.time, b.time) || compareCodeUnits(pa.device, pb.device) || pa.seq - pb.seq || pa.index - pb.index;
     });
     records.forEach((r, i) => {
       r.n = i + 1;
@@ -217,6 +291,62 @@ export class History {
       const target = byVersion?.file === file.file ? byVersion : records.find((r) => place(r).stored === t.n);
       if (target) addTags(file, target.n, [t.tag]);
     }
+  }
+
+  /**
+   * The batches this history lacks, by name: damaged ones, and missing ones
+   * that a later batch of their device names as the one before it (`prev`)
+   * or, with `own`, this device's last written batch. Numbers no batch names
+   * were reserved and never written: not a problem. Batches written before
+   * `prev` existed name none, so a gap among them goes unseen. Batches
+   * recorded as lost are not problems any more (losses() names them).
+   */
+  problems(own?: OwnWrites): HistoryProblem[] {
+    return this.lacking(own).filter((p) => !this.recordedLost.has(p.object));
+  }
+
+  /**
+   * The batches recorded as lost (`lost`) that are still not read: accepted
+   * losses, named (check, log) but in no one's way. One that came back
+   * whole is read as usual and is not among them.
+   */
+  losses(): AcceptedLoss[] {
+    return [...this.recordedLost.values()].filter((l) => this.isLost(l.batch)).sort((a, b) => compareCodeUnits(a.batch, b.batch));
+  }
+
+  /** Whether `batch` is recorded as lost and not read. */
+  private isLost(batch: string): boolean {
+    return this.recordedLost.has(batch) && !this.names.has(batch);
+  }
+
+  /** Every batch this history lacks (problems() before recorded losses are taken out). */
+  private lacking(own?: OwnWrites): HistoryProblem[] {
+    const found = new Map<string, HistoryProblem>();
+    for (const [object, message] of this.unreadable) found.set(object, { object, kind: 'damaged', message });
+    const missing = (object: string, why: string): void => {
+      if (!this.names.has(object) && !found.has(object)) found.set(object, { object, kind: 'missing', message: `missing (${why})` });
+    };
+    for (const [name, { device, prev }] of this.prevs) if (prev > 0) missing(batchName(device, prev), `the batch after it, ${name}, names it`);
+    const written = own?.lastWritten();
+    if (own && written) missing(batchName(own.device, written), 'this device wrote it, as its local state says');
+    return [...found.values()].sort((a, b) => compareCodeUnits(a.object, b.object));
+  }
+
+  /**
+   * Refuses (HistoryIncompleteError) to let anything be written on top of a
+   * history that could not be read whole: a scan would record files of a
+   * lost batch again as new, or miss a deletion, and the fork would spread
+   * by sync. Every writer calls this first (scanner.ts); the batch that
+   * records losses (`recording`, losses.ts) is the one write they allow.
+   */
+  assertWritable(own: OwnWrites, recording: readonly LostBatch[] = []): void {
+    const problems = this.problems(own).filter((p) => !recording.some((l) => l.batch === p.object)); // the batch that records them as lost may be written
+    if (problems.length > 0) throw new HistoryIncompleteError(problems);
+  }
+
+  /** What a new batch `seq` of this device names as the one before it (Batch.prev). */
+  prevOf(own: OwnWrites, seq: number): number {
+    return Math.min(seq - 1, Math.max(own.lastWritten() ?? 0, this.lastSeq(own.device)));
   }
 
   /** The name of a version read from (or written to) the repository. */
@@ -341,4 +471,13 @@ function addTags(history: FileHistory, n: number, tags: string[]): void {
   const list = history.tags.get(n) ?? [];
   for (const tag of tags) if (!list.includes(tag)) list.push(tag);
   history.tags.set(n, list);
+}
+
+/**
+ * Orders strings by UTF-16 code units, as format.md 4.10 specifies for times
+ * and device ids: numbering must be the same on every device, and
+ * localeCompare depends on the machine's locale.
+ */
+function compareCodeUnits(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -1,9 +1,10 @@
-// Per-machine state of a local repository, kept in `<repository>/local/`
-// beside the objects but never one of them (never synced, never encrypted:
-// it names places on this disk). It holds this device's id, where each
-// tracked folder lives on this machine, the author to record, the last
-// batch number written, and which of other devices' versions its folders
-// hold. Written atomically (temporary file, fsync, rename).
+// Per-machine state of a local repository, kept in `state.json` in this
+// machine's state folder of the repository (fs/state-home.ts: outside the
+// repository folder, since it names places on this disk in plaintext; never
+// synced). It holds this device's id, where each tracked folder lives on this
+// machine, the author to record, the last batch number written, and which of
+// other devices' versions its folders hold. Written atomically (temporary
+// file, fsync, rename).
 
 import type { Stats } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -11,6 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { EngineError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic-file';
+import { machineStateDir } from '../fs/state-home';
 import type { RemoteConfig } from '../sync/remote-location';
 import type { DiskView } from './history';
 import { DEVICE_ID } from './records';
@@ -23,9 +25,11 @@ export interface TrackedFolder {
   /** False once removed: history stays, the folder is no longer scanned or watched. */
   tracked: boolean;
   /**
-   * False for a folder adopted from history (tracked on another device) until
-   * this machine has scanned it once: files missing here then are not yet
-   * here, not deleted.
+   * False for a folder adopted from history (tracked on another device, added
+   * here by its name) until the user confirms its deletions (`scan
+   * --confirm-deletions`) or a full restore of it ran: it may hold only some
+   * of its files, and those missing here are not here yet, not deleted.
+   * (Scanning it does not change this: a partial copy stays partial.)
    */
   observed?: boolean;
   /** Watching paused (the app): saves are not recorded until resumed; explicit operations still work. */
@@ -38,6 +42,12 @@ interface StateFile {
   /** The repository path the device id was made for: a copied repository gets a new device. */
   repositoryPath: string;
   lastSeq: number;
+  /**
+   * The last batch this device stored (lastSeq is reserved first, so it may
+   * never have been written): if that batch is not in the repository, it was
+   * lost (history.ts). Kept with its device: a new device id has written none.
+   */
+  written?: { device: string; seq: number };
   author?: string;
   folders: TrackedFolder[];
   /**
@@ -72,10 +82,10 @@ export class LocalState {
   /** Loads (or creates) the state of the local repository at `repositoryDir`. */
   static async load(repositoryDir: string): Promise<LocalState> {
     const root = resolve(repositoryDir);
-    const dir = join(root, 'local');
+    const dir = await machineStateDir(root);
     let state: StateFile | undefined;
     try {
-      state = parseState(JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')));
+      state = parseState(JSON.parse(await readFile(join(dir, 'state.json'), 'utf8')), join(dir, 'state.json'));
     } catch (error) {
       if ((error as { code?: string }).code !== 'ENOENT') {
         if (error instanceof EngineError) throw error;
@@ -151,6 +161,13 @@ export class LocalState {
     await this.save();
   }
 
+  /** These files are on disk at an older version (a record ref each) than `applied` says: settling puts their current one in place. */
+  async hold(files: Record<string, string>): Promise<void> {
+    if (Object.keys(files).length === 0) return;
+    this.state.holding = { ...(this.state.holding ?? {}), ...files };
+    await this.save();
+  }
+
   async setRemotes(remotes: RemoteConfig[]): Promise<void> {
     this.state.remotes = remotes;
     await this.save();
@@ -166,6 +183,7 @@ export class LocalState {
     await this.save();
   }
 
+  /** The folder is whole here (confirmed, or fully restored): files missing from it from now on are deletions. */
   async setObserved(id: string): Promise<void> {
     if (!this.state.folders.some((f) => f.id === id && f.observed === false)) return;
     this.state.folders = this.state.folders.map((f) => (f.id === id ? { ...f, observed: true } : f));
@@ -193,6 +211,19 @@ export class LocalState {
     return this.state.lastSeq;
   }
 
+  /** The number of the last batch this device stored (undefined: none known). */
+  lastWritten(): number | undefined {
+    const written = this.state.written;
+    return written?.device === this.state.device ? written.seq : undefined;
+  }
+
+  /** Batch `seq` of this device is stored. */
+  async wrote(seq: number): Promise<void> {
+    if (seq <= (this.lastWritten() ?? 0)) return;
+    this.state.written = { device: this.state.device, seq };
+    await this.save();
+  }
+
   /** Another device already wrote under this id (a copied repository): take a new id. */
   async renewDevice(): Promise<void> {
     Object.assign(this.state, inherited(this.state));
@@ -215,15 +246,16 @@ function newDeviceId(): string {
   return randomBytes(8).toString('hex');
 }
 
-function parseState(value: unknown): StateFile {
+function parseState(value: unknown, path: string): StateFile {
   const s = value as Partial<StateFile> | null;
   const bad = (why: string): never => {
-    throw new EngineError('DAMAGED', `local state is damaged (${why}); move local/state.json aside to start it anew`);
+    throw new EngineError('DAMAGED', `local state is damaged (${why}); move ${path} aside to start it anew`);
   };
   if (typeof s !== 'object' || s === null || s.format !== STATE_FORMAT) return bad('unknown format');
   if (typeof s.device !== 'string' || !DEVICE_ID.test(s.device)) return bad('device id');
   if (typeof s.repositoryPath !== 'string' || !Number.isSafeInteger(s.lastSeq) || (s.lastSeq ?? -1) < 0) return bad('repository path or batch number');
   if (s.author !== undefined && typeof s.author !== 'string') return bad('author');
+  if (s.written !== undefined && !(typeof s.written === 'object' && s.written !== null && typeof s.written.device === 'string' && Number.isSafeInteger(s.written.seq) && s.written.seq > 0)) return bad('last batch written');
   if (s.applied !== undefined && !(typeof s.applied === 'object' && s.applied !== null && Object.entries(s.applied).every(([d, n]) => DEVICE_ID.test(d) && Number.isSafeInteger(n)))) return bad('applied batches');
   if (s.holding !== undefined && !(typeof s.holding === 'object' && s.holding !== null && Object.values(s.holding).every((r) => r === null || typeof r === 'string'))) return bad('held files');
   if (s.remotes !== undefined && !(Array.isArray(s.remotes) && s.remotes.every((r) => typeof r?.name === 'string' && typeof r.hot === 'string' && (r.cold === undefined || typeof r.cold === 'string')))) return bad('remotes');

@@ -7,8 +7,13 @@
 // that follows every head (a rollback, or an edit). Every choice depends on
 // the history alone, so two devices settling the same batches reach the same
 // content, and heads with the same content are one state: merging converges
-// instead of looping. Nothing unrecorded is overwritten: a file is replaced
-// only while it holds the version this machine last had of it.
+// instead of looping. Nothing unrecorded is overwritten or deleted: a file is
+// replaced or removed only while it holds the version this machine last had
+// of it; one changed here since is kept, and said so. In a folder adopted
+// from another device (TrackedFolder.observed false), files it does not have
+// are not here yet: they are neither put in place nor removed; a copy there
+// of an earlier version (held back by the scan: scanner.ts) is brought to the
+// current version like any file this disk holds at an older one.
 
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -18,7 +23,7 @@ import type { Repository } from '../repo/repository';
 import { versionContent } from './content';
 import type { FileHistory, History } from './history';
 import { type LocalState, statKey, type StatKey, type TrackedFolder } from './local-state';
-import { onDiskAt, removeInside, writeInto } from './put-back';
+import { onDiskAt, removeIfHolds, writeInto } from './put-back';
 import { parseBatchName, type VersionRecord } from './records';
 import { writeBatchRecords } from './scanner';
 import { lineChanges } from './summary';
@@ -46,6 +51,19 @@ export interface ReconcileResult {
   conflicts: Conflict[];
   /** Files left as they are for now (still being written, or their history is not all here yet): settled after a later sync. */
   waiting: string[];
+  /**
+   * `<folder name>/<path>` of files another device deleted (or moved away)
+   * that were not removed here: what is on disk is not the version recorded
+   * (changed since), so it is kept, and its next version outlives the deletion.
+   */
+  kept: string[];
+  /**
+   * Files this disk held at an older version (a copy of an earlier version
+   * in an adopted folder, or one not put in place before) that now have the
+   * current one: `<folder name>/<path>` written (or removed, for a file
+   * deleted since), the version the copy was and the one it is now.
+   */
+  caughtUp: Array<{ path: string; was: number; now: number }>;
 }
 
 /** Among heads: this device's newest, else the newest (what History.headOf shows as the disk's). */
@@ -75,7 +93,7 @@ export async function reconcileFolders(repo: Repository, state: LocalState, hist
     const f = history.file(file);
     if (f && !settling.has(f.folder)) holding[file] = ref; // folders not settled now keep what they hold
   }
-  const result: ReconcileResult = { versions: [], written: [], removed: [], conflicts: [], waiting: [] };
+  const result: ReconcileResult = { versions: [], written: [], removed: [], conflicts: [], waiting: [], kept: [], caughtUp: [] };
   const store = new BlobStore(repo);
   const records: VersionRecord[] = [];
   const seen = new Map<string, Record<string, StatKey>>();
@@ -103,6 +121,7 @@ export async function reconcileFolders(repo: Repository, state: LocalState, hist
   await state.addSeen(seen);
   await state.setApplied(history.lastSeqs(), holding);
   result.conflicts = [...findConflicts(history, options.folders), ...result.conflicts];
+  result.caughtUp.sort((a, b) => a.path.localeCompare(b.path));
   return result;
 
   /**
@@ -127,18 +146,31 @@ export async function reconcileFolders(repo: Repository, state: LocalState, hist
     if (conflict ? here(mine) : live.length === heads.length && live.every(here)) return true;
     // The disk must hold `old` (local changes were recorded just before): otherwise it is being written now.
     const oldPath = old && old.op !== 'delete' ? old.path : undefined;
+    // Held back at an older version (before.holding): what is put in place now is said with the version it replaces.
+    const caughtUp = (path: string, now: VersionRecord): void => {
+      if (old && oldPath !== undefined && before.holding?.[file.file]) result.caughtUp.push({ path: `${folder.name}/${path}`, was: old.n, now: now.n });
+    };
     if (old && oldPath !== undefined) {
       const there = await onDiskAt(folder.path, oldPath);
+      if (!there && folder.observed === false) return true; // an adopted folder without this file: not here yet
       if (there?.sha256 !== old.sha256) {
-        result.waiting.push(`${where} (changed while settling)`);
+        if (mine || !there) result.waiting.push(`${where} (changed while settling)`);
+        else result.kept.push(where);
         return false;
       }
     }
     if (!mine) {
-      // Deleted on another device.
-      if (oldPath !== undefined) {
-        await removeInside(folder.path, oldPath);
-        result.removed.push(`${folder.name}/${oldPath}`);
+      // Deleted on another device: removed only while it is the version recorded.
+      if (old && oldPath !== undefined) {
+        const removed = await removeIfHolds(folder.path, oldPath, old.sha256);
+        if (removed === 'kept') {
+          result.kept.push(where);
+          return false;
+        }
+        if (removed === 'removed') {
+          result.removed.push(`${folder.name}/${oldPath}`);
+          caughtUp(oldPath, heads.at(-1) as VersionRecord);
+        }
       }
       return true;
     }
@@ -152,7 +184,11 @@ export async function reconcileFolders(repo: Repository, state: LocalState, hist
     const newest = live.at(-1) as VersionRecord;
     const onePlace = live.every((h) => h.path === newest.path);
     if (states.size === 1 && deleted.length === 0 && onePlace) {
-      return place(folder, file, old, keep, keep.sha256, () => versionContent(repo, file, keep)); // one state: put it in place
+      // One state: put it in place.
+      const writes = result.written.length;
+      const placed = await place(folder, file, old, keep, keep.sha256, () => versionContent(repo, file, keep));
+      if (placed && result.written.length > writes) caughtUp(keep.path, keep);
+      return placed;
     }
     // A new version follows every head: the merge of concurrent text edits, the edit that outlives a deletion, or one name of a file renamed on two devices.
     let content: Pick<VersionRecord, 'yjs' | 'content' | 'contentList'>;
@@ -218,9 +254,11 @@ export async function reconcileFolders(repo: Repository, state: LocalState, hist
       await writeInto(folder.path, path, content(), head.mode);
       result.written.push(`${folder.name}/${path}`);
     }
-    if (oldPath !== undefined && oldPath !== path) {
-      await removeInside(folder.path, oldPath);
-      result.removed.push(`${folder.name}/${oldPath}`);
+    if (old && oldPath !== undefined && oldPath !== path) {
+      // Moved away: the old name goes only while it holds the version recorded (else it stays, a file of its own).
+      const removed = await removeIfHolds(folder.path, oldPath, old.sha256);
+      if (removed === 'removed') result.removed.push(`${folder.name}/${oldPath}`);
+      else if (removed === 'kept') result.kept.push(`${folder.name}/${oldPath}`);
     }
     const st = await lstat(join(folder.path, ...path.split('/')));
     seen.set(folder.id, { ...(seen.get(folder.id) ?? {}), [path]: statKey(st) });

@@ -8,6 +8,7 @@
 
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { DamagedObjectError } from '../errors';
+import { OBJECT_NAMES } from '../repo/format';
 
 export const BATCH_FORMAT = 1;
 
@@ -102,8 +103,29 @@ export interface Batch {
   format: typeof BATCH_FORMAT;
   device: string;
   seq: number;
+  /**
+   * The number of the batch this device wrote before this one (0: none).
+   * Numbers between are reserved but never written (a crash, a failed
+   * write); a batch this names that is not stored was lost (history.ts).
+   * Absent in batches written before it existed: they name none.
+   */
+  prev?: number;
   time: string;
   records: HistoryRecord[];
+  /**
+   * Batches recorded as lost for good (`strata repair versions`): every
+   * reader stops waiting for them (history.ts). Absent in most batches.
+   */
+  lost?: LostBatch[];
+}
+
+/** A batch recorded as lost: damaged (stored, but it does not open or validate) or missing (written, but not stored). */
+export interface LostBatch {
+  /** Its object name, `versions/<device>-<seq>`. */
+  batch: string;
+  reason: 'damaged' | 'missing';
+  /** What was seen, for people. */
+  detail?: string;
 }
 
 /** Object name of a device's batch number `seq`: `versions/<device>-<seq, 10 digits>`. */
@@ -114,7 +136,8 @@ export function batchName(device: string, seq: number): string {
 }
 
 export const BATCH_PREFIX = 'versions/';
-const BATCH_NAME = /^versions\/([0-9a-f]{16})-(\d{10})$/;
+/** The batch name grammar is defined once, with the other object names (format.ts). */
+const BATCH_NAME = OBJECT_NAMES.versions.pattern;
 export const DEVICE_ID = /^[0-9a-f]{16}$/;
 const HEX_ID = /^[0-9a-f]{32}$/;
 const CONTENT_ID = /^[0-9a-f]{64}$/;
@@ -123,6 +146,8 @@ const OPS: readonly VersionOp[] = ['add', 'edit', 'rename', 'delete', 'rollback'
 const RECORD_REF = /^[0-9a-f]{16}-\d{10}:\d{1,7}$/;
 /** A merge names every head it settles; more than this is not a history Strata writes. */
 const MAX_PARENTS = 64;
+/** Batches one batch may record as lost (format.md 4.10). */
+export const MAX_LOST = 100_000;
 
 /** The name of record `index` (from 0) of a device's batch `seq`: `<device>-<seq, 10 digits>:<index>`. */
 export function recordRef(device: string, seq: number, index: number): string {
@@ -187,6 +212,16 @@ function checkYjs(name: string, value: unknown): void {
   if (y.checkpoint !== undefined && !(isStr(y.checkpoint) && CONTENT_ID.test(y.checkpoint))) fail(name, 'bad checkpoint blob id');
 }
 
+function checkLost(name: string, value: unknown): void {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_LOST) fail(name, `lost must list 1 to ${MAX_LOST} batches`);
+  for (const item of value as unknown[]) {
+    const l = item as Record<string, unknown> | null;
+    if (typeof l !== 'object' || l === null || !isStr(l.batch, 64) || parseBatchName(l.batch) === undefined || l.batch === name) fail(name, 'a lost batch is not named as another batch');
+    if (l.reason !== 'damaged' && l.reason !== 'missing') fail(name, 'a lost batch\'s reason is not damaged or missing');
+    if (l.detail !== undefined && !isStr(l.detail, 1024)) fail(name, 'a lost batch\'s detail is not a string of at most 1024');
+  }
+}
+
 /** A batch's stored plaintext: its JSON, brotli-compressed (records repeat ids and field names). */
 export function encodeBatch(batch: Batch): Uint8Array {
   const json = Buffer.from(JSON.stringify(batch));
@@ -211,7 +246,9 @@ export function parseBatch(name: string, value: unknown): Batch {
   if (b.format !== BATCH_FORMAT) fail(name, `unsupported format ${String(b.format)}`);
   const where = parseBatchName(name);
   if (!where || b.device !== where.device || b.seq !== where.seq) fail(name, 'device or number does not match the name');
+  if (b.prev !== undefined && !(isInt(b.prev) && b.prev < where.seq)) fail(name, 'bad previous batch number');
   if (!isTime(b.time) || !Array.isArray(b.records)) fail(name, 'bad time or records');
+  if (b.lost !== undefined) checkLost(name, b.lost);
   for (const item of b.records as unknown[]) {
     if (typeof item !== 'object' || item === null) fail(name, 'a record is not an object');
     const r = item as Record<string, unknown>;

@@ -1,14 +1,20 @@
 // One pass over tracked folders that turns every change since the last pass
 // into versions: new files, edits, renames and moves (a file keeps its id),
 // and deletions. Unchanged files are told by their stat (size, mtime, ctime,
-// inode) and not read. A file modified within the settle time, or one that
-// changes while it is read, is left for a later pass: a version is never a
-// half-written file. Packs, then index, then the batch naming them are
+// inode) and not read. A file that changes while it is read (or, for
+// background passes, was modified within their quiet time) is left for a
+// later pass: a version is never a half-written file. A name that cannot be
+// recorded (not valid UTF-8, a backslash) is warned about and counted, never
+// passed over in silence. Packs, then index, then the batch naming them are
 // written, as for snapshots, so a crash leaves nothing that names missing data.
 // What the disk is compared with is the version this machine holds of each
 // file (a DiskView): other devices' versions not yet put in place here are
 // neither unchanged nor deleted files. A new version follows that version,
-// or every head when it answers a conflict (merge.ts).
+// or every head when it answers a conflict (merge.ts). In a folder adopted
+// from another device, a copy met here for the first time whose content is
+// an earlier version of its file (an old export) is that version, behind:
+// no version is recorded, so it never overwrites the newer file elsewhere,
+// and settling puts the current version in place (merge.ts).
 
 import { randomBytes } from 'node:crypto';
 import { lstatSync, readdirSync } from 'node:fs';
@@ -26,8 +32,8 @@ import { asText, TEXT_LIMIT, versionBytes } from './content';
 import type { DiskView, FileHistory, History } from './history';
 import { IgnoreRules } from './ignore-rules';
 import { type LocalState, statKey, type StatKey, type TrackedFolder } from './local-state';
-import { BATCH_FORMAT, batchName, encodeBatch, type Batch, type HistoryRecord, type VersionRecord, type YjsRef } from './records';
-import { rebuildDoc, rebuildUnion, recordText, sameTextHistory, textOf } from './text-history';
+import { BATCH_FORMAT, batchName, encodeBatch, isSafeRelativePath, type Batch, type HistoryRecord, type LostBatch, type VersionRecord, type YjsRef } from './records';
+import { LostHistoryError, rebuildDoc, rebuildUnion, recordText, sameTextHistory, textOf } from './text-history';
 import { addedSummary, changeSummary } from './summary';
 import { sha256Hex } from '../crypto/sha256';
 
@@ -41,7 +47,11 @@ export interface ScanOptions {
   meta?: Record<string, string>;
   /** Tags given to every version of this pass. */
   tags?: string[];
-  /** Files modified less than this long ago are left for the next pass (default 2000 ms). */
+  /**
+   * Files modified less than this long ago are left for the next pass. Default
+   * 0: an explicit scan records what holds still while it is read; background
+   * passes (the watcher, settling after a sync) give their quiet time.
+   */
   settleMs?: number;
   /**
    * What a pass is for, by `<folder id>/<path>`: the operation to record
@@ -73,9 +83,27 @@ export interface ScanResult {
   unchanged: number;
   /** Folder-relative paths (with the folder's name) still being written: left for the next pass. */
   settling: string[];
+  /**
+   * Files in history, missing from a folder adopted from another device whose
+   * deletions are not confirmed (`TrackedFolder.observed`): not here yet, so
+   * not recorded as deleted. With the folder's name.
+   */
+  notHere: string[];
+  /** Files and folders not recorded because their names cannot be (invalid UTF-8 bytes shown as \xNN); each is also a warning. With the folder's name. */
+  unrecordable: string[];
+  /**
+   * Copies in a folder adopted from another device (not yet observed), met
+   * here for the first time, whose content is an earlier version of their
+   * file: `version`, while `current` is the file's newest (a deletion, if it
+   * was deleted since). Not edits: nothing is recorded for them, this disk
+   * holds `version`, and settling (after a sync) puts the current one in
+   * place. With the folder's name, at the path of the copy.
+   */
+  behind: Array<{ path: string; version: number; current: number }>;
   warnings: number;
 }
 
+/** Quiet time of background passes: settling after a sync (the watcher has its own, `--delay`). */
 export const DEFAULT_SETTLE_MS = 2000;
 
 interface Found {
@@ -85,24 +113,27 @@ interface Found {
 
 /** Records changes in `options.folders` as one batch of versions. */
 export async function scanFolders(repo: Repository, state: LocalState, history: History, options: ScanOptions): Promise<ScanResult> {
+  history.assertWritable(state); // not on a history read in part (before anything is stored or put on disk)
   await repo.ensureIndex();
   const store = new BlobStore(repo);
   const files = new FileStore(repo, store);
   const now = options.now ?? Date.now;
-  const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
-  const result: ScanResult = { versions: [], unchanged: 0, settling: [], warnings: 0 };
+  const settleMs = options.settleMs ?? 0;
+  const result: ScanResult = { versions: [], unchanged: 0, settling: [], notHere: [], unrecordable: [], behind: [], warnings: 0 };
   const warn = (path: string, message: string): void => {
     result.warnings++;
     options.onWarning?.(path, message);
   };
   const time = new Date(now()).toISOString();
   const seenUpdates = new Map<string, Record<string, StatKey>>();
+  /** Files found behind (see ScanResult.behind): the version this disk holds of each, as a record ref. */
+  const held: Record<string, string> = {};
   let progress = 0;
 
   for (const folder of options.folders) {
     if (options.signal?.aborted) break;
     const rules = await IgnoreRules.forFolder(folder.path);
-    const found = await walk(folder.path, rules, warn);
+    const found = await walk(folder.path, rules, warn, (path) => result.unrecordable.push(`${folder.name}/${path}`));
     const live = history.current(folder.id, options.view);
     const seen: Record<string, StatKey> = {};
     const added: Array<{ found: Found; stored: Stored }> = [];
@@ -121,17 +152,21 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
         result.unchanged++;
         return undefined;
       }
-      if (now() - entry.st.mtimeMs < settleMs) {
-        result.settling.push(`${folder.name}/${entry.path}`);
+      // Not read in this pass: a file seen here before stays seen (it is not met for the first time again: earlierCopy).
+      const notRead = (): undefined => {
+        const was = state.seen(folder.id, entry.path);
+        if (was) seen[entry.path] = was;
         return undefined;
-      }
+      };
+      const later = (): undefined => {
+        result.settling.push(`${folder.name}/${entry.path}`);
+        return notRead();
+      };
+      if (settleMs > 0 && now() - entry.st.mtimeMs < settleMs) return later();
       // Pack lanes: a folder's media and text have different lifetimes and tiers (BlobStore).
       const stored = await storeSettled(files, join(folder.path, entry.path), warn, (size) => `${folder.id}:${contentClass(entry.path, size, options.media)}`);
-      if (stored === 'changing') {
-        result.settling.push(`${folder.name}/${entry.path}`);
-        return undefined;
-      }
-      if (!stored) return undefined;
+      if (stored === 'changing') return later();
+      if (!stored) return notRead();
       const follows = prev ? following(prev) : undefined;
       // Same content: no version, unless the user put it back on purpose to answer a conflict.
       if (prev && prev.sha256 === stored.sha256 && !(intent && follows?.conflict)) {
@@ -141,6 +176,12 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
       }
       if (!prev || !follows) {
         added.push({ found: entry, stored });
+        return undefined;
+      }
+      // A copy from before (an old export) of a file this machine meets for the first time: behind, not an edit.
+      const was = intent ? undefined : earlierCopy(folder, history.file(prev.file) as FileHistory, prev, entry.path, stored.sha256);
+      if (was) {
+        holdBehind(folder, seen, entry.path, stored, was);
         return undefined;
       }
       const { fields, before } = await contentFields(prev, follows.parents, stored, folder.id);
@@ -153,13 +194,36 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
 
     // Files gone from their path: renamed or moved (same inode, or same content), else deleted.
     const onDisk = new Set(found.map((f) => f.path));
-    // A folder adopted from another device and never scanned here: what is missing is not here yet, not deleted.
-    const gone = folder.observed === false ? [] : [...live.values()].filter((v) => !onDisk.has(v.path) && !rules.ignores(v.path));
+    const missing = [...live.values()].filter((v) => !onDisk.has(v.path) && !rules.ignores(v.path));
+    // A folder adopted from another device whose deletions are not confirmed: what is missing is not
+    // here yet, not deleted (except what this pass's operation removed or moved on purpose: a restore).
+    const adopted = folder.observed === false;
+    const meant = new Set([...(options.intents ?? new Map<string, ScanIntent>()).values()].map((i) => i.file?.file));
+    const gone = adopted ? missing.filter((v) => options.intents?.has(`${folder.id}/${v.path}`) || meant.has(v.file)) : missing;
+    // Files renamed or deleted since the version a copy here is (same path, same content): behind as well.
+    const earlier = adopted && added.length > 0 ? versionsByContent(folder.id) : new Map<string, VersionRecord[]>();
+    const copyOfRenamed = (path: string, sha256: string): VersionRecord | undefined => {
+      for (const v of (earlier.get(sha256) ?? []).filter((r) => r.path === path).sort((a, b) => b.time.localeCompare(a.time))) {
+        const file = history.file(v.file) as FileHistory;
+        const head = history.headOf(file, options.view);
+        if (!head || held[file.file] !== undefined || gone.some((g) => g.file === file.file)) continue;
+        // Renamed: its path now must be empty here (a file there is the one in place, and this a copy of its own).
+        if (head.op !== 'delete' && (live.get(head.path) !== head || onDisk.has(head.path))) continue;
+        const match = earlierCopy(folder, file, head, path, sha256);
+        if (match) return match;
+      }
+      return undefined;
+    };
     const goneByInode = new Map(gone.map((v) => [v.inode, v]));
     const goneBySha = new Map(gone.map((v) => [v.sha256, v]));
     const claimed = new Set<string>();
     for (const { found: entry, stored } of added.sort((a, b) => a.found.path.localeCompare(b.found.path))) {
       const intent = options.intents?.get(`${folder.id}/${entry.path}`);
+      const was = adopted && !intent ? copyOfRenamed(entry.path, stored.sha256) : undefined;
+      if (was) {
+        holdBehind(folder, seen, entry.path, stored, was);
+        continue;
+      }
       // A file put back where it was at an earlier moment continues its history from its current path.
       let from = intent?.file ? gone.find((g) => g.file === intent.file?.file && !claimed.has(g.file)) : undefined;
       if (!from) {
@@ -186,6 +250,7 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
         result.versions.push(intent?.message ? { ...record, message: intent.message } : record);
       }
     }
+    if (adopted) for (const v of missing) if (!gone.includes(v) && held[v.file] === undefined) result.notHere.push(`${folder.name}/${v.path}`);
     for (const v of gone) {
       if (claimed.has(v.file)) continue;
       const { parents } = following(v);
@@ -211,6 +276,51 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
     const live = heads.filter((h) => h.op !== 'delete');
     if (prev.op !== 'delete' && live.length > 1 && sameTextHistory(file, live)) return { parents: heads.filter((h) => h.sha256 === prev.sha256), conflict: false };
     return { parents: heads, conflict: true };
+  }
+
+  /**
+   * In a folder adopted from another device and not yet observed: the version
+   * before `current` (an ancestor of it) that a copy at `path` with `sha256`
+   * is, if this machine meets the file for the first time (it recorded no
+   * version of it, and no pass here saw it at `path`). Once the file was
+   * here, a copy of an old version is the user's doing: an edit.
+   */
+  function earlierCopy(folder: TrackedFolder, file: FileHistory, current: VersionRecord, path: string, sha256: string): VersionRecord | undefined {
+    if (folder.observed !== false || state.seen(folder.id, path) !== undefined) return undefined;
+    if (file.versions.some((v) => v.device === state.device)) return undefined;
+    let match: VersionRecord | undefined;
+    const visited = new Set<VersionRecord>();
+    const stack = [...(file.parents.get(current) ?? [])];
+    while (stack.length > 0) {
+      const v = stack.pop() as VersionRecord;
+      if (visited.has(v)) continue;
+      visited.add(v);
+      if (v.op !== 'delete' && v.path === path && v.sha256 === sha256 && (!match || v.n > match.n)) match = v;
+      stack.push(...(file.parents.get(v) ?? []));
+    }
+    return match;
+  }
+
+  /** Records that this disk holds `was` of its file at `path` (ScanResult.behind): no version. */
+  function holdBehind(folder: TrackedFolder, seen: Record<string, StatKey>, path: string, stored: Stored, was: VersionRecord): void {
+    const file = history.file(was.file) as FileHistory;
+    held[file.file] = history.refOf(was);
+    seen[path] = statKey(stored.st); // met now: the next pass takes it as unchanged, and a change to it as an edit
+    result.behind.push({ path: `${folder.name}/${path}`, version: was.n, current: (history.headOf(file) ?? was).n });
+  }
+
+  /** Every version of a folder's files that is not a deletion, by content. */
+  function versionsByContent(folderId: string): Map<string, VersionRecord[]> {
+    const by = new Map<string, VersionRecord[]>();
+    for (const file of history.filesIn(folderId)) {
+      for (const v of file.versions) {
+        if (v.op === 'delete') continue;
+        const list = by.get(v.sha256);
+        if (list) list.push(v);
+        else by.set(v.sha256, [v]);
+      }
+    }
+    return by;
   }
 
   /** The number a new version of a file is stored with (readers renumber: history.ts). */
@@ -241,7 +351,7 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
             before = { text: textOf((await rebuildDoc(repo, prevFile, prev.n)).doc), chunks: [] };
           }
         } catch (error) {
-          warn(prev.path, `earlier text history unreadable (${errorMessage(error)}); this version starts it anew`);
+          if (!(error instanceof LostHistoryError)) warn(prev.path, `earlier text history unreadable (${errorMessage(error)}); this version starts it anew`); // a recorded loss is no surprise
         }
       } else if (prev.op !== 'delete') {
         before = await describeBinary(repo, prevFile, prev);
@@ -264,6 +374,9 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
 
   await store.flush(); // packs and index before the batch that names them
   options.signal?.throwIfAborted(); // stopped: chunks stored so far are indexed, nothing names them
+  result.notHere.sort();
+  result.unrecordable.sort();
+  result.behind.sort((a, b) => a.path.localeCompare(b.path));
   if (result.versions.length > 0) {
     result.versions.sort((a, b) => a.path.localeCompare(b.path));
     const written = await writeBatchRecords(repo, state, history, result.versions);
@@ -272,6 +385,7 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
     // This disk now holds these files' new versions, whatever it held back before.
     await state.release(result.versions.map((v) => v.file));
   }
+  await state.hold(held); // copies found behind: settling puts their current versions in place
   for (const [folder, seen] of seenUpdates) await state.setSeen(folder, seen);
   return result;
 }
@@ -285,15 +399,17 @@ export async function writeBatch(repo: Repository, state: LocalState, history: H
   return (await writeBatchRecords(repo, state, history, records)).name;
 }
 
-/** writeBatch, also returning the records as folded into `history` (numbered there). */
-export async function writeBatchRecords(repo: Repository, state: LocalState, history: History, records: HistoryRecord[]): Promise<{ name: string; records: HistoryRecord[] }> {
+/** writeBatch, also returning the records as folded into `history` (numbered there); `lost`: batches it records as lost (losses.ts). */
+export async function writeBatchRecords(repo: Repository, state: LocalState, history: History, records: HistoryRecord[], lost?: LostBatch[]): Promise<{ name: string; records: HistoryRecord[] }> {
+  history.assertWritable(state, lost); // never on top of a history read in part (history.ts)
   for (let attempt = 0; ; attempt++) {
     const seq = await state.nextSeq(history.lastSeq(state.device));
     const device = state.device;
-    const batch: Batch = { format: BATCH_FORMAT, device, seq, time: new Date().toISOString(), records: records.map((r) => ({ ...r, device })) };
+    const batch: Batch = { format: BATCH_FORMAT, device, seq, prev: history.prevOf(state, seq), time: new Date().toISOString(), records: records.map((r) => ({ ...r, device })), ...(lost ? { lost } : {}) };
     const name = batchName(device, seq);
     try {
       await repo.putObjectExclusive('versions', name, encodeBatch(batch));
+      await state.wrote(seq);
       history.apply(batch);
       return { name, records: batch.records };
     } catch (error) {
@@ -379,29 +495,41 @@ function sameKey(a: StatKey, b: StatKey | undefined): boolean {
 
 /**
  * Regular files under `root` that the rules keep, with their stat; symlinks
- * and special files are skipped. Synchronous on purpose: an async stat costs
- * ~25 µs in the thread pool against a few µs inline, and a walk of 10,000
- * files blocks for only ~50 ms.
+ * and special files are skipped. A name that a record cannot hold (bytes that
+ * are not UTF-8, a backslash, too long: records.ts) is reported to
+ * `unrecordable` and warned about, with its folder's files if it is a folder.
+ * Synchronous on purpose: an async stat costs ~25 µs in the thread pool
+ * against a few µs inline, and a walk of 10,000 files blocks for only ~50 ms.
  */
-async function walk(root: string, rules: IgnoreRules, warn: (path: string, message: string) => void): Promise<Found[]> {
+async function walk(root: string, rules: IgnoreRules, warn: (path: string, message: string) => void, unrecordable: (path: string) => void): Promise<Found[]> {
   const out: Found[] = [];
   const visit = (rel: string): void => {
     let entries;
     try {
-      entries = readdirSync(rel ? join(root, rel) : root, { withFileTypes: true });
+      // As bytes: a name that is not UTF-8 would otherwise come back altered (U+FFFD) and vanish.
+      entries = readdirSync(rel ? join(root, rel) : root, { withFileTypes: true, encoding: 'buffer' });
     } catch (error) {
       warn(rel || root, `cannot list: ${errorMessage(error)}`);
       return;
     }
     const subdirs: string[] = [];
     for (const entry of entries) {
-      const path = rel ? `${rel}/${entry.name}` : entry.name;
-      if (entry.name.includes('\\')) continue; // not representable as a portable path part
-      if (entry.isDirectory()) {
+      const name = utf8Name(entry.name);
+      const isDir = entry.isDirectory();
+      if (!entry.isFile() && !isDir) continue;
+      const path = rel ? `${rel}/${name ?? escapeName(entry.name)}` : name ?? escapeName(entry.name);
+      if (name === undefined || !isSafeRelativePath(path)) {
+        if (rules.ignores(path, isDir)) continue;
+        unrecordable(path);
+        const why = name === undefined ? 'its name is not valid UTF-8' : 'its name cannot be recorded (a backslash, or too long)';
+        warn(path, `not recorded: ${why}${isDir ? ', nor anything in it' : ''}; rename it to protect it`);
+        continue;
+      }
+      if (isDir) {
         if (!rules.ignores(path, true)) subdirs.push(path);
         continue;
       }
-      if (!entry.isFile() || rules.ignores(path)) continue;
+      if (rules.ignores(path)) continue;
       try {
         const st = lstatSync(join(root, path));
         if (st.isFile()) out.push({ path, st });
@@ -412,5 +540,34 @@ async function walk(root: string, rules: IgnoreRules, warn: (path: string, messa
     for (const dir of subdirs.sort()) visit(dir);
   };
   visit('');
+  return out;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** A file name's bytes as text, or undefined when they are not valid UTF-8. */
+function utf8Name(bytes: Uint8Array): string | undefined {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** A name that is not valid UTF-8, readable: its valid sequences as text, every other byte as \xNN. */
+export function escapeName(bytes: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < bytes.length; ) {
+    const lead = bytes[i] as number;
+    const length = lead < 0x80 ? 1 : lead >= 0xc2 && lead <= 0xdf ? 2 : lead >= 0xe0 && lead <= 0xef ? 3 : lead >= 0xf0 && lead <= 0xf4 ? 4 : 0;
+    const text = length > 0 ? utf8Name(bytes.subarray(i, i + length)) : undefined;
+    if (text !== undefined && i + length <= bytes.length) {
+      out += text;
+      i += length;
+    } else {
+      out += `\\x${lead.toString(16).padStart(2, '0')}`;
+      i++;
+    }
+  }
   return out;
 }

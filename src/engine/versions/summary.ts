@@ -44,6 +44,8 @@ export function changeSummary(path: string, before: { text?: string; chunks: str
     const { added, removed } = lineChanges(before.text, after.text);
     return added === 0 && removed === 0 ? 'no line changes' : `+${added} -${removed} lines`;
   }
+  // Text after binary content, or after a text history that cannot be read (a version recorded as lost): no chunks to count.
+  if (after.text !== undefined) return `${countLines(after.text)} lines, not compared with the version before`;
   const old = new Set(before.chunks);
   const changed = after.chunks.filter((id) => !old.has(id)).length;
   if (IMAGE.test(path) && changed === after.chunks.length) return 'image replaced';

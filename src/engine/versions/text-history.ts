@@ -121,6 +121,7 @@ function docAncestry(file: FileHistory, targets: VersionRecord[]): Set<VersionRe
     seen.add(v);
     if (v.yjs.base === 'empty') continue;
     if (file.incomplete.has(v)) throw new DamagedObjectError(where, `version ${v.n} builds on a version that is not here yet (sync again)`);
+    if (file.afterLoss.has(v)) throw new LostHistoryError(where, v.n);
     const parents = (file.parents.get(v) ?? []).filter((p) => p.op !== 'delete');
     if (parents.length === 0) throw new DamagedObjectError(where, `version ${v.n} builds on no earlier text`);
     for (const p of parents) {
@@ -129,6 +130,18 @@ function docAncestry(file: FileHistory, targets: VersionRecord[]): Set<VersionRe
     }
   }
   return seen;
+}
+
+/**
+ * A text version's document cannot be rebuilt because it builds on a version
+ * in a batch recorded as lost (history.ts): for good, and known to the user,
+ * who recorded it; the next version of the file starts its text anew.
+ */
+export class LostHistoryError extends DamagedObjectError {
+  constructor(where: string, n: number) {
+    super(where, `version ${n} builds on a version recorded as lost (strata repair versions)`);
+    this.name = 'LostHistoryError';
+  }
 }
 
 /** The text of a text version, checked against its recorded SHA-256. */

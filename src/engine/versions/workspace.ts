@@ -6,10 +6,11 @@
 // scanner and merging.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EngineError } from '../errors';
+import { guardRestoreTarget, guardTrackedFolder, repositoryDirectory, RepositoryFence } from '../fs/repository-guard';
 import type { Repository } from '../repo/repository';
 import type { ContentClassOptions } from '../tiers/content-class';
 import { loadPolicy } from '../tiers/policy';
@@ -20,7 +21,7 @@ import { History, type DiskView, type FileHistory } from './history';
 import { LocalState, type TrackedFolder } from './local-state';
 import { findConflicts, reconcileFolders, type Conflict, type ReconcileResult } from './merge';
 import type { VersionRecord } from './records';
-import { fileSha256, stateAt, writeInto } from './put-back';
+import { fileSha256, putBack, removeIfHolds, stateAt, writeInto, type NotPutBack } from './put-back';
 import { DEFAULT_SETTLE_MS, scanFolders, writeBatch, type ScanOptions, type ScanResult } from './scanner';
 import { sha256Hex } from '../crypto/sha256';
 
@@ -60,6 +61,10 @@ export interface RestoreOutcome {
   versions: VersionRecord[];
   /** Where the files went. */
   target: string;
+  /** Files not put back because their data is damaged or missing: what was on disk there is left as it was. */
+  damaged: NotPutBack[];
+  /** Files not put back because their path leads into the repository (a target that holds it). */
+  refused: NotPutBack[];
 }
 
 export interface FolderSummary extends TrackedFolder {
@@ -128,6 +133,7 @@ export class Workspace {
       throw new EngineError('NOT_FOUND', `no folder at ${absolute}`);
     }
     if (!st.isDirectory()) throw new EngineError('INVALID_ARGUMENT', `${absolute} is not a folder`);
+    await guardTrackedFolder(absolute, repositoryDirectory(this.repo)); // its scans would record the repository's own writes
     const folderName = name ?? basename(absolute);
     if (!FOLDER_NAME.test(folderName)) throw new EngineError('INVALID_ARGUMENT', `folder name ${JSON.stringify(folderName)} must be 1 to 128 characters without slashes`);
     const existing = this.state.folders();
@@ -154,13 +160,21 @@ export class Workspace {
     return { ...folder, tracked: false };
   }
 
-  /** Records every change in the named tracked folders (all of them by default). */
-  async scan(names: string[] = [], options: Omit<ScanOptions, 'folders' | 'author'> = {}): Promise<ScanResult> {
-    const folders = names.length > 0 ? names.map((n) => this.trackedByName(n)) : this.state.folders().filter((f) => f.tracked);
+  /**
+   * Records every change in the named tracked folders (all of them by default).
+   * In a folder adopted from another device, files missing here are not
+   * recorded as deleted (they are not here yet) until `confirmDeletions`
+   * says the folder is whole as it is (or a full restore of it ran).
+   */
+  async scan(names: string[] = [], options: Omit<ScanOptions, 'folders' | 'author'> & { confirmDeletions?: boolean } = {}): Promise<ScanResult> {
+    const { confirmDeletions, ...scanOptions } = options;
+    let folders = names.length > 0 ? names.map((n) => this.trackedByName(n)) : this.state.folders().filter((f) => f.tracked);
     if (folders.length === 0) throw new EngineError('INVALID_ARGUMENT', 'no folders are tracked yet: add one with `strata add PATH`');
-    const result = await scanFolders(this.repo, this.state, this.history, { ...options, folders, author: this.author(), view: this.view(), ...(this.media ? { media: this.media } : {}) });
-    for (const f of folders) await this.state.setObserved(f.id);
-    return result;
+    if (confirmDeletions) {
+      for (const f of folders) await this.state.setObserved(f.id);
+      folders = folders.map((f) => this.trackedByName(f.name));
+    }
+    return scanFolders(this.repo, this.state, this.history, { ...scanOptions, folders, author: this.author(), view: this.view(), ...(this.media ? { media: this.media } : {}) });
   }
 
   /**
@@ -173,10 +187,11 @@ export class Workspace {
     await this.history.refresh(this.repo);
     // Index objects that came with the batches (they name the blobs of other devices' versions); a damaged one is check's to report.
     await this.repo.loadIndex(() => undefined);
-    const folders = this.state.folders().filter((f) => f.tracked && f.observed !== false);
+    // Folders adopted from another device are settled too, in the files they have (merge.ts).
+    const folders = this.state.folders().filter((f) => f.tracked);
     if (folders.length === 0) {
       await this.state.setApplied(this.history.lastSeqs(), this.view().holding ?? {});
-      return { versions: [], written: [], removed: [], conflicts: [], waiting: [] };
+      return { versions: [], written: [], removed: [], conflicts: [], waiting: [], kept: [], caughtUp: [] };
     }
     await this.scan(folders.map((f) => f.name), { settleMs: options.settleMs ?? DEFAULT_SETTLE_MS, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
     return reconcileFolders(this.repo, this.state, this.history, { folders, author: this.author() });
@@ -251,10 +266,10 @@ export class Workspace {
     await this.scan([folder.name], { settleMs: 0 }); // unrecorded local changes become versions first
     const newest = this.history.headOf(file, this.view()) ?? target;
     const rel = newest.op === 'delete' ? target.path : newest.path; // keeps a rename made since
-    await writeInto(folder.path, rel, versionContent(this.repo, file, target), target.mode);
+    await writeInto(folder.path, rel, versionContent(this.repo, file, target), target.mode, await this.fence());
     const intents = new Map([[`${folder.id}/${rel}`, { op: 'rollback' as const, message: message ?? `rolled back to version ${n}`, file }]]);
     const result = await this.scan([folder.name], { settleMs: 0, intents });
-    return { written: [rel], removed: [], versions: result.versions, target: folder.path };
+    return { written: [rel], removed: [], versions: result.versions, target: folder.path, damaged: [], refused: [] };
   }
 
   /**
@@ -262,6 +277,9 @@ export class Workspace {
    * at a moment (`at`): into its tracked folder by default (recording local
    * changes first, then the restore as new versions; files that did not
    * exist then are removed, and stay in history), or under `target`.
+   * Damaged or missing data, or a path into the repository, costs that file
+   * only: it is named in the outcome (`damaged`, `refused`), left on disk as
+   * it was, and everything else is put back.
    * `signal` stops it between files: in place, what was written is still
    * recorded as restored, then it rejects with the signal's reason.
    */
@@ -285,43 +303,86 @@ export class Workspace {
     if (options.target !== undefined) {
       // Elsewhere: paths below the given one, under the target; nothing in the folder changes.
       const base = single ? rel.slice(0, rel.lastIndexOf('/') + 1) : rel === '' ? '' : `${rel}/`;
-      const written: string[] = [];
-      await mkdir(resolve(options.target), { recursive: true });
-      for (const [at, { file, record }] of [...wanted].sort((a, b) => a[0].localeCompare(b[0]))) {
-        options.signal?.throwIfAborted();
-        const out = at.slice(base.length);
-        await writeInto(resolve(options.target), out, versionContent(this.repo, file, record), record.mode);
-        written.push(out);
-        options.onProgress?.(written.length, wanted.size);
-      }
-      return { written, removed: [], versions: [], target: resolve(options.target) };
+      const files = [...wanted].map(([at, version]): [string, { file: FileHistory; record: VersionRecord }] => [at.slice(base.length), version]);
+      return this.restoreTo(options.target, files, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
     }
     this.assertTracked(folder);
     await this.scan([folder.name], { settleMs: 0 }); // unrecorded local changes become versions first
     const live = this.history.current(folder.id, this.view());
+    const fence = await this.fence();
     const written: string[] = [];
     const removed: string[] = [];
+    const damaged: NotPutBack[] = [];
+    const refused: NotPutBack[] = [];
+    /** Files not put back: their copy on disk now (under another name, if renamed since) is not removed either. */
+    const notPutBack = new Set<string>();
     const intents = new Map<string, { op: 'restore'; message: string; file: FileHistory }>();
     let done = 0;
     for (const [at, { file, record }] of [...wanted].sort((a, b) => a[0].localeCompare(b[0]))) {
       if (options.signal?.aborted) break;
       options.onProgress?.(done++, wanted.size);
       if (await sameOnDisk(join(folder.path, ...at.split('/')), record)) continue; // already so
-      await writeInto(folder.path, at, versionContent(this.repo, file, record), record.mode);
+      const put = await putBack(folder.path, at, versionContent(this.repo, file, record), record.mode, fence);
+      if (put !== 'written') {
+        if ('damaged' in put) damaged.push({ path: at, message: put.damaged });
+        else refused.push({ path: at, message: put.refused });
+        notPutBack.add(file.file);
+        continue;
+      }
       intents.set(`${folder.id}/${at}`, { op: 'restore', message: what, file });
       written.push(at);
     }
     if (options.at !== undefined && !single && !options.signal?.aborted) {
       const prefix = rel === '' ? '' : `${rel}/`;
-      for (const current of live.keys()) {
-        if (!current.startsWith(prefix) || wanted.has(current)) continue;
-        await rm(join(folder.path, ...current.split('/')), { force: true });
+      for (const [current, record] of live) {
+        if (!current.startsWith(prefix) || wanted.has(current) || notPutBack.has(record.file)) continue;
+        // Only as recorded just before: a file saved since is not removed (the scan records it).
+        if ((await removeIfHolds(folder.path, current, record.sha256)) !== 'removed') continue;
+        intents.set(`${folder.id}/${current}`, { op: 'restore', message: what, file: this.history.file(record.file) as FileHistory });
         removed.push(current);
       }
     }
+    // A whole adopted folder put as it was: it is now whole here, and what goes missing from now on is deleted.
+    // Not when files could not be put back: they are still missing here, and must not be recorded as deleted.
+    const whole = damaged.length + refused.length === 0;
+    if (!single && rel === '' && options.at !== undefined && !options.signal?.aborted && whole) await this.state.setObserved(folder.id);
     const result = written.length + removed.length > 0 ? await this.scan([folder.name], { settleMs: 0, intents, message: what }) : undefined;
     options.signal?.throwIfAborted();
-    return { written, removed, versions: result?.versions ?? [], target: folder.path };
+    return { written, removed, versions: result?.versions ?? [], target: folder.path, damaged, refused };
+  }
+
+  /**
+   * Writes versions under `target`, each at its path in `files` (relative to
+   * the target): a restore elsewhere, so nothing is recorded. The target may
+   * hold the repository but not be it or lie inside it; damaged data or a path
+   * into the repository costs that file only (named in the outcome), the rest
+   * is written. `signal` stops it between files.
+   */
+  async restoreTo(
+    target: string,
+    files: Array<[string, { file: FileHistory; record: VersionRecord }]>,
+    options: { signal?: AbortSignal; onProgress?: (done: number, total: number, path: string) => void } = {},
+  ): Promise<RestoreOutcome> {
+    const root = resolve(target);
+    await guardRestoreTarget(root, repositoryDirectory(this.repo));
+    await mkdir(root, { recursive: true });
+    const fence = await this.fence();
+    const outcome: RestoreOutcome = { written: [], removed: [], versions: [], target: root, damaged: [], refused: [] };
+    let done = 0;
+    for (const [path, { file, record }] of [...files].sort((a, b) => a[0].localeCompare(b[0]))) {
+      options.signal?.throwIfAborted();
+      const put = await putBack(root, path, versionContent(this.repo, file, record), record.mode, fence);
+      if (put === 'written') outcome.written.push(path);
+      else if ('damaged' in put) outcome.damaged.push({ path, message: put.damaged });
+      else outcome.refused.push({ path, message: put.refused });
+      options.onProgress?.(++done, files.length, path);
+    }
+    return outcome;
+  }
+
+  /** The repository's folder, for restores to keep out of (none for a repository that is not on this machine's disk). */
+  private fence(): Promise<RepositoryFence | undefined> {
+    return RepositoryFence.around(repositoryDirectory(this.repo));
   }
 
   /**

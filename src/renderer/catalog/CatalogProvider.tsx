@@ -1,7 +1,9 @@
 // <CatalogProvider>: runs the offline catalog for the app. Follows the
 // repository's state (repo.status, repo.changed): while one is unlocked, a
-// CatalogFeed keeps its catalog current; when the engine does not answer (or
-// is busy), the most recently used catalog is shown, marked offline.
+// CatalogFeed keeps its catalog current (and holds its key; locking stops the
+// feed, which drops it). When the engine stops answering, the catalog already
+// open stays on screen, marked offline; a page that never got the key shows
+// nothing, and says the engine cannot be reached.
 
 import { useEffect, useState, type ReactNode } from 'react';
 import type { RepoStatus } from '../../shared/api';
@@ -66,7 +68,8 @@ export function CatalogProvider({ children, databases, options }: CatalogProvide
     };
   }, [client, busyAfterMs, retryInitial, retryMax]);
 
-  // One feed per repository shown: the unlocked one, or (engine unreachable) the last used.
+  // One feed per repository shown: the unlocked one, or (engine unreachable) one that says so and
+  // keeps asking for the key.
   const location = repo.kind === 'unlocked' ? repo.path : undefined;
   const showing = repo.kind === 'unlocked' || repo.kind === 'unreachable';
   useEffect(() => {
@@ -74,7 +77,6 @@ export function CatalogProvider({ children, databases, options }: CatalogProvide
     const next = new CatalogFeed({
       client,
       databases: stores,
-      ...(location === undefined ? {} : { location }),
       retry: { ...(retryInitial === undefined ? {} : { initialMs: retryInitial }), ...(retryMax === undefined ? {} : { maxMs: retryMax }) },
       ...(busyAfterMs === undefined ? {} : { busyAfterMs }),
       ...(activityLimit === undefined ? {} : { activityLimit }),

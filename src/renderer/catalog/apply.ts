@@ -1,13 +1,14 @@
-// Folds one catalog.changes answer into a catalog database, in one transaction:
-// versions upserted by key (renumbered ones replacing their old rows), the
-// file rows of every file touched recomputed, courses replaced, the cursor
-// stored. Also the file-row derivation, which nothing else should redo.
+// Folds one catalog.changes answer into a catalog: each touched file's history
+// (stored versions overlaid with the incoming ones, renumbered ones replacing
+// their old rows) and its file row recomputed, courses replaced, the cursor
+// stored, all written in one transaction. Also the file-row derivation, which
+// nothing else should redo.
 
 import type { CatalogChanges, Course, FileEntry, FileVersion } from '../../shared/api';
-import type { CatalogDb } from './db';
+import type { CatalogStore, FileHistoryRows } from './store';
 
 export interface ApplyOptions {
-  /** Drop everything first (a reset, or rows from a cursor of another catalog). */
+  /** Drop everything first (a reset, a refill, or rows from a cursor of another catalog). */
   wipe: boolean;
   /** ISO time stored as lastSynced. */
   now: string;
@@ -15,30 +16,28 @@ export interface ApplyOptions {
   courses?: Course[];
 }
 
-/** Writes `changes` into `db`; resolves once committed. */
-export async function applyChanges(db: CatalogDb, changes: CatalogChanges & { repository: string }, options: ApplyOptions): Promise<void> {
+/** Writes `changes` into `store`; resolves once committed. */
+export async function applyChanges(store: CatalogStore, changes: CatalogChanges & { repository: string }, options: ApplyOptions): Promise<void> {
   const incoming = groupByFile(changes.versions);
-  await db.transaction('rw', [db.courses, db.versions, db.files, db.activity, db.meta], async () => {
-    if (options.wipe) {
-      await Promise.all([db.courses.clear(), db.versions.clear(), db.files.clear(), db.activity.clear(), db.meta.clear()]);
-    }
-    const stored = options.wipe || incoming.size === 0 ? [] : await db.versions.where('file').anyOf([...incoming.keys()]).toArray();
-    const storedByFile = groupByFile(stored);
+  const stored = options.wipe || incoming.size === 0 ? new Map<string, FileVersion[]>() : await store.histories([...incoming.keys()]);
 
-    const stale: string[] = [];
-    const fileRows: FileEntry[] = [];
-    for (const [file, rows] of incoming) {
-      const merged = mergeVersions(storedByFile.get(file) ?? new Map(), rows, stale);
-      const row = deriveFileEntry([...merged.values()]);
-      if (row) fileRows.push(row);
-    }
+  const files: FileEntry[] = [];
+  const histories: FileHistoryRows[] = [];
+  for (const [file, rows] of incoming) {
+    const merged = mergeVersions(new Map((stored.get(file) ?? []).map((v) => [v.key, v])), rows);
+    const versions = [...merged.values()].sort((a, b) => a.n - b.n);
+    const entry = deriveFileEntry(versions);
+    if (!entry) continue;
+    files.push(entry);
+    histories.push({ file, course: entry.course, versions });
+  }
 
-    await db.versions.bulkDelete(stale);
-    await db.versions.bulkPut(changes.versions);
-    await db.files.bulkPut(fileRows);
-    await db.courses.clear();
-    await db.courses.bulkPut(options.courses ?? changes.courses);
-    await db.meta.put({ key: 'sync', repository: changes.repository, cursor: changes.cursor, lastSynced: options.now });
+  await store.write({
+    wipe: options.wipe,
+    courses: options.courses ?? changes.courses,
+    files,
+    histories,
+    meta: { repository: changes.repository, cursor: changes.cursor, lastSynced: options.now },
   });
 }
 
@@ -59,16 +58,15 @@ function identity(version: FileVersion): string {
   return [version.device, version.time, version.sha256, version.op, version.path].join('\u0000');
 }
 
-/** One file's rows after an answer: stored ones overlaid with incoming ones; keys of moved rows go to `stale`. */
-export function mergeVersions(stored: ReadonlyMap<string, FileVersion>, incoming: ReadonlyMap<string, FileVersion>, stale: string[]): Map<string, FileVersion> {
+/** One file's versions after an answer: stored ones overlaid with incoming ones, minus stored ones that moved to another key. */
+export function mergeVersions(stored: ReadonlyMap<string, FileVersion>, incoming: ReadonlyMap<string, FileVersion>): Map<string, FileVersion> {
   const movedTo = new Map<string, string>();
   for (const [key, version] of incoming) movedTo.set(identity(version), key);
   const merged = new Map<string, FileVersion>();
   for (const [key, version] of stored) {
     if (incoming.has(key)) continue;
     const now = movedTo.get(identity(version));
-    if (now !== undefined && now !== key) stale.push(key);
-    else merged.set(key, version);
+    if (now === undefined || now === key) merged.set(key, version);
   }
   for (const [key, version] of incoming) merged.set(key, version);
   return merged;

@@ -1,8 +1,9 @@
 // @vitest-environment happy-dom
 // The catalog as screens use it: <CatalogProvider> and the hooks over a fake
-// engine and fake-indexeddb. Offline (engine failing, or unreachable after a
-// restart) keeps the stored rows on screen; a 10,000-version history comes
-// back in order and VirtualList renders only a window of it.
+// engine and fake-indexeddb. Offline (the engine failing) keeps the rows on
+// screen; after a restart nothing shows until the engine hands out the key
+// again, and locking drops it; a 10,000-version history comes back in order
+// and VirtualList renders only a window of it.
 
 // First: Dexie's liveQuery does nothing without a global indexedDB (each test still
 // gets its own IDBFactory through catalogDatabases()).
@@ -99,7 +100,7 @@ describe('CatalogProvider and hooks', () => {
     await waitFor(() => expect(texts('activity')[0]).toBe('item act-3'));
   });
 
-  it('after a restart with the engine unreachable, shows the last catalog marked offline', async () => {
+  it('after a restart with the engine unreachable, shows nothing of the stored catalog until the key comes', async () => {
     const engine = seededEngine();
     const { open } = freshIndexedDb();
     mount(engine, open(), h(Status));
@@ -107,17 +108,39 @@ describe('CatalogProvider and hooks', () => {
     cleanup();
     opened.splice(0).forEach((databases) => databases.close());
 
+    // A later page on the same origin (the server gone): the stored rows do not open without the key.
     engine.failure = unavailable();
     mount(engine, open(), [h(Status, { key: 's' }), h(Overview, { key: 'o', course: 'c1' })]);
-    await waitFor(() => expect(texts('files')).toEqual(['a.md', 'b.md']));
     await waitFor(() => expect(screen.getByTestId('status').textContent).toBe('offline: Cannot reach Strata.'));
-    expect(texts('courses')).toEqual(['Algebra', 'Physics']);
+    const asked = engine.keyCalls;
+    await waitFor(() => expect(engine.keyCalls).toBeGreaterThan(asked));
+    expect(texts('files')).toEqual([]);
+    expect(texts('courses')).toEqual([]);
+    expect(texts('activity')).toEqual([]);
     const calls = engine.calls.length;
 
     engine.failure = undefined;
     await waitFor(() => expect(screen.getByTestId('status').textContent).toBe('ready'));
-    // It caught up from the stored cursor.
+    await waitFor(() => expect(texts('files')).toEqual(['a.md', 'b.md']));
+    expect(texts('courses')).toEqual(['Algebra', 'Physics']);
+    // It opened the stored catalog and caught up from its cursor.
     expect(engine.calls.slice(calls).at(-1)).toEqual({ cursor: { 'dev-a': 1 }, repository: 'repo-a' });
+  });
+
+  it('drops the catalog and its key on lock, and asks for the key again on unlock', async () => {
+    const engine = seededEngine();
+    const { open } = freshIndexedDb();
+    mount(engine, open(), [h(Status, { key: 's' }), h(Overview, { key: 'o', course: 'c1' })]);
+    await waitFor(() => expect(texts('files')).toEqual(['a.md', 'b.md']));
+    expect(engine.keyCalls).toBe(1);
+
+    act(() => engine.emit('repo.changed', { state: 'locked', path: engine.location, defaultPath: engine.location }));
+    await waitFor(() => expect(texts('files')).toEqual([]));
+    expect(texts('courses')).toEqual([]);
+
+    act(() => engine.emit('repo.changed', { state: 'unlocked', path: engine.location, defaultPath: engine.location }));
+    await waitFor(() => expect(texts('files')).toEqual(['a.md', 'b.md']));
+    expect(engine.keyCalls).toBe(2);
   });
 });
 

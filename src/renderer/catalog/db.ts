@@ -1,112 +1,118 @@
-// The offline catalog's IndexedDB storage (Dexie): one database per repository
-// (`strata-catalog-<repository id>`) holding courses, versions, derived file
-// rows, activity and the sync cursor; plus a small directory database that
-// remembers which repository was last seen at which location, so a restart
-// can open the right catalog (and its cursor) before the engine answers.
+// The offline catalog's IndexedDB storage (Dexie): one sealed database per
+// repository, named from its key (seal.ts), holding courses, file rows, each
+// file's history, activity and the sync cursor. Only opaque random ids (course
+// and file ids) and ciphertext are stored; store.ts seals and opens the rows.
+// Also deletes what the unsealed catalog of earlier versions left behind.
 // Schema changes go in a new `this.version(n)`; never edit a shipped one.
 
 import { Dexie, type DexieOptions, type EntityTable } from 'dexie';
-import type { ActivityItem, CatalogCursor, Course, FileEntry, FileVersion } from '../../shared/api';
+import { SEALED_PREFIX } from './seal';
 
-/** What the catalog has taken in, kept in `meta` under the key 'sync'. */
-export interface CatalogMeta {
-  key: 'sync';
-  /** The repository the rows came from (always the database's own). */
-  repository: string;
-  /** The cursor to pull catalog.changes from next. */
-  cursor: CatalogCursor;
-  /** ISO time of the last successful pull. */
-  lastSynced?: string;
+/** A row as stored: its id (and course id, for the index), the rest sealed. */
+export interface SealedRow {
+  /** IV, AES-GCM ciphertext and tag (seal.ts). */
+  sealed: Uint8Array;
 }
-
-export function catalogDbName(repository: string): string {
-  return `strata-catalog-${repository}`;
+export interface CourseRow extends SealedRow {
+  id: string;
+}
+export interface FileRow extends SealedRow {
+  file: string;
+  course: string;
+}
+/** All versions of one file in one row: a 10,000-version timeline opens with one decryption. */
+export type HistoryRow = FileRow;
+export interface ActivityRow extends SealedRow {
+  /** Opaque (HMAC of the item's id, which carries its time). */
+  id: string;
+}
+export interface MetaRow extends SealedRow {
+  /** check: proves the key opens this database; sync: repository, cursor, last pull. */
+  key: 'check' | 'sync';
 }
 
 export class CatalogDb extends Dexie {
-  declare courses: EntityTable<Course, 'id'>;
-  /** Every version of every file; key `${file}@${n}`, tags indexed (multi-entry). */
-  declare versions: EntityTable<FileVersion, 'key'>;
-  /** One row per file, derived from its versions (see apply.ts). */
-  declare files: EntityTable<FileEntry, 'file'>;
-  declare activity: EntityTable<ActivityItem, 'id'>;
-  declare meta: EntityTable<CatalogMeta, 'key'>;
+  declare courses: EntityTable<CourseRow, 'id'>;
+  /** One row per file (FileEntry), derived from its versions (see apply.ts). */
+  declare files: EntityTable<FileRow, 'file'>;
+  declare histories: EntityTable<HistoryRow, 'file'>;
+  declare activity: EntityTable<ActivityRow, 'id'>;
+  declare meta: EntityTable<MetaRow, 'key'>;
 
-  readonly repository: string;
-
-  constructor(repository: string, options?: DexieOptions) {
-    super(catalogDbName(repository), options);
-    this.repository = repository;
+  constructor(name: string, options?: DexieOptions) {
+    super(name, options);
     this.version(1).stores({
       courses: 'id',
-      versions: 'key, [course+path], [file+n], file, course, time, *tags',
-      files: 'file, [course+path], course',
-      activity: 'id, time',
+      files: 'file, course',
+      histories: 'file, course',
+      activity: 'id',
       meta: 'key',
     });
   }
 }
 
-/** Which repository a location held when the catalog last synced with it. */
-export interface DirectoryEntry {
-  /** RepoStatus.path of the repository. */
-  location: string;
-  repository: string;
-  /** ISO time it was last used. */
-  usedAt: string;
-}
-
-export class CatalogDirectory extends Dexie {
-  declare repositories: EntityTable<DirectoryEntry, 'location'>;
-
-  constructor(options?: DexieOptions) {
-    super('strata-catalogs', options);
-    this.version(1).stores({ repositories: 'location, usedAt' });
-  }
-
-  /** The catalog for `location`; without one, the most recently used. */
-  async find(location: string | undefined): Promise<DirectoryEntry | undefined> {
-    if (location !== undefined) return this.repositories.get(location);
-    return this.repositories.orderBy('usedAt').last();
-  }
-
-  async remember(location: string, repository: string, usedAt: string): Promise<void> {
-    await this.repositories.put({ location, repository, usedAt });
-  }
-}
-
-/** Opens catalog databases: one Dexie instance per repository, shared by every feed over it. */
+/** Opens catalog databases: one Dexie instance per name, shared by every feed over it. Holds no keys. */
 export interface CatalogDatabases {
-  open(repository: string): CatalogDb;
-  readonly directory: CatalogDirectory;
+  open(name: string): CatalogDb;
+  /** Deletes the unsealed catalog's databases (earlier versions), unread; once. */
+  dropUnsealed(): Promise<void>;
   /** Closes every database opened here (tests; the app keeps them for its lifetime). */
   close(): void;
+}
+
+// What the unsealed catalog wrote: `strata-catalog-<repository id>` in clear,
+// and a directory of locations (absolute paths) under this name.
+const UNSEALED_DIRECTORY = 'strata-catalogs';
+const UNSEALED_PREFIX = 'strata-catalog-';
+
+function unsealed(name: string): boolean {
+  return name === UNSEALED_DIRECTORY || (name.startsWith(UNSEALED_PREFIX) && !name.startsWith(SEALED_PREFIX));
 }
 
 /** `options` pick the IndexedDB implementation (tests pass fake-indexeddb's). */
 export function catalogDatabases(options?: DexieOptions): CatalogDatabases {
   const open = new Map<string, CatalogDb>();
-  let directory: CatalogDirectory | undefined;
+  let dropped: Promise<void> | undefined;
   return {
-    open(repository) {
-      let db = open.get(repository);
+    open(name) {
+      let db = open.get(name);
       if (!db) {
-        db = new CatalogDb(repository, options);
-        open.set(repository, db);
+        db = new CatalogDb(name, options);
+        open.set(name, db);
       }
       return db;
     },
-    get directory() {
-      directory ??= new CatalogDirectory(options);
-      return directory;
+    dropUnsealed() {
+      dropped ??= dropUnsealedDatabases(options).catch(() => {
+        // Tried again with the next CatalogDatabases (the next page load).
+      });
+      return dropped;
     },
     close() {
       for (const db of open.values()) db.close();
       open.clear();
-      directory?.close();
-      directory = undefined;
     },
   };
+}
+
+async function dropUnsealedDatabases(options: DexieOptions | undefined): Promise<void> {
+  // Dexie types its option loosely; it is an IDBFactory (the browser's, or fake-indexeddb's in tests).
+  const factory = (options?.indexedDB as IDBFactory | undefined) ?? (typeof indexedDB === 'undefined' ? undefined : indexedDB);
+  if (!factory) return;
+  let names: string[];
+  if (typeof factory.databases === 'function') {
+    names = (await factory.databases()).flatMap((d) => (d.name === undefined ? [] : [d.name]));
+  } else {
+    // Older browsers cannot list databases: the unsealed directory names its catalogs.
+    const directory = new Dexie(UNSEALED_DIRECTORY, options);
+    directory.version(1).stores({ repositories: 'location, usedAt' });
+    const entries = (await directory.table('repositories').toArray()) as Array<{ repository?: unknown }>;
+    directory.close();
+    names = [UNSEALED_DIRECTORY, ...entries.flatMap((e) => (typeof e.repository === 'string' ? [`${UNSEALED_PREFIX}${e.repository}`] : []))];
+  }
+  for (const name of names) {
+    if (unsealed(name)) await new Dexie(name, options).delete();
+  }
 }
 
 let shared: CatalogDatabases | undefined;

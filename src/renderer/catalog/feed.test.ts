@@ -1,15 +1,19 @@
 // CatalogFeed over fake-indexeddb: first pull, catch-up after a restart from
-// the stored cursor, resets, renumbered versions, offline and retry,
-// coalesced pulls; and the queries the hooks run.
+// the stored cursor, resets, another repository, renumbered versions, offline
+// and retry, coalesced pulls; and the queries the hooks run. (What the
+// catalog looks like at rest, and without the key: sealed.test.ts.)
 
 // First: Dexie's liveQuery does nothing without a global indexedDB (each test still
 // gets its own IDBFactory through catalogDatabases()).
 import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { FileVersion } from '../../shared/api';
 import { mergeVersions } from './apply';
 import type { CatalogDatabases } from './db';
 import { CatalogFeed } from './feed';
-import { fileVersions, listFiles, recentActivity, resolveFile, versionCount } from './queries';
+import { fileVersions, listCourses, listFiles, recentActivity, resolveFile, versionCount } from './queries';
+import { importCatalogKey, SEALED_PREFIX } from './seal';
+import { CatalogStore } from './store';
 import { activityItem, course, eventually, FakeEngine, freshIndexedDb, unavailable, version } from './test-fakes';
 
 const opened: CatalogDatabases[] = [];
@@ -25,15 +29,27 @@ function track(databases: CatalogDatabases): CatalogDatabases {
   return databases;
 }
 
-function startFeed(engine: FakeEngine, databases: CatalogDatabases, extra: { retryMs?: number; location?: string | null } = {}): CatalogFeed {
-  const feed = new CatalogFeed({
-    client: engine.client(),
-    databases,
-    ...(extra.location === null ? {} : { location: extra.location ?? engine.location }),
-    retry: { initialMs: extra.retryMs ?? 20, maxMs: 80 },
-  });
+function startFeed(engine: FakeEngine, databases: CatalogDatabases, extra: { retryMs?: number } = {}): CatalogFeed {
+  const feed = new CatalogFeed({ client: engine.client(), databases, retry: { initialMs: extra.retryMs ?? 20, maxMs: 80 } });
   feeds.push(feed);
   return feed;
+}
+
+function catalogOf(feed: CatalogFeed): CatalogStore {
+  const catalog = feed.catalog;
+  if (!catalog) throw new Error('no catalog');
+  return catalog;
+}
+
+/** Every stored version's key, sorted (the courses of these tests). */
+async function versionKeys(catalog: CatalogStore, courses = ['c1', 'c2', 'k1', 'c9']): Promise<string[]> {
+  const histories = await Promise.all(courses.map((c) => catalog.courseHistories(c)));
+  return histories.flat(2).map((v: FileVersion) => v.key).sort();
+}
+
+async function fileIds(catalog: CatalogStore, courses = ['c1', 'c2', 'k1']): Promise<string[]> {
+  const files = await Promise.all(courses.map((c) => listFiles(catalog, c)));
+  return files.flat().map((f) => f.file).sort();
 }
 
 /** Engine with two courses: c1 has files a (2 versions) and b (1), c2 has file c (1), from two devices. */
@@ -58,20 +74,21 @@ describe('CatalogFeed', () => {
     await feed.start();
 
     expect(engine.calls).toEqual([{ cursor: {} }]);
-    const db = feed.db;
-    if (!db) throw new Error('no catalog after the first pull');
-    expect(db.name).toBe('strata-catalog-repo-a');
-    expect(await db.versions.count()).toBe(4);
-    expect(await db.files.count()).toBe(3);
-    expect(await db.files.get('a')).toMatchObject({ course: 'c1', path: 'a.md', versions: 2, size: 102, deleted: false });
-    expect((await db.courses.toArray()).map((c) => c.id).sort()).toEqual(['c1', 'c2']);
-    const meta = await db.meta.get('sync');
+    expect(engine.keyCalls).toBe(1);
+    const db = catalogOf(feed);
+    // Named from the key: the same as the key's, and saying nothing of the repository.
+    expect(db.name).toBe((await importCatalogKey({ repository: 'repo-a', key: engine.keyOf() })).name);
+    expect(db.name.startsWith(SEALED_PREFIX) && !db.name.includes('repo-a')).toBe(true);
+    expect(await versionKeys(db)).toEqual(['a@1', 'a@2', 'b@1', 'c@1']);
+    expect(await fileIds(db)).toEqual(['a', 'b', 'c']);
+    expect(await db.file('a')).toMatchObject({ course: 'c1', path: 'a.md', versions: 2, size: 102, deleted: false });
+    expect((await listCourses(db)).map((c) => c.id)).toEqual(['c2', 'c1']);
+    const meta = await db.meta();
     expect(meta?.cursor).toEqual({ 'dev-a': 2, 'dev-b': 1 });
     expect(meta?.repository).toBe('repo-a');
     expect((await recentActivity(db, 10)).map((a) => a.id)).toEqual(['act-2', 'act-1']);
     expect(feed.status.state).toBe('ready');
     expect(feed.status.lastSynced).toBe(meta?.lastSynced);
-    expect(await databases.directory.find(engine.location)).toMatchObject({ repository: 'repo-a' });
   });
 
   it('catches up after a restart from the stored cursor, asking only for what is new', async () => {
@@ -89,23 +106,23 @@ describe('CatalogFeed', () => {
 
     const feed = startFeed(engine, track(open()));
     const started = feed.start();
-    // The stored catalog is readable before the engine answers.
-    await eventually(() => expect(feed.db).toBeDefined());
+    // The stored catalog is readable (with the key, asked again) before the engine answers catalog.changes.
+    await eventually(() => expect(feed.catalog).toBeDefined());
+    expect(engine.keyCalls).toBe(2);
     expect(feed.status.state).toBe('updating');
     expect(feed.status.lastSynced).toBeDefined();
-    expect(await feed.db?.versions.count()).toBe(4);
+    expect(await versionKeys(catalogOf(feed))).toHaveLength(4);
     release();
     await started;
 
     expect(engine.calls[1]).toEqual({ cursor: { 'dev-a': 2, 'dev-b': 1 }, repository: 'repo-a' });
     expect(engine.answers[1]?.versions.map((v) => v.key)).toEqual(['a@3', 'd@1']);
     expect(engine.answers[1]?.reset).toBe(false);
-    const db = feed.db;
-    if (!db) throw new Error('no catalog');
-    expect(await db.versions.count()).toBe(6);
-    expect(await db.files.count()).toBe(4);
-    expect((await db.files.get('a'))?.versions).toBe(3);
-    expect((await db.meta.get('sync'))?.cursor).toEqual({ 'dev-a': 3, 'dev-b': 1 });
+    const db = catalogOf(feed);
+    expect(await versionKeys(db)).toEqual(['a@1', 'a@2', 'a@3', 'b@1', 'c@1', 'd@1']);
+    expect(await fileIds(db)).toEqual(['a', 'b', 'c', 'd']);
+    expect((await db.file('a'))?.versions).toBe(3);
+    expect((await db.meta())?.cursor).toEqual({ 'dev-a': 3, 'dev-b': 1 });
     expect(feed.status.state).toBe('ready');
   });
 
@@ -114,9 +131,8 @@ describe('CatalogFeed', () => {
     const { open } = freshIndexedDb();
     const feed = startFeed(engine, track(open()));
     await feed.start();
-    const db = feed.db;
-    if (!db) throw new Error('no catalog');
-    await db.activity.put(activityItem('stale', 0));
+    const db = catalogOf(feed);
+    await db.addActivity([activityItem('stale', 0)], 10);
 
     // The same repository, history rewritten (e.g. restored from elsewhere): the engine says reset.
     engine.replaceRepository('repo-a', [course('c1', 'Physics')], [{ device: 'dev-z', versions: [version('c1', 'z', 1)] }]);
@@ -127,37 +143,43 @@ describe('CatalogFeed', () => {
     await resetting.start();
 
     expect(engine.answers[1]?.reset).toBe(true);
-    expect(resetting.db).toBe(db);
-    expect((await db.versions.toArray()).map((v) => v.key)).toEqual(['z@1']);
-    expect((await db.files.toArray()).map((f) => f.file)).toEqual(['z']);
-    expect((await db.courses.toArray()).map((c) => c.id)).toEqual(['c1']);
-    expect((await db.activity.toArray()).map((a) => a.id).sort()).toEqual(['act-1', 'act-2']);
-    expect((await db.meta.get('sync'))?.cursor).toEqual({ 'dev-z': 1 });
+    const after = catalogOf(resetting);
+    expect(after.name).toBe(db.name);
+    expect(await versionKeys(after)).toEqual(['z@1']);
+    expect(await fileIds(after)).toEqual(['z']);
+    expect((await listCourses(after)).map((c) => c.id)).toEqual(['c1']);
+    expect((await recentActivity(after, 10)).map((a) => a.id).sort()).toEqual(['act-1', 'act-2']);
+    expect((await after.meta())?.cursor).toEqual({ 'dev-z': 1 });
   });
 
-  it('switches to a clean catalog when another repository answers at the same location', async () => {
+  it('switches to that repository\'s own catalog (its key) when another repository answers', async () => {
     const engine = seededEngine();
     const { open } = freshIndexedDb();
-    const first = startFeed(engine, track(open()));
-    await first.start();
-    first.stop();
-
-    engine.replaceRepository('repo-b', [course('k1', 'Chemistry')], [{ device: 'dev-k', versions: [version('k1', 'k', 1), version('k1', 'k', 2)] }]);
     const databases = track(open());
     const feed = startFeed(engine, databases);
     await feed.start();
+    const first = catalogOf(feed);
+
+    // A repository made anew at the same place, while the page runs: its key is another.
+    engine.replaceRepository('repo-b', [course('k1', 'Chemistry')], [{ device: 'dev-k', versions: [version('k1', 'k', 1), version('k1', 'k', 2)] }]);
+    engine.emit('catalog.changed', { versions: 2 });
+    await eventually(() => expect(feed.catalog?.repository).toBe('repo-b'));
+    await feed.refresh();
 
     expect(engine.calls[1]).toEqual({ cursor: { 'dev-a': 2, 'dev-b': 1 }, repository: 'repo-a' });
     expect(engine.answers[1]?.reset).toBe(true);
-    const db = feed.db;
-    if (!db) throw new Error('no catalog');
-    expect(db.name).toBe('strata-catalog-repo-b');
-    expect((await db.versions.toArray()).map((v) => v.key)).toEqual(['k@1', 'k@2']);
-    expect((await db.courses.toArray()).map((c) => c.id)).toEqual(['k1']);
-    expect((await db.meta.get('sync'))?.cursor).toEqual({ 'dev-k': 1 });
-    expect(await databases.directory.find(engine.location)).toMatchObject({ repository: 'repo-b' });
+    const db = catalogOf(feed);
+    expect(db.name).not.toBe(first.name);
+    expect(db.name).toBe((await importCatalogKey({ repository: 'repo-b', key: engine.keyOf('repo-b') })).name);
+    expect(await versionKeys(db)).toEqual(['k@1', 'k@2']);
+    expect((await listCourses(db)).map((c) => c.id)).toEqual(['k1']);
+    expect((await db.meta())?.cursor).toEqual({ 'dev-k': 1 });
     // The other repository's catalog is left as it was.
-    expect(await databases.open('repo-a').versions.count()).toBe(4);
+    const keyA = await importCatalogKey({ repository: 'repo-a', key: engine.keyOf('repo-a') });
+    const old = await CatalogStore.open(databases, keyA, () => {
+      throw new Error('repo-a\'s catalog is damaged');
+    });
+    expect(await versionKeys(old)).toEqual(['a@1', 'a@2', 'b@1', 'c@1']);
   });
 
   it('replaces renumbered versions instead of keeping stale duplicates', async () => {
@@ -176,27 +198,22 @@ describe('CatalogFeed', () => {
     await eventually(() => expect(engine.calls).toHaveLength(2));
     await feed.refresh();
 
-    const db = feed.db;
-    if (!db) throw new Error('no catalog');
+    const db = catalogOf(feed);
     const rows = await fileVersions(db, 'c1', 'f.md');
     expect(rows.map((v) => `${v.n}:${v.summary}`)).toEqual(['1:+1 lines', '2:+1 lines', '3:theirs', '4:mine']);
-    expect(await db.versions.count()).toBe(4);
-    expect((await db.files.get('f'))?.versions).toBe(4);
+    expect(await versionKeys(db)).toHaveLength(4);
+    expect((await db.file('f'))?.versions).toBe(4);
   });
 
   it('drops a stored row whose version came back under another number', () => {
     const z = version('c1', 'h', 2, { sha256: 'sha-z' });
     const w = version('c1', 'h', 2, { sha256: 'sha-w', time: '2026-01-01T00:01:30.000Z' });
     const movedZ = { ...z, key: 'h@3', n: 3 };
-    const stale: string[] = [];
-    const merged = mergeVersions(new Map([[z.key, z]]), new Map([[movedZ.key, movedZ]]), stale);
-    expect(stale).toEqual(['h@2']);
+    const merged = mergeVersions(new Map([[z.key, z]]), new Map([[movedZ.key, movedZ]]));
     expect([...merged.keys()]).toEqual(['h@3']);
 
     // A different version taking the old number is an overwrite, not a move.
-    const stale2: string[] = [];
-    const merged2 = mergeVersions(new Map([[z.key, z]]), new Map([[w.key, w], [movedZ.key, movedZ]]), stale2);
-    expect(stale2).toEqual([]);
+    const merged2 = mergeVersions(new Map([[z.key, z]]), new Map([[w.key, w], [movedZ.key, movedZ]]));
     expect([...merged2.values()].map((v) => v.sha256).sort()).toEqual(['sha-w', 'sha-z']);
   });
 
@@ -211,13 +228,14 @@ describe('CatalogFeed', () => {
     engine.record('dev-a', [version('c1', 'a', 3)]);
     await feed.refresh();
     expect(feed.status).toEqual({ state: 'offline', lastSynced, error: 'Cannot reach Strata.' });
-    expect(await feed.db?.versions.count()).toBe(4);
+    // The key stays while the page runs: the catalog is still readable.
+    expect(await versionKeys(catalogOf(feed))).toHaveLength(4);
     await eventually(() => expect(engine.calls.length).toBeGreaterThanOrEqual(4));
     expect(feed.status.state).toBe('offline');
 
     engine.failure = undefined;
     await eventually(() => expect(feed.status.state).toBe('ready'));
-    expect(await feed.db?.versions.count()).toBe(5);
+    expect(await versionKeys(catalogOf(feed))).toHaveLength(5);
     expect(feed.status.error).toBeUndefined();
     expect(feed.status.lastSynced).not.toBe(lastSynced);
   });
@@ -227,7 +245,7 @@ describe('CatalogFeed', () => {
     let release = (): void => {};
     engine.gate = new Promise((resolve) => (release = resolve));
     const { open } = freshIndexedDb();
-    const feed = new CatalogFeed({ client: engine.client(), databases: track(open()), location: engine.location, busyAfterMs: 20 });
+    const feed = new CatalogFeed({ client: engine.client(), databases: track(open()), busyAfterMs: 20 });
     feeds.push(feed);
     const started = feed.start();
     await eventually(() => expect(feed.status.state).toBe('offline'));
@@ -235,7 +253,7 @@ describe('CatalogFeed', () => {
     release();
     await started;
     expect(feed.status.state).toBe('ready');
-    expect(await feed.db?.versions.count()).toBe(4);
+    expect(await versionKeys(catalogOf(feed))).toHaveLength(4);
   });
 
   it('coalesces pulls asked for while one runs into one more', async () => {
@@ -259,13 +277,12 @@ describe('CatalogFeed', () => {
     const { open } = freshIndexedDb();
     const feed = startFeed(engine, track(open()));
     await feed.start();
-    const db = feed.db;
-    if (!db) throw new Error('no catalog');
+    const db = catalogOf(feed);
 
     engine.emit('courses.changed', [course('c3', 'Biology')]);
     engine.emit('activity', activityItem('act-3', 3));
     await eventually(async () => {
-      expect((await db.courses.toArray()).map((c) => c.id)).toEqual(['c3']);
+      expect((await listCourses(db)).map((c) => c.id)).toEqual(['c3']);
       expect((await recentActivity(db, 1)).map((a) => a.id)).toEqual(['act-3']);
     });
 
@@ -275,17 +292,19 @@ describe('CatalogFeed', () => {
     expect(engine.listenerCount('activity')).toBe(0);
   });
 
-  it('opens the most recently used catalog when no location is known', async () => {
+  it('keeps only the newest activity items (activityLimit)', async () => {
     const engine = seededEngine();
+    engine.activity = [activityItem('act-1', 1), activityItem('act-2', 2), activityItem('act-3', 3)];
     const { open } = freshIndexedDb();
-    await startFeed(engine, track(open())).start();
-
-    engine.failure = unavailable();
-    const feed = startFeed(engine, track(open()), { location: null });
+    const feed = new CatalogFeed({ client: engine.client(), databases: track(open()), activityLimit: 2 });
+    feeds.push(feed);
     await feed.start();
-    expect(feed.status.state).toBe('offline');
-    expect(feed.db?.name).toBe('strata-catalog-repo-a');
-    expect(await feed.db?.versions.count()).toBe(4);
+    const db = catalogOf(feed);
+    expect((await recentActivity(db, 10)).map((a) => a.id)).toEqual(['act-3', 'act-2']);
+
+    engine.emit('activity', activityItem('act-4', 4));
+    await eventually(async () => expect((await recentActivity(db, 10)).map((a) => a.id)).toEqual(['act-4', 'act-3']));
+    expect(await db.db.activity.count()).toBe(2);
   });
 });
 
@@ -304,8 +323,7 @@ describe('catalog queries', () => {
     const { open } = freshIndexedDb();
     const feed = startFeed(engine, track(open()));
     await feed.start();
-    const db = feed.db;
-    if (!db) throw new Error('no catalog');
+    const db = catalogOf(feed);
 
     // By path, then (same path) by file id: 'gone' before 'r'.
     expect((await listFiles(db, 'c1')).map((f) => `${f.path}${f.deleted ? ' (deleted)' : ''}`)).toEqual([

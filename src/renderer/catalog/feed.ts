@@ -1,19 +1,23 @@
 // CatalogFeed: keeps one repository's catalog database up to date from the
-// engine. Pulls catalog.changes from the stored cursor (so a restart asks only
-// for what is new), coalesces concurrent pulls, follows catalog.changed,
-// courses.changed and activity events, retries with backoff when the engine
-// fails, and publishes a status the UI shows (offline: the catalog is shown as
-// it was). It owns no React; CatalogProvider drives it.
+// engine. Gets the catalog's key (catalog.key, so only an authenticated page
+// can read the catalog) and holds it until stopped, pulls catalog.changes from
+// the stored cursor (so a restart asks only for what is new), coalesces
+// concurrent pulls, follows catalog.changed, courses.changed and activity
+// events, refills a catalog with rows that do not open, retries with backoff
+// when the engine fails, and publishes a status the UI shows (offline: the
+// catalog is shown as it was). It owns no React; CatalogProvider drives it.
 
 import type { ActivityItem, CatalogCursor, Course } from '../../shared/api';
 import type { StrataClient } from '../api-client';
 import { applyChanges } from './apply';
-import type { CatalogDatabases, CatalogDb } from './db';
+import type { CatalogDatabases } from './db';
+import { importCatalogKey } from './seal';
+import { CatalogStore } from './store';
 
 export type CatalogState = 'loading' | 'ready' | 'updating' | 'offline';
 
 export interface CatalogStatus {
-  /** loading: nothing stored yet; updating: showing stored rows while pulling; offline: the last pull failed or is stuck. */
+  /** loading: nothing stored yet; updating: showing stored rows while pulling; offline: the last pull (or getting the key) failed or is stuck. */
   state: CatalogState;
   /** ISO time of the last successful pull (stored, so known offline too). */
   lastSynced?: string;
@@ -24,13 +28,11 @@ export interface CatalogStatus {
 export interface CatalogFeedOptions {
   client: StrataClient;
   databases: CatalogDatabases;
-  /** Where the unlocked repository lives (RepoStatus.path); absent: open the most recently used catalog. */
-  location?: string;
   /** Backoff between failed pulls: from initialMs, doubling, up to maxMs. */
   retry?: { initialMs?: number; maxMs?: number };
   /** A pull still running after this long marks the catalog offline (the engine is busy). */
   busyAfterMs?: number;
-  /** How much activity to seed from activity.list. */
+  /** How much activity to seed from activity.list, and to keep. */
   activityLimit?: number;
   now?: () => Date;
 }
@@ -43,14 +45,14 @@ const DEFAULT_ACTIVITY = 200;
 export class CatalogFeed {
   private readonly client: StrataClient;
   private readonly databases: CatalogDatabases;
-  private readonly location: string | undefined;
   private readonly retryInitial: number;
   private readonly retryMax: number;
   private readonly busyAfter: number;
   private readonly activityLimit: number;
   private readonly now: () => Date;
 
-  private current: CatalogDb | undefined;
+  /** The open catalog, with its key: dropped when stopped. */
+  private current: CatalogStore | undefined;
   private currentStatus: CatalogStatus = { state: 'loading' };
   private readonly listeners = new Set<() => void>();
   private readonly unsubscribe: Array<() => void> = [];
@@ -59,6 +61,8 @@ export class CatalogFeed {
   private running: Promise<void> | undefined;
   private again = false;
   private stopped = false;
+  /** A row did not open: the next pull starts over (cursor {}) and wipes. */
+  private refill = false;
   private retryDelay: number;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private activitySeeded = false;
@@ -71,7 +75,6 @@ export class CatalogFeed {
   constructor(options: CatalogFeedOptions) {
     this.client = options.client;
     this.databases = options.databases;
-    this.location = options.location;
     this.retryInitial = options.retry?.initialMs ?? DEFAULT_RETRY_MS;
     this.retryMax = options.retry?.maxMs ?? DEFAULT_MAX_RETRY_MS;
     this.retryDelay = this.retryInitial;
@@ -80,8 +83,8 @@ export class CatalogFeed {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** The catalog being shown; undefined until one is known (first run: after the first pull). */
-  get db(): CatalogDb | undefined {
+  /** The catalog being shown; undefined until its key came (and after stop). */
+  get catalog(): CatalogStore | undefined {
     return this.current;
   }
 
@@ -89,7 +92,7 @@ export class CatalogFeed {
     return this.currentStatus;
   }
 
-  /** Calls `listener` when db or status change (useSyncExternalStore). */
+  /** Calls `listener` when the catalog or the status change (useSyncExternalStore). */
   subscribe = (listener: () => void): (() => void) => {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -127,9 +130,10 @@ export class CatalogFeed {
     return this.running;
   }
 
-  /** Stops listening and retrying; in-flight pulls are dropped unwritten. Databases stay open (CatalogDatabases owns them). */
+  /** Stops listening and retrying and drops the key; in-flight pulls are dropped unwritten. Databases stay open (CatalogDatabases owns them). */
   stop(): void {
     this.stopped = true;
+    this.current = undefined;
     clearTimeout(this.retryTimer);
     for (const off of this.unsubscribe.splice(0)) off();
     this.listeners.clear();
@@ -137,31 +141,38 @@ export class CatalogFeed {
 
   private async openStored(): Promise<void> {
     try {
-      const entry = await this.databases.directory.find(this.location);
-      if (!entry || this.stopped) return;
-      const db = this.databases.open(entry.repository);
-      const meta = await db.meta.get('sync');
+      await this.databases.dropUnsealed();
+      const store = await this.openCatalog();
+      if (!store) return;
+      const meta = await store.meta();
       if (this.stopped) return;
-      this.current = db;
+      this.current = store;
       if (meta?.lastSynced) this.currentStatus = { state: 'updating', lastSynced: meta.lastSynced };
       this.emit();
       await this.flushActivity();
     } catch {
-      // No stored catalog to show (IndexedDB unavailable or damaged): the first pull fills one.
+      // No key (the engine did not answer, or locked) or no IndexedDB: the first pull tries again and says why.
     }
   }
+
+  /** Asks for the key and opens its catalog; undefined once stopped. */
+  private async openCatalog(): Promise<CatalogStore | undefined> {
+    const key = await importCatalogKey(await this.client.call('catalog.key'));
+    if (this.stopped) return undefined;
+    const store = await CatalogStore.open(this.databases, key, this.damaged);
+    return this.stopped ? undefined : store;
+  }
+
+  private readonly damaged = (): void => {
+    if (this.refill || this.stopped) return;
+    this.refill = true;
+    void this.refresh();
+  };
 
   /** One pull; false if it failed (the retry timer takes over). */
   private async pull(): Promise<boolean> {
     await this.opened;
     if (this.stopped) return false;
-    const db = this.current;
-    let cursor: CatalogCursor = {};
-    try {
-      cursor = (await db?.meta.get('sync'))?.cursor ?? {};
-    } catch {
-      // Unreadable meta: ask for everything (the answer wipes and refills).
-    }
     const lastSynced = this.currentStatus.lastSynced;
     if (this.currentStatus.state !== 'offline') {
       this.setStatus(lastSynced === undefined ? { state: 'loading' } : { state: 'updating', lastSynced });
@@ -170,13 +181,28 @@ export class CatalogFeed {
     const busy = setTimeout(() => {
       this.setStatus({ ...this.offlineBase(), error: 'Strata is busy; showing the catalog as it was.' });
     }, this.busyAfter);
+    let refill = false;
     try {
-      const changes = await this.client.call('catalog.changes', db ? { cursor, repository: db.repository } : { cursor });
+      const store = this.current ?? (await this.openCatalog());
+      if (!store) return false;
+      let meta = await store.meta().catch(() => undefined);
+      // Taken now (after meta, which may be the damaged row): damage found later sets it again, for one more pull.
+      refill = this.refill;
+      this.refill = false;
+      if (refill) meta = undefined;
+      const cursor: CatalogCursor = meta?.cursor ?? {};
+      const changes = await this.client.call('catalog.changes', meta ? { cursor, repository: meta.repository } : { cursor });
       if (this.stopped) return false;
-      let target = db;
-      if (!target || target.repository !== changes.repository) target = this.databases.open(changes.repository);
+      let target = store;
+      if (changes.repository !== store.repository) {
+        // Another repository answers here now: its key opens its own catalog.
+        const other = await this.openCatalog();
+        if (!other) return false;
+        if (other.repository !== changes.repository) throw new Error('The repository changed while the catalog was updating.');
+        target = other;
+      }
       // Rows relative to another catalog's cursor must not be mixed into this one's.
-      const wipe = changes.reset || target !== db;
+      const wipe = changes.reset || refill || target !== store;
       const now = this.now().toISOString();
       await applyChanges(target, changes, {
         wipe,
@@ -189,7 +215,6 @@ export class CatalogFeed {
         this.current = target;
         this.emit();
       }
-      await this.rememberLocation(changes.repository, now);
       await this.flushActivity();
       if (!this.activitySeeded) await this.seedActivity(target);
       clearTimeout(this.retryTimer);
@@ -199,6 +224,8 @@ export class CatalogFeed {
       return true;
     } catch (err) {
       if (this.stopped) return false;
+      // A refill that did not happen is still owed.
+      this.refill ||= refill;
       this.setStatus({ ...this.offlineBase(), error: err instanceof Error ? err.message : String(err) });
       this.activitySeeded = false;
       this.scheduleRetry();
@@ -223,20 +250,11 @@ export class CatalogFeed {
     }, delay);
   }
 
-  private async rememberLocation(repository: string, now: string): Promise<void> {
-    if (this.location === undefined) return;
-    try {
-      await this.databases.directory.remember(this.location, repository, now);
-    } catch {
-      // Only costs a full pull after the next restart.
-    }
-  }
-
-  private async seedActivity(db: CatalogDb): Promise<void> {
+  private async seedActivity(store: CatalogStore): Promise<void> {
     try {
       const items = await this.client.call('activity.list', { limit: this.activityLimit });
-      if (this.stopped || db !== this.current) return;
-      await db.activity.bulkPut(items);
+      if (this.stopped || store !== this.current) return;
+      await store.addActivity(items, this.activityLimit);
       this.activitySeeded = true;
     } catch {
       // Seeded on the next successful pull; the catalog itself is current.
@@ -246,13 +264,10 @@ export class CatalogFeed {
   private async coursesChanged(courses: Course[]): Promise<void> {
     this.latestCourses = courses;
     this.coursesEvents += 1;
-    const db = this.current;
-    if (!db) return;
+    const store = this.current;
+    if (!store) return;
     try {
-      await db.transaction('rw', db.courses, async () => {
-        await db.courses.clear();
-        await db.courses.bulkPut(courses);
-      });
+      await store.replaceCourses(courses);
     } catch {
       // The next pull brings the courses again.
     }
@@ -265,11 +280,11 @@ export class CatalogFeed {
   }
 
   private async flushActivity(): Promise<void> {
-    const db = this.current;
-    if (!db || this.pendingActivity.length === 0) return;
+    const store = this.current;
+    if (!store || this.pendingActivity.length === 0) return;
     const items = this.pendingActivity.splice(0);
     try {
-      await db.activity.bulkPut(items);
+      await store.addActivity(items, this.activityLimit);
     } catch {
       // Dropped; activity.list brings it back after the next reconnect.
       this.activitySeeded = false;

@@ -3,7 +3,7 @@
 export { CatalogProvider, type CatalogProviderProps } from './CatalogProvider';
 export {
   useActivity,
-  useCatalogDb,
+  useCatalog,
   useCatalogRefresh,
   useCatalogStatus,
   useCourses,
@@ -13,3 +13,5 @@ export {
 } from './hooks';
 export type { CatalogState, CatalogStatus } from './feed';
 export { catalogDatabases, type CatalogDatabases } from './db';
+export { courseVersionTimes } from './queries';
+export type { CatalogStore } from './store';

@@ -1,6 +1,8 @@
 // Test-only: a fake engine for the catalog tests. It keeps version batches
 // per device, answers catalog.changes from a cursor the way the engine does
-// (reset when the cursor names another repository), and emits events.
+// (reset when the cursor names another repository), hands out a catalog key
+// per repository (catalog.key), and emits events. Also reads an IndexedDB raw,
+// as a later page on the same origin would.
 
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import type { ActivityItem, CatalogChanges, CatalogCursor, Course, FileVersion, StrataApi, StrataEventName, StrataEvents } from '../../shared/api';
@@ -27,6 +29,12 @@ export class FakeEngine {
   gate: Promise<void> | undefined;
   /** Set: the next catalog.changes answers with a reset (cursor unknown, e.g. history rebuilt). */
   resetNext = false;
+  /** Set: catalog.key fails with it (a page that never authenticated, or a locked repository). */
+  keyFailure: Error | undefined;
+  /** How many times catalog.key was asked. */
+  keyCalls = 0;
+  /** Each repository's catalog key (base64 of 32 bytes), stable like the engine's. */
+  readonly keys = new Map<string, string>();
   /** What catalog.changes was asked, and answered, in order. */
   readonly calls: Array<{ cursor: CatalogCursor; repository?: string }> = [];
   readonly answers: Array<CatalogChanges & { repository: string }> = [];
@@ -59,8 +67,24 @@ export class FakeEngine {
     return this.listeners.get(name)?.size ?? 0;
   }
 
+  /** The catalog key catalog.key hands out for `repository` (made on first use). */
+  keyOf(repository = this.repository): string {
+    let key = this.keys.get(repository);
+    if (key === undefined) {
+      key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+      this.keys.set(repository, key);
+    }
+    return key;
+  }
+
   client(): StrataClient {
     const api: Partial<StrataApi> = {
+      'catalog.key': async () => {
+        this.keyCalls += 1;
+        this.check();
+        if (this.keyFailure) throw this.keyFailure;
+        return { repository: this.repository, key: this.keyOf() };
+      },
       'repo.status': async () => {
         this.check();
         return { state: 'unlocked', path: this.location, defaultPath: this.location };
@@ -139,6 +163,35 @@ export function activityItem(id: string, minute: number): ActivityItem {
 export function freshIndexedDb(): { idb: IDBFactory; open: () => CatalogDatabases } {
   const idb = new IDBFactory();
   return { idb, open: () => catalogDatabases({ indexedDB: idb, IDBKeyRange }) };
+}
+
+/** Every database in `idb` as a later page would read it: names, then each store's rows, as text (bytes as latin1 and UTF-8). */
+export async function rawContents(idb: IDBFactory): Promise<{ names: string[]; text: string }> {
+  const names = (await idb.databases()).map((d) => d.name ?? '').sort();
+  const parts: string[] = [];
+  for (const name of names) {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = idb.open(name);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error ?? new Error(`cannot open ${name}`));
+    });
+    for (const store of Array.from(db.objectStoreNames)) {
+      const rows = await new Promise<unknown[]>((resolve, reject) => {
+        const request = db.transaction(store, 'readonly').objectStore(store).getAll();
+        request.onsuccess = () => resolve(request.result as unknown[]);
+        request.onerror = () => reject(request.error ?? new Error(`cannot read ${store}`));
+      });
+      parts.push(`${name}/${store}: ${JSON.stringify(rows, bytesAsText)}`);
+    }
+    db.close();
+  }
+  return { names, text: parts.join('\n') };
+}
+
+function bytesAsText(_key: string, value: unknown): unknown {
+  const bytes = value instanceof ArrayBuffer ? new Uint8Array(value) : ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : undefined;
+  if (!bytes) return value;
+  return `${Array.from(bytes, (b) => String.fromCharCode(b)).join('')} ${new TextDecoder().decode(bytes)}`;
 }
 
 /** Resolves when `check` stops throwing (polls; for state reached asynchronously). */

@@ -1,6 +1,8 @@
 // Courses: the tracked course folders with their state, size, files and last
 // change; add one (path field, or the desktop's folder picker), pause or
-// resume watching, archive or activate, remove (confirmed).
+// resume watching, archive or activate, remove (confirmed), and for a course
+// adopted from other devices, record the files it lacks here as deleted
+// (confirmed: until then they are "not here yet", never deletions).
 
 import { useState, type FormEvent } from 'react';
 import type { Course } from '../../shared/api';
@@ -27,6 +29,9 @@ export function CoursesScreen({ onOpenHistory }: { onOpenHistory?: (course: stri
   const api = useApi();
   const change = useAction();
   const [removing, setRemoving] = useState<Course>();
+  const [confirming, setConfirming] = useState<Course>();
+  /** The course whose deletions are being recorded. */
+  const [recording, setRecording] = useState<string>();
 
   const loading = courses === undefined || (courses.length === 0 && catalog.state === 'loading');
   const failed = catalog.error !== undefined && (courses === undefined || courses.length === 0);
@@ -79,6 +84,9 @@ export function CoursesScreen({ onOpenHistory }: { onOpenHistory?: (course: stri
                     {course.state === 'archived' ? 'Archived' : 'Active'}
                   </span>
                   {course.paused && <span className="badge badge-warning">Paused</span>}
+                  {notHere(course) > 0 && (
+                    <span className="badge badge-warning">{formatCount(notHere(course), 'file')} not here</span>
+                  )}
                 </td>
                 <td className="number">{course.files.toLocaleString()}</td>
                 <td className="number">{formatBytes(course.bytes)}</td>
@@ -110,6 +118,18 @@ export function CoursesScreen({ onOpenHistory }: { onOpenHistory?: (course: stri
                     >
                       {course.state === 'archived' ? 'Activate' : 'Archive'}
                     </button>
+                    {notHere(course) > 0 && (
+                      <BusyButton
+                        type="button"
+                        className="secondary small"
+                        busy={change.pending && recording === course.id}
+                        busyLabel="Recording…"
+                        disabled={change.pending}
+                        onClick={() => setConfirming(course)}
+                      >
+                        Confirm deletions
+                      </BusyButton>
+                    )}
                     {onOpenHistory && (
                       <button type="button" className="secondary small" onClick={() => onOpenHistory(course.id)}>
                         History
@@ -162,8 +182,38 @@ export function CoursesScreen({ onOpenHistory }: { onOpenHistory?: (course: stri
           </p>
         </ConfirmDialog>
       )}
+      {confirming && (
+        <ConfirmDialog
+          title={`Record deletions in ${confirming.name}?`}
+          confirmLabel="Record as deleted"
+          danger
+          onCancel={() => setConfirming(undefined)}
+          onConfirm={() => {
+            const course = confirming.id;
+            setConfirming(undefined);
+            setRecording(course);
+            void change.run(() => api.call('courses.confirmDeletions', { course })).finally(() => setRecording(undefined));
+          }}
+        >
+          <p>
+            {notHere(confirming) === 1
+              ? '1 file of this course is not on this computer. Record it as deleted?'
+              : `${formatCount(notHere(confirming), 'file')} of this course are not on this computer. Record them as deleted?`}
+          </p>
+          <p>
+            This course came from other devices, so Strata has kept files missing here as not here yet. Their versions
+            stay in the history, but other devices remove them from their folders at their next sync, and from now on a
+            file missing from <code>{confirming.path}</code> is recorded as deleted.
+          </p>
+        </ConfirmDialog>
+      )}
     </section>
   );
+}
+
+/** Files of an adopted course its last scan did not find here (0 for any other course). */
+function notHere(course: Course): number {
+  return course.adopted ? (course.notHere ?? 0) : 0;
 }
 
 function AddCourse() {

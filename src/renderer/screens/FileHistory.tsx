@@ -165,7 +165,11 @@ function FileTimeline({ course, path }: { course: string; path: string }) {
     const n = targetN;
     const result = await act(
       () => api.call('files.restoreTo', { course, path, n, target: folder }),
-      (summary) => `Restored @${n} to ${(summary as RestoreSummary).target || folder}.`,
+      (result) => {
+        const summary = result as RestoreSummary;
+        const failed = summary.notRestored?.[0]; // one file: restored, or not and why
+        return failed ? `Could not restore @${n}: ${failed.message}` : `Restored @${n} to ${summary.target || folder}.`;
+      },
     );
     if (result) setRestoreOpen(false);
   }

@@ -335,6 +335,20 @@ function Summary({ summary }: { summary: RestoreSummary }) {
         <dt>Versions recorded</dt>
         <dd>{summary.versions.toLocaleString()}</dd>
       </dl>
+      {summary.notRestored && summary.notRestored.length > 0 && (
+        <div className="notice notice-error" role="alert">
+          <p>
+            {formatCount(summary.notRestored.length, 'file')} could not be restored (what is on disk there was left as it was):
+          </p>
+          <ul>
+            {summary.notRestored.map((file) => (
+              <li key={`n:${file.path}`}>
+                <code>{file.path}</code>: {file.message}
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       {summary.written.length + summary.removed.length > 0 && (
         <details className="history">
           <summary>Files</summary>

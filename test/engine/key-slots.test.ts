@@ -100,6 +100,46 @@ describe('opening through hostile key slots', () => {
     expect(deriveSpy.mock.calls[0]?.[1].N).toBe(1024);
   });
 
+  it('opens a genuine version-1 slot written under the older, costlier KDF bounds: last, and one such derivation at most', async () => {
+    const repo = await Repository.init(new MemoryBackend(), PASS, { kdf: fastKdf() });
+    const { name: own } = await theSlot(repo.backend);
+    // 272 MiB: over today's 256 MiB bound, within the 1 GiB that `init --kdf-n` allowed before.
+    const costly = { ...fastKdf(), N: 2 ** 17, r: 17, p: 1 };
+    expect(() => kdf.validateKdfParams(costly)).toThrow(/limit is 256 MiB/);
+    const v1Slot = async (passphrase: string): Promise<unknown> => {
+      const kek = await kdf.deriveKey(passphrase, costly, 32, 'legacy');
+      const wrapped = seal(kek, Buffer.concat([repo.keys.encryption, repo.keys.contentId, repo.keys.chunker]), encoder.encode('strata keyslot v1'));
+      return { version: 1, kdf: costly, created: new Date().toISOString(), host: 'h', user: 'u', wrapped: Buffer.from(wrapped).toString('base64') };
+    };
+    await putSlot(repo.backend, firstName(0), await v1Slot('old strong passphrase'));
+    await putSlot(repo.backend, firstName(1), await v1Slot('another old one'));
+
+    // The everyday passphrase: its own slot opens; no costly derivation at all.
+    deriveSpy.mockClear();
+    expect((await Repository.open(repo.backend, PASS)).keyId).toBe(own.slice(5));
+    expect(deriveSpy.mock.calls.map((c) => c[1].N)).toEqual([1024]);
+
+    // The old passphrase: every standard slot first, then one costly slot (the first by name).
+    deriveSpy.mockClear();
+    expect((await Repository.open(repo.backend, 'old strong passphrase')).keyId).toBe(firstName(0).slice(5));
+    expect(deriveSpy.mock.calls.map((c) => [c[1].N, c[3] ?? 'standard'])).toEqual([[1024, 'standard'], [2 ** 17, 'legacy']]);
+
+    // A wrong passphrase costs one costly derivation, however many such slots there are.
+    deriveSpy.mockClear();
+    expect((await openError(Repository.open(repo.backend, 'wrong'))).code).toBe('WRONG_PASSPHRASE');
+    expect(deriveSpy.mock.calls.filter((c) => c[3] === 'legacy')).toHaveLength(1);
+
+    // A costly slot this machine opened before is tried first, as any remembered slot.
+    deriveSpy.mockClear();
+    expect((await Repository.open(repo.backend, 'another old one', { preferredKey: firstName(1).slice(5) })).keyId).toBe(firstName(1).slice(5));
+    expect(deriveSpy).toHaveBeenCalledTimes(1);
+
+    // Listed as a usable version-1 slot, not as damaged.
+    const listed = await (await Repository.open(repo.backend, PASS)).listKeys();
+    expect(listed.filter((k) => k.damaged !== undefined)).toEqual([]);
+    expect(listed.filter((k) => k.version === 1)).toHaveLength(2);
+  });
+
   it(`tries at most ${MAX_KEY_SLOTS_TRIED} slots per open; the slot named as preferred is tried first`, async () => {
     expect(MAX_KEY_SLOTS_TRIED).toBe(8);
     const mine = await Repository.init(new MemoryBackend(), PASS, { kdf: fastKdf() });

@@ -49,6 +49,18 @@ export const MAX_SALT_BYTES = 64;
 const MAX_DERIVED_KEY_BYTES = 1024;
 const DEFAULT_WORK = 2 ** DEFAULT_LOG2_N * DEFAULT_R * DEFAULT_P;
 
+/**
+ * Which bounds apply. `standard` everywhere, except `legacy` for version-1
+ * key slots written before the bounds were lowered (`--kdf-n` up to 2^20 was
+ * allowed then): at most one such slot is tried per open, and only after
+ * every slot within the standard bounds (repo/repository.ts), so their owners
+ * are not locked out and a planted one costs one derivation at most.
+ */
+export type KdfBounds = 'standard' | 'legacy';
+/** The bounds version-1 slots were written under: 1 GiB of memory, 16 times the default work. */
+export const LEGACY_KDF_MEMORY_BYTES = 1024 * 1024 * 1024;
+export const LEGACY_KDF_WORK = 16 * DEFAULT_WORK;
+
 /** Fresh parameters for a new key slot: N=2^16, r=8, p=2 (64 MiB, run twice), 16-byte random salt. */
 export function defaultKdfParams(): KdfParams {
   return {
@@ -65,7 +77,9 @@ function isPositiveSafeInteger(x: unknown): x is number {
 }
 
 // Resource bounds, shared by validateKdfParams and deriveKey so no path skips them.
-function assertCostBounds(N: unknown, r: unknown, p: unknown): void {
+function assertCostBounds(N: unknown, r: unknown, p: unknown, bounds: KdfBounds): void {
+  const memoryCap = bounds === 'legacy' ? LEGACY_KDF_MEMORY_BYTES : MAX_KDF_MEMORY_BYTES;
+  const workCap = bounds === 'legacy' ? LEGACY_KDF_WORK : MAX_KDF_WORK;
   if (!isPositiveSafeInteger(N) || N < 2 || (N & (N - 1)) !== 0) {
     throw new InvalidKdfParamsError(`scrypt N must be a power of two >= 2, got ${String(N)}`);
   }
@@ -76,14 +90,14 @@ function assertCostBounds(N: unknown, r: unknown, p: unknown): void {
   if (!isPositiveSafeInteger(p) || p > MAX_P) {
     throw new InvalidKdfParamsError(`scrypt p must be an integer in 1..${MAX_P}, got ${String(p)}`);
   }
-  if (128 * N * r > MAX_KDF_MEMORY_BYTES) {
+  if (128 * N * r > memoryCap) {
     throw new InvalidKdfParamsError(
-      `scrypt N=${N}, r=${r} would need ${(128 * N * r) / 2 ** 20} MiB; the limit is ${MAX_KDF_MEMORY_BYTES / 2 ** 20} MiB`,
+      `scrypt N=${N}, r=${r} would need ${(128 * N * r) / 2 ** 20} MiB; the limit is ${memoryCap / 2 ** 20} MiB`,
     );
   }
-  if (N * r * p > MAX_KDF_WORK) {
+  if (N * r * p > workCap) {
     throw new InvalidKdfParamsError(
-      `scrypt N=${N}, r=${r}, p=${p} would take ${(N * r * p) / DEFAULT_WORK} times the default work; the limit is ${MAX_KDF_WORK / DEFAULT_WORK} times`,
+      `scrypt N=${N}, r=${r}, p=${p} would take ${(N * r * p) / DEFAULT_WORK} times the default work; the limit is ${workCap / DEFAULT_WORK} times`,
     );
   }
 }
@@ -98,7 +112,7 @@ function decodeSalt(salt: string): Uint8Array {
  * Checks untrusted KDF parameters (e.g. from a key file) and returns a clean
  * copy. Throws InvalidKdfParamsError on anything malformed or too costly.
  */
-export function validateKdfParams(x: unknown): KdfParams {
+export function validateKdfParams(x: unknown, bounds: KdfBounds = 'standard'): KdfParams {
   if (typeof x !== 'object' || x === null || Array.isArray(x)) {
     throw new InvalidKdfParamsError('KDF parameters must be an object');
   }
@@ -106,7 +120,7 @@ export function validateKdfParams(x: unknown): KdfParams {
   if (algorithm !== 'scrypt') {
     throw new InvalidKdfParamsError(`unsupported KDF algorithm ${JSON.stringify(algorithm) ?? 'undefined'} (expected "scrypt")`);
   }
-  assertCostBounds(N, r, p);
+  assertCostBounds(N, r, p, bounds);
   if (typeof salt !== 'string' || salt.length === 0) throw new InvalidKdfParamsError('scrypt salt is missing');
   const saltBytes = decodeSalt(salt);
   if (saltBytes.length < MIN_SALT_BYTES || saltBytes.length > MAX_SALT_BYTES) {
@@ -122,7 +136,7 @@ export function validateKdfParams(x: unknown): KdfParams {
  * scrypt on Node's thread pool. Enforces the same cost bounds as
  * validateKdfParams, but accepts any salt (short salts appear in RFC vectors).
  */
-export async function deriveKey(passphrase: string, params: KdfParams, length = 32): Promise<Uint8Array> {
+export async function deriveKey(passphrase: string, params: KdfParams, length = 32, bounds: KdfBounds = 'standard'): Promise<Uint8Array> {
   if (typeof passphrase !== 'string') throw new TypeError('passphrase must be a string');
   if (!Number.isSafeInteger(length) || length < 1 || length > MAX_DERIVED_KEY_BYTES) {
     throw new RangeError(`derived key length must be 1..${MAX_DERIVED_KEY_BYTES}, got ${length}`);
@@ -130,7 +144,7 @@ export async function deriveKey(passphrase: string, params: KdfParams, length = 
   if (params.algorithm !== 'scrypt') {
     throw new InvalidKdfParamsError(`unsupported KDF algorithm ${JSON.stringify(params.algorithm)}`);
   }
-  assertCostBounds(params.N, params.r, params.p);
+  assertCostBounds(params.N, params.r, params.p, bounds);
   const { N, r, p } = params;
   const salt = decodeSalt(params.salt);
   const password = Buffer.from(passphrase.normalize('NFC'), 'utf8');

@@ -8,7 +8,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { AuthenticationError, KEY_LENGTH, open, seal, SEAL_OVERHEAD } from './aead';
 import { decodeBase64Strict, encodeBase64 } from './base64';
-import { defaultKdfParams, deriveKey, validateKdfParams, type KdfParams } from './kdf';
+import { defaultKdfParams, deriveKey, validateKdfParams, type KdfBounds, type KdfParams } from './kdf';
 
 export interface MasterKeys {
   /** Encrypts every stored object. */
@@ -171,13 +171,13 @@ export async function createKeySlot(master: MasterKeys, passphrase: string, opti
  * slot) does not authenticate. The slot is validated first, so parameters out
  * of bounds throw InvalidKeySlotError before any key derivation.
  */
-export async function openKeySlot(slot: KeySlot, passphrase: string): Promise<MasterKeys> {
-  const checked = parseKeySlot(slot);
+export async function openKeySlot(slot: KeySlot, passphrase: string, options: SlotBounds = {}): Promise<MasterKeys> {
+  const checked = parseKeySlot(slot, options);
   const wrapped = decodeBase64Strict(checked.wrapped) ?? new Uint8Array(0); // parseKeySlot checked it
   let kek: Uint8Array;
   let ad: Uint8Array;
   if (checked.version === 1) {
-    kek = await deriveKey(passphrase, checked.kdf, KEY_LENGTH);
+    kek = await deriveKey(passphrase, checked.kdf, KEY_LENGTH, options.legacyV1 ? 'legacy' : 'standard');
     ad = V1_AD;
   } else {
     const { wrapKey, commitment } = await v2Keys(passphrase, checked.kdf, checked.repository);
@@ -227,8 +227,13 @@ function base64Field(value: unknown, field: string, length: number): string {
   return value;
 }
 
+/** With `legacyV1`, a version-1 slot may ask for the costlier KDF parameters allowed when it was written (kdf.ts, KdfBounds). */
+export interface SlotBounds {
+  legacyV1?: boolean;
+}
+
 /** Validates an untrusted, JSON-parsed key slot (version 1 or 2) and returns a clean copy (unknown fields dropped). */
-export function parseKeySlot(json: unknown): KeySlot {
+export function parseKeySlot(json: unknown, options: SlotBounds = {}): KeySlot {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
     throw new InvalidKeySlotError('key slot must be a JSON object');
   }
@@ -238,7 +243,8 @@ export function parseKeySlot(json: unknown): KeySlot {
   }
   let checkedKdf: KdfParams;
   try {
-    checkedKdf = validateKdfParams(kdf);
+    const bounds: KdfBounds = options.legacyV1 && version === 1 ? 'legacy' : 'standard';
+    checkedKdf = validateKdfParams(kdf, bounds);
   } catch (error) {
     throw new InvalidKeySlotError(`key slot: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }

@@ -18,6 +18,7 @@ import {
   WrongPassphraseError,
   type CreateKeySlotOptions,
   type KeySlot,
+  type SlotBounds,
   type MasterKeys,
 } from '../crypto/keyslot';
 import { DamagedObjectError, EngineError } from '../errors';
@@ -134,6 +135,25 @@ export class Repository {
     const tried = order.slice(0, MAX_KEY_SLOTS_TRIED);
     let unreadable = 0;
     let foreign = 0;
+    /** The repository if this slot's keys (opened with the passphrase) open the config; undefined to try the next. */
+    const attempt = async (name: string, slot: KeySlot, bounds: SlotBounds): Promise<Repository | undefined> => {
+      let keys: MasterKeys;
+      try {
+        keys = await openKeySlot(slot, passphrase, bounds);
+      } catch (error) {
+        if (error instanceof WrongPassphraseError) return undefined;
+        throw error;
+      }
+      const config = openConfig(keys, sealedConfig);
+      if (config === undefined || (slot.version === 2 && slot.repository !== config.id)) {
+        for (const key of [keys.encryption, keys.contentId, keys.chunker]) key.fill(0);
+        foreign++;
+        return undefined;
+      }
+      return new Repository(backend, config, keys, idOfName(name), strays);
+    };
+    // Version-1 slots beyond today's KDF bounds but within those they were written under.
+    const costly: Array<{ name: string; slot: KeySlot }> = [];
     for (const name of tried) {
       let slot: KeySlot;
       try {
@@ -141,23 +161,23 @@ export class Repository {
         slot = await readSlot(backend, name);
       } catch (error) {
         if (!(error instanceof DamagedObjectError)) throw error;
-        unreadable++;
+        const legacy = await readSlot(backend, name, LEGACY).catch(() => undefined);
+        if (legacy === undefined) unreadable++;
+        else if (name === preferred) {
+          // This machine opened it before: its cost is the owner's choice.
+          const repo = await attempt(name, legacy, LEGACY);
+          if (repo) return repo;
+        } else costly.push({ name, slot: legacy });
         continue;
       }
-      let keys: MasterKeys;
-      try {
-        keys = await openKeySlot(slot, passphrase);
-      } catch (error) {
-        if (error instanceof WrongPassphraseError) continue;
-        throw error;
-      }
-      const config = openConfig(keys, sealedConfig);
-      if (config === undefined || (slot.version === 2 && slot.repository !== config.id)) {
-        for (const key of [keys.encryption, keys.contentId, keys.chunker]) key.fill(0);
-        foreign++;
-        continue;
-      }
-      return new Repository(backend, config, keys, idOfName(name), strays);
+      const repo = await attempt(name, slot, {});
+      if (repo) return repo;
+    }
+    // At most one costly derivation per open, and only once every other slot failed.
+    const last = costly[0];
+    if (last) {
+      const repo = await attempt(last.name, last.slot, LEGACY);
+      if (repo) return repo;
     }
     if (foreign > 0) {
       throw new DamagedObjectError(
@@ -186,7 +206,7 @@ export class Repository {
       const id = idOfName(name);
       const current = id === this.keyId;
       try {
-        const slot = await readSlot(this.backend, name);
+        const slot = await readSlot(this.backend, name, LEGACY); // listed as usable: an open tries it (last)
         result.push({ id, version: slot.version, created: slot.created, host: slot.host, user: slot.user, current });
       } catch (error) {
         if (!(error instanceof DamagedObjectError)) throw error;
@@ -464,10 +484,13 @@ export async function listNames(backend: Backend, prefix: string, onStray?: (nam
   return (await listObjects(backend, kindOfPrefix(prefix), onStray)).map((info) => info.name);
 }
 
-async function readSlot(backend: Backend, name: string): Promise<KeySlot> {
+/** Version-1 slots may use the KDF bounds they were written under (crypto/kdf.ts, KdfBounds). */
+const LEGACY: SlotBounds = { legacyV1: true };
+
+async function readSlot(backend: Backend, name: string, bounds: SlotBounds = {}): Promise<KeySlot> {
   const bytes = await backend.get(name);
   try {
-    return parseKeySlot(JSON.parse(decoder.decode(bytes)));
+    return parseKeySlot(JSON.parse(decoder.decode(bytes)), bounds);
   } catch (error) {
     throw new DamagedObjectError(name, error instanceof Error ? error.message : 'unreadable key slot', { cause: error });
   }

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
 import { defaultKdfParams, type KdfParams } from '../src/engine/crypto/kdf';
+import { OBJECT_NAMES } from '../src/engine/repo/format';
 
 /** Cheap scrypt parameters so tests don't spend seconds per key slot. */
 export function fastKdf(): KdfParams {
@@ -34,6 +35,11 @@ export function tempDirPerTest(prefix = 'strata-test-'): { readonly path: string
       return current.path;
     },
   };
+}
+
+/** The version batches in a folder repository's `versions/`, by file name (sorted); anything else there is left out. */
+export async function batchFiles(repoDir: string): Promise<string[]> {
+  return (await readdir(join(repoDir, 'versions'))).filter((n) => OBJECT_NAMES.versions.pattern.test(`versions/${n}`)).sort();
 }
 
 /**

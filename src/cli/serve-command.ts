@@ -24,7 +24,7 @@ function rendererDir(): string {
 const SHUTDOWN_GRACE_MS = 10_000;
 
 /** `--port`: a whole number from 0 to 65535, 0 meaning any free port. */
-export function parsePort(text: string): number {
+function parsePort(text: string): number {
   const port = Number(text);
   if (!/^[0-9]{1,5}$/.test(text) || port > 65_535) throw new UsageError(`--port must be a whole number from 0 to 65535 (0 picks a free port), not ${JSON.stringify(text)}`);
   return port;

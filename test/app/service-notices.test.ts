@@ -41,7 +41,7 @@ describe('stray files in the repository', () => {
     const strays = titles(items, 'check');
     expect(strays).toEqual([
       'Ignoring versions/.DS_Store in the repository: it is not a Strata object',
-      'Ignoring snapshots/<img src=x onerror=alert(1)>\\u000a.tmp in the repository: it is not a Strata object',
+      'Ignoring snapshots/<img src=x onerror=alert(1)>\\x0a.tmp in the repository: it is not a Strata object',
     ]);
     // The name is text: its markup is kept as characters, its control character escaped.
     expect(strays.join('')).not.toContain('\n');

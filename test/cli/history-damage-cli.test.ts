@@ -4,20 +4,16 @@
 // `scan` records nothing on top (no file recorded again as `@1`), `check`
 // names the batch; once the batch is back, everything goes on.
 
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, writeSettled } from '../helpers';
+import { batchFiles, tempDir, writeSettled } from '../helpers';
 import { cliEnv, runCli } from './run-cli';
 
 let dir: { path: string; cleanup: () => Promise<void> };
 let env: NodeJS.ProcessEnv;
 let course = '';
 let repo = '';
-
-async function batches(): Promise<string[]> {
-  return (await readdir(join(repo, 'versions'))).filter((n) => /^[0-9a-f]{16}-\d{10}$/.test(n)).sort();
-}
 
 beforeAll(async () => {
   dir = await tempDir('strata-history-damage-cli-');
@@ -39,7 +35,7 @@ afterAll(async () => {
 
 /** Removes batch `index` (of the sorted names) for the duration of `body`, then puts it back. */
 async function without<T>(index: number, body: (names: string[], object: string) => Promise<T>): Promise<T> {
-  const names = await batches();
+  const names = await batchFiles(repo);
   const lost = names.at(index) as string;
   const saved = await readFile(join(repo, 'versions', lost));
   await rm(join(repo, 'versions', lost));
@@ -89,7 +85,7 @@ describe('a missing version batch, from the command line', () => {
       expect(scan.stdout).not.toMatch(/@1/);
       expect(scan.stderr).toMatch(new RegExp(`^strata: the version history could not be read whole: ${object} \\(missing\\)\\..*strata sync`, 'm'));
       expect(scan.stderr).not.toMatch(/\n\s+at /);
-      expect(await batches()).toEqual(names.filter((n) => `versions/${n}` !== object));
+      expect(await batchFiles(repo)).toEqual(names.filter((n) => `versions/${n}` !== object));
     });
     // Back (as a sync from a remote that has it would bring it): no warning, and the scan records edits, not new files.
     const healed = await runCli(['log', join(course, 'a.md')], env);

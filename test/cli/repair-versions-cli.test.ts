@@ -6,10 +6,10 @@
 // another device that syncs accepts it too. A damaged batch the same, left in
 // place unless moved aside on purpose.
 
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, writeSettled } from '../helpers';
+import { batchFiles, tempDir, writeSettled } from '../helpers';
 import { cliEnv, runCli } from './run-cli';
 
 let dir: { path: string; cleanup: () => Promise<void> };
@@ -20,10 +20,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await dir.cleanup();
 });
-
-async function batches(repo: string): Promise<string[]> {
-  return (await readdir(join(repo, 'versions'))).filter((n) => /^[0-9a-f]{16}-\d{10}$/.test(n)).sort();
-}
 
 /** A repository with a tracked course and four batches: folder, first scan, two edits of a.md. */
 async function fourBatches(name: string): Promise<{ repo: string; course: string; env: NodeJS.ProcessEnv; names: string[] }> {
@@ -38,7 +34,7 @@ async function fourBatches(name: string): Promise<{ repo: string; course: string
   expect((await runCli(['scan'], env)).code).toBe(0);
   await writeSettled(join(course, 'a.md'), 'one two three\n');
   expect((await runCli(['scan'], env)).code).toBe(0);
-  const names = await batches(repo);
+  const names = await batchFiles(repo);
   expect(names).toHaveLength(4);
   return { repo, course, env, names };
 }
@@ -66,19 +62,19 @@ describe('strata repair versions: a missing batch no remote has', () => {
     expect(dry.stdout).toContain(`missing  ${object}`);
     expect(dry.stdout).toMatch(/strata sync/);
     expect(dry.stdout).toMatch(/nothing was recorded/);
-    expect(await batches(repo)).toEqual(names.filter((n) => n !== lost));
+    expect(await batchFiles(repo)).toEqual(names.filter((n) => n !== lost));
     const dryJson = JSON.parse((await runCli(['repair', 'versions', '--dry-run', '--json'], env)).stdout) as { dryRun: boolean; lost: Array<{ batch: string; reason: string }>; recorded: string | null };
     expect(dryJson).toMatchObject({ dryRun: true, recorded: null, lost: [{ batch: object, reason: 'missing' }] });
 
     const unconfirmed = await runCli(['repair', 'versions'], env); // stdin is not a terminal
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.stderr).toMatch(/--yes/);
-    expect(await batches(repo)).toEqual(names.filter((n) => n !== lost));
+    expect(await batchFiles(repo)).toEqual(names.filter((n) => n !== lost));
 
     const repaired = await runCli(['repair', 'versions', '--yes'], env);
     expect(repaired.code).toBe(0);
     expect(repaired.stdout).toContain(object);
-    const after = await batches(repo);
+    const after = await batchFiles(repo);
     expect(after).toHaveLength(4);
     expect(repaired.stdout).toContain(`versions/${after[3] as string}`);
 
@@ -151,7 +147,7 @@ describe('strata repair versions: a damaged batch', () => {
     expect(moved.code).toBe(0);
     expect(moved.stdout).toContain(`moved aside: ${object} -> ${join(aside, victim)}`);
     expect(await readFile(join(aside, victim))).toEqual(bytes);
-    expect(await batches(repo)).not.toContain(victim);
+    expect(await batchFiles(repo)).not.toContain(victim);
     expect((await runCli(['check'], env)).code).toBe(0);
   });
 });

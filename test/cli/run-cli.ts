@@ -2,6 +2,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 
 export const STRATA_BIN = join(__dirname, '..', '..', 'bin', 'strata.js');
 
@@ -35,4 +36,30 @@ export function startCli(args: string[], env: NodeJS.ProcessEnv): { child: Child
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
   return startCli(args, env).result;
+}
+
+/** Runs `strata args` and expects it to succeed: exit 0 (its stderr in the message otherwise) and no stack trace. */
+export async function runOk(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  const run = await runCli(args, env);
+  expect(run.stderr.includes('\n    at ') ? run.stderr : '').toBe('');
+  expect(run.code, `${args.join(' ')}: ${run.stderr}`).toBe(0);
+  return run;
+}
+
+/** Two devices under `root`: Ada's repository A and Bob's B, and the paths of their course folders (not made here). */
+export function twoDevices(root: string): { envA: NodeJS.ProcessEnv; envB: NodeJS.ProcessEnv; courseA: string; courseB: string } {
+  return {
+    envA: cliEnv(join(root, 'A'), { STRATA_AUTHOR: 'Ada <ada@example.org>' }),
+    envB: cliEnv(join(root, 'B'), { STRATA_AUTHOR: 'Bob <bob@example.org>' }),
+    courseA: join(root, 'course-A'),
+    courseB: join(root, 'course-B'),
+  };
+}
+
+/** Device A adds the folder remote `root`/remote and syncs to it; device B clones from it. */
+export async function shareThroughRemote(root: string, envA: NodeJS.ProcessEnv, envB: NodeJS.ProcessEnv): Promise<void> {
+  const remote = join(root, 'remote');
+  await runOk(['remote', 'add', 'disk', '--hot', remote], envA);
+  await runOk(['sync'], envA);
+  await runOk(['clone', `file://${remote}`], envB);
 }

@@ -19,7 +19,7 @@ import type { PutOptions } from '../../src/engine/storage/backend';
 import { syncRepositories } from '../../src/engine/sync/replicate';
 import { decodeBatch, parseBatch } from '../../src/engine/versions/records';
 import { Workspace } from '../../src/engine/versions/workspace';
-import { fastKdf, tempDir, writeSettled } from '../helpers';
+import { batchFiles, fastKdf, tempDir, writeSettled } from '../helpers';
 
 const PASS = 'history damage passphrase';
 let dir: { path: string; cleanup: () => Promise<void> };
@@ -42,7 +42,7 @@ async function open(): Promise<Workspace> {
 }
 
 async function batchNames(): Promise<string[]> {
-  return (await readdir(join(repoDir, 'versions'))).filter((n) => /^[0-9a-f]{16}-\d{10}$/.test(n)).sort().map((n) => `versions/${n}`);
+  return (await batchFiles(repoDir)).map((n) => `versions/${n}`);
 }
 
 const fileOf = (name: string): string => join(repoDir, name);

@@ -7,7 +7,7 @@
 // it is moved aside on purpose, and a batch that comes back after all is read
 // as usual.
 
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { check } from '../../src/engine/repo/check';
@@ -17,7 +17,7 @@ import { syncRepositories } from '../../src/engine/sync/replicate';
 import { recordLosses } from '../../src/engine/versions/losses';
 import { batchName, decodeBatch, encodeBatch, parseBatch, type Batch, type VersionRecord } from '../../src/engine/versions/records';
 import { Workspace } from '../../src/engine/versions/workspace';
-import { fastKdf, tempDir, writeSettled } from '../helpers';
+import { batchFiles, fastKdf, tempDir, writeSettled } from '../helpers';
 
 const PASS = 'history losses passphrase';
 let dir: { path: string; cleanup: () => Promise<void> };
@@ -40,7 +40,7 @@ async function open(at = repoDir): Promise<Workspace> {
 }
 
 async function batchNames(at = repoDir): Promise<string[]> {
-  return (await readdir(join(at, 'versions'))).filter((n) => /^[0-9a-f]{16}-\d{10}$/.test(n)).sort().map((n) => `versions/${n}`);
+  return (await batchFiles(at)).map((n) => `versions/${n}`);
 }
 
 /**

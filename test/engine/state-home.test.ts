@@ -93,7 +93,7 @@ describe('a damaged tier state (a cache of this machine)', () => {
     expect(state.evicted().size).toBe(0);
     expect(notices).toHaveLength(1);
     expect(notices[0]).not.toMatch(/\p{Cc}/u);
-    expect(notices[0]).toMatch(/was damaged \(reads of data\/x\?\?\[2Jrewritten\); moved aside to .*tier-state\.json\.damaged-/);
+    expect(notices[0]).toMatch(/was damaged \(reads of data\/x\\x0a\\x1b\[2Jrewritten\); moved aside to .*tier-state\.json\.damaged-/);
     expect((await readdir(dir)).filter((n) => n.startsWith('tier-state.json'))).toEqual([expect.stringMatching(/^tier-state\.json\.damaged-/)]);
     await TierState.load(repo, (m) => notices.push(m));
     expect(notices).toHaveLength(1);

@@ -166,7 +166,7 @@ describe('stray files in the repository (point 4)', () => {
     expect(await listSnapshots(repo)).toHaveLength(1);
     expect(repo.strays.names()).toEqual([name]);
     const message = strayMessage(name);
-    expect(message).toContain('snapshots/\\u001b]0;owned\\u0007\\u001b[2J.tmp');
+    expect(message).toContain('snapshots/\\x1b]0;owned\\x07\\x1b[2J.tmp');
     expect([...message].some((c) => (c.codePointAt(0) as number) < 0x20)).toBe(false);
   });
 

@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { StrataError } from '../../shared/errors';
 import type { Course } from '../../shared/api';
 import { EngineError, errorMessage } from '../errors';
-import { printable } from '../repo/listing';
+import { printable } from '../printable';
 import { loadPolicy, savePolicy, type PlacementPolicy } from '../tiers/policy';
 import { Tiers } from '../tiers/tiers';
 import type { TrackedFolder } from '../versions/local-state';

@@ -9,7 +9,7 @@
 // devices: they go into texts with control characters escaped, as data.
 
 import type { ActivityItem, Alert } from '../../shared/api';
-import { printable } from '../repo/listing';
+import { printable } from '../printable';
 import type { HistoryProblem } from '../versions/history';
 import type { TrackedFolder } from '../versions/local-state';
 import type { ScanResult } from '../versions/scanner';

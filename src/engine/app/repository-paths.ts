@@ -7,6 +7,7 @@
 import { StrataError } from '../../shared/errors';
 import { guardRestoreTarget, guardTrackedFolder, RepositoryOverlapError, StateFolderOverlapError } from '../fs/repository-guard';
 import type { AppContext } from './context';
+import { sentence } from './notices';
 
 const GUARDS = { course: guardTrackedFolder, target: guardRestoreTarget } as const;
 
@@ -16,7 +17,7 @@ export async function refuseRepositoryPath(ctx: AppContext, path: string, use: k
     await GUARDS[use](path, ctx.session.dir);
   } catch (error) {
     if (error instanceof RepositoryOverlapError || error instanceof StateFolderOverlapError) {
-      throw new StrataError('INVALID_ARGUMENT', `${error.message.charAt(0).toUpperCase()}${error.message.slice(1)}.`, field);
+      throw new StrataError('INVALID_ARGUMENT', sentence(error.message), field);
     }
     throw error;
   }

@@ -38,10 +38,7 @@ export function stateHome(env: NodeJS.ProcessEnv = process.env, platform: NodeJS
 /** This machine's state folder of the repository at `repositoryDir`, made (with its pointer) if it has none yet. */
 export async function machineStateDir(repositoryDir: string): Promise<string> {
   const root = resolve(repositoryDir);
-  const legacy = await legacyFiles(root);
-  const dir = await claim(root, (await readPointer(root)) ?? (await makePointer(root)));
-  await migrate(root, legacy, dir);
-  return dir;
+  return stateDirOf(root, await legacyFiles(root), await readPointer(root));
 }
 
 /**
@@ -51,8 +48,16 @@ export async function machineStateDir(repositoryDir: string): Promise<string> {
  */
 export async function findMachineStateDir(repositoryDir: string): Promise<string | undefined> {
   const root = resolve(repositoryDir);
-  if ((await readPointer(root)) === undefined && (await legacyFiles(root)).length === 0) return undefined;
-  return machineStateDir(root);
+  const legacy = await legacyFiles(root);
+  const pointer = await readPointer(root);
+  return pointer === undefined && legacy.length === 0 ? undefined : stateDirOf(root, legacy, pointer);
+}
+
+/** The state folder of the repository folder at `root`, given what its `local/` holds (read once by the caller). */
+async function stateDirOf(root: string, legacy: string[], pointer: string | undefined): Promise<string> {
+  const dir = await claim(root, pointer ?? (await makePointer(root)));
+  await migrate(root, legacy, dir);
+  return dir;
 }
 
 function pointerPath(root: string): string {

@@ -6,6 +6,7 @@
 // every device that syncs it), never copied, never deleted (they are not
 // ours), and never dropped without a word: each is reported.
 
+import { printable } from '../printable';
 import type { Backend, ObjectInfo } from '../storage/backend';
 import { isObjectName, OBJECT_NAMES, type ListedKind } from './format';
 
@@ -41,21 +42,6 @@ export class StrayLog {
 /** What to tell the user about a stray (`where`: another place than the repository at hand, e.g. a remote). */
 export function strayMessage(name: string, where?: string): string {
   return `ignoring ${printable(name)}${where ? ` on ${where}` : ''}: not a repository object (a file another program put there?); it is not read, copied or deleted`;
-}
-
-/**
- * A stray's name is whatever another program chose: control characters,
- * escape sequences and bidirectional overrides are shown as \uXXXX, so that
- * printing it cannot rewrite the user's terminal.
- */
-export function printable(name: string): string {
-  let out = '';
-  for (const c of name) {
-    const code = c.codePointAt(0) as number;
-    const hidden = code < 0x20 || (code >= 0x7f && code <= 0x9f) || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
-    out += hidden ? `\\u${code.toString(16).padStart(4, '0')}` : c;
-  }
-  return out;
 }
 
 /** The objects of `kind` in `backend`, sorted by name; every other name under the kind's prefix is reported to `onStray`. */

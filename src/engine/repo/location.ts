@@ -2,10 +2,11 @@
 // sync layer) to a backend and an opened repository, and which key slot this
 // machine opened it with last.
 
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { KdfParams } from '../crypto/kdf';
 import { EngineError } from '../errors';
+import { writeFileAtomic } from '../fs/atomic-file';
 import { findMachineStateDir, machineStateDir } from '../fs/state-home';
 import type { Backend } from '../storage/backend';
 import { withCrashPoint } from '../storage/crash-point';
@@ -55,17 +56,14 @@ export async function assertRepositoryAt(location: string): Promise<void> {
 // The key slot this machine opened a local repository with last, tried first
 // next time: one key derivation, and slots planted before it are never tried.
 // A slot id is not secret. It lives with this machine's other state of the
-// repository (fs/state-home.ts); this one function says where.
-async function lastKeyFile(dir: string, create: boolean): Promise<string | undefined> {
-  const state = create ? await machineStateDir(dir) : await findMachineStateDir(dir);
-  return state === undefined ? undefined : join(state, 'last-key');
-}
+// repository (fs/state-home.ts), in this file.
+const LAST_KEY_FILE = 'last-key';
 
 async function readLastKey(dir: string): Promise<string | undefined> {
   try {
-    const file = await lastKeyFile(dir, false);
-    if (file === undefined) return undefined;
-    const id = (await readFile(file, 'utf8')).trim();
+    const state = await findMachineStateDir(dir);
+    if (state === undefined) return undefined;
+    const id = (await readFile(join(state, LAST_KEY_FILE), 'utf8')).trim();
     return /^[0-9a-f]{64}$/.test(id) ? id : undefined; // anything else: no hint
   } catch {
     return undefined;
@@ -74,10 +72,7 @@ async function readLastKey(dir: string): Promise<string | undefined> {
 
 async function rememberLastKey(dir: string, id: string): Promise<void> {
   try {
-    const file = await lastKeyFile(dir, true);
-    if (file === undefined) return;
-    await mkdir(dirname(file), { recursive: true, mode: 0o700 });
-    await writeFile(file, `${id}\n`, { mode: 0o600 });
+    await writeFileAtomic(join(await machineStateDir(dir), LAST_KEY_FILE), `${id}\n`);
   } catch {
     // Only a hint: a read-only folder opens as before, trying slots in name order.
   }

@@ -155,13 +155,11 @@ export class Repository {
     // Version-1 slots beyond today's KDF bounds but within those they were written under.
     const costly: Array<{ name: string; slot: KeySlot }> = [];
     for (const name of tried) {
-      let slot: KeySlot;
-      try {
-        // Parsing checks the KDF bounds: a slot out of them is passed over before any derivation.
-        slot = await readSlot(backend, name);
-      } catch (error) {
-        if (!(error instanceof DamagedObjectError)) throw error;
-        const legacy = await readSlot(backend, name, LEGACY).catch(() => undefined);
+      // Parsing checks the KDF bounds: a slot out of them is passed over before any derivation.
+      const bytes = await backend.get(name);
+      const slot = parseSlotOrUndefined(bytes, {});
+      if (slot === undefined) {
+        const legacy = parseSlotOrUndefined(bytes, LEGACY);
         if (legacy === undefined) unreadable++;
         else if (name === preferred) {
           // This machine opened it before: its cost is the owner's choice.
@@ -493,6 +491,15 @@ async function readSlot(backend: Backend, name: string, bounds: SlotBounds = {})
     return parseKeySlot(JSON.parse(decoder.decode(bytes)), bounds);
   } catch (error) {
     throw new DamagedObjectError(name, error instanceof Error ? error.message : 'unreadable key slot', { cause: error });
+  }
+}
+
+/** The key slot in `bytes`, or undefined if it is not one within `bounds`. */
+function parseSlotOrUndefined(bytes: Uint8Array, bounds: SlotBounds): KeySlot | undefined {
+  try {
+    return parseKeySlot(JSON.parse(decoder.decode(bytes)), bounds);
+  } catch {
+    return undefined;
   }
 }
 

@@ -11,6 +11,7 @@
 // and started anew; what it forgets comes back (evicted packs are downloaded
 // again by the next sync, reads are counted again).
 
+import { printable } from '../printable';
 import { readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs/atomic-file';
@@ -146,7 +147,7 @@ async function moveAside(path: string, why: string, notice: (message: string) =>
   const aside = `${path}.damaged-${new Date().toISOString().replace(/[:.]/g, '-')}`;
   const moved = await rename(path, aside).then(() => true, () => false);
   // One line, whatever the damaged file held (the reason may quote a name from it).
-  const reason = why.replace(/\p{Cc}/gu, '?').slice(0, 200);
+  const reason = printable(why.slice(0, 200));
   notice(`this machine's tier state ${path} was damaged (${reason}); ${moved ? `moved aside to ${aside} and started anew` : 'started anew'} (packs evicted here are downloaded again by the next \`strata sync\`)`);
 }
 

@@ -302,7 +302,15 @@ export class History {
    * recorded as lost are not problems any more (losses() names them).
    */
   problems(own?: OwnWrites): HistoryProblem[] {
-    return this.lacking(own).filter((p) => !this.recordedLost.has(p.object));
+    const found = new Map<string, HistoryProblem>();
+    for (const [object, message] of this.unreadable) found.set(object, { object, kind: 'damaged', message });
+    const missing = (object: string, why: string): void => {
+      if (!this.names.has(object) && !found.has(object)) found.set(object, { object, kind: 'missing', message: `missing (${why})` });
+    };
+    for (const [name, { device, prev }] of this.prevs) if (prev > 0) missing(batchName(device, prev), `the batch after it, ${name}, names it`);
+    const written = own?.lastWritten();
+    if (own && written) missing(batchName(own.device, written), 'this device wrote it, as its local state says');
+    return [...found.values()].filter((p) => !this.recordedLost.has(p.object)).sort((a, b) => compareCodeUnits(a.object, b.object));
   }
 
   /**
@@ -317,19 +325,6 @@ export class History {
   /** Whether `batch` is recorded as lost and not read. */
   private isLost(batch: string): boolean {
     return this.recordedLost.has(batch) && !this.names.has(batch);
-  }
-
-  /** Every batch this history lacks (problems() before recorded losses are taken out). */
-  private lacking(own?: OwnWrites): HistoryProblem[] {
-    const found = new Map<string, HistoryProblem>();
-    for (const [object, message] of this.unreadable) found.set(object, { object, kind: 'damaged', message });
-    const missing = (object: string, why: string): void => {
-      if (!this.names.has(object) && !found.has(object)) found.set(object, { object, kind: 'missing', message: `missing (${why})` });
-    };
-    for (const [name, { device, prev }] of this.prevs) if (prev > 0) missing(batchName(device, prev), `the batch after it, ${name}, names it`);
-    const written = own?.lastWritten();
-    if (own && written) missing(batchName(own.device, written), 'this device wrote it, as its local state says');
-    return [...found.values()].sort((a, b) => compareCodeUnits(a.object, b.object));
   }
 
   /**

@@ -74,6 +74,11 @@ export function statKey(st: Stats): StatKey {
   return [st.size, st.mtimeMs, st.ctimeMs, st.ino];
 }
 
+/** Whether two stat keys are the same (undefined: none known). */
+export function sameKey(a: StatKey, b: StatKey | undefined): boolean {
+  return b !== undefined && a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
+}
+
 const STATE_FORMAT = 1;
 
 export class LocalState {

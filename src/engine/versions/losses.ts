@@ -61,7 +61,7 @@ async function moveAside(repo: Repository, history: History, folder: string): Pr
     if (!lost.has(name)) continue;
     const bytes = await repo.backend.get(name);
     const to = join(folder, basename(name));
-    if (!(await writeFileExclusive(to, bytes)) && !Buffer.from(await readFile(to)).equals(Buffer.from(bytes))) {
+    if (!(await writeFileExclusive(to, bytes)) && !(await readFile(to)).equals(bytes)) {
       throw new EngineError('INVALID_ARGUMENT', `cannot move ${name} aside: ${to} exists and holds something else; choose another folder`);
     }
     await repo.backend.delete(name);

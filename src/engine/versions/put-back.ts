@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { EngineError, UnsafePathError } from '../errors';
 import { InsideRepositoryError, type RepositoryFence } from '../fs/repository-guard';
 import type { FileHistory } from './history';
-import { statKey } from './local-state';
+import { sameKey, statKey } from './local-state';
 import { isSafeRelativePath, type VersionRecord } from './records';
 
 /** Each file's version current at `at` (its newest at or before it), if it existed then. */
@@ -170,7 +170,7 @@ export async function removeIfHolds(root: string, rel: string, sha256: string): 
     checked = await lstat(path);
     if (!checked.isFile()) return 'kept';
     if ((await fileSha256(path)) !== sha256) return 'kept';
-    if (!sameStat(checked, await lstat(path))) return 'kept'; // written while being read
+    if (!sameKey(statKey(checked), statKey(await lstat(path)))) return 'kept'; // written while being read
   } catch (error) {
     if ((error as { code?: string }).code === 'ENOENT') return 'gone';
     throw error;
@@ -196,8 +196,4 @@ export async function removeIfHolds(root: string, rel: string, sha256: string): 
     else await rename(aside, path); // no hard links on this file system
   }
   return 'kept';
-}
-
-function sameStat(a: Stats, b: Stats): boolean {
-  return statKey(a).every((v, i) => v === statKey(b)[i]);
 }

@@ -31,7 +31,7 @@ import { contentClass, type ContentClassOptions } from '../tiers/content-class';
 import { asText, TEXT_LIMIT, versionBytes } from './content';
 import type { DiskView, FileHistory, History } from './history';
 import { IgnoreRules } from './ignore-rules';
-import { type LocalState, statKey, type StatKey, type TrackedFolder } from './local-state';
+import { type LocalState, sameKey, statKey, type StatKey, type TrackedFolder } from './local-state';
 import { BATCH_FORMAT, batchName, encodeBatch, isSafeRelativePath, type Batch, type HistoryRecord, type LostBatch, type VersionRecord, type YjsRef } from './records';
 import { LostHistoryError, rebuildDoc, rebuildUnion, recordText, sameTextHistory, textOf } from './text-history';
 import { addedSummary, changeSummary } from './summary';
@@ -489,10 +489,6 @@ async function storeSettled(
   }
 }
 
-function sameKey(a: StatKey, b: StatKey | undefined): boolean {
-  return b !== undefined && a[0] === b[0] && a[1] === b[1] && a[2] === b[2] && a[3] === b[3];
-}
-
 /**
  * Regular files under `root` that the rules keep, with their stat; symlinks
  * and special files are skipped. A name that a record cannot hold (bytes that
@@ -517,7 +513,8 @@ async function walk(root: string, rules: IgnoreRules, warn: (path: string, messa
       const name = utf8Name(entry.name);
       const isDir = entry.isDirectory();
       if (!entry.isFile() && !isDir) continue;
-      const path = rel ? `${rel}/${name ?? escapeName(entry.name)}` : name ?? escapeName(entry.name);
+      const part = name ?? escapeName(entry.name);
+      const path = rel ? `${rel}/${part}` : part;
       if (name === undefined || !isSafeRelativePath(path)) {
         if (rules.ignores(path, isDir)) continue;
         unrecordable(path);

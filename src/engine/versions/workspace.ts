@@ -304,7 +304,7 @@ export class Workspace {
       // Elsewhere: paths below the given one, under the target; nothing in the folder changes.
       const base = single ? rel.slice(0, rel.lastIndexOf('/') + 1) : rel === '' ? '' : `${rel}/`;
       const files = [...wanted].map(([at, version]): [string, { file: FileHistory; record: VersionRecord }] => [at.slice(base.length), version]);
-      return this.restoreTo(options.target, files, { ...(options.signal ? { signal: options.signal } : {}), ...(options.onProgress ? { onProgress: options.onProgress } : {}) });
+      return this.restoreTo(options.target, files, options);
     }
     this.assertTracked(folder);
     await this.scan([folder.name], { settleMs: 0 }); // unrecorded local changes become versions first

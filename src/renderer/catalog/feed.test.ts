@@ -14,7 +14,7 @@ import { CatalogFeed } from './feed';
 import { fileVersions, listCourses, listFiles, recentActivity, resolveFile, versionCount } from './queries';
 import { importCatalogKey, SEALED_PREFIX } from './seal';
 import { CatalogStore } from './store';
-import { activityItem, course, eventually, FakeEngine, freshIndexedDb, unavailable, version } from './test-fakes';
+import { activityItem, catalogOf, course, eventually, FakeEngine, freshIndexedDb, unavailable, version } from './test-fakes';
 
 const opened: CatalogDatabases[] = [];
 const feeds: CatalogFeed[] = [];
@@ -33,12 +33,6 @@ function startFeed(engine: FakeEngine, databases: CatalogDatabases, extra: { ret
   const feed = new CatalogFeed({ client: engine.client(), databases, retry: { initialMs: extra.retryMs ?? 20, maxMs: 80 } });
   feeds.push(feed);
   return feed;
-}
-
-function catalogOf(feed: CatalogFeed): CatalogStore {
-  const catalog = feed.catalog;
-  if (!catalog) throw new Error('no catalog');
-  return catalog;
 }
 
 /** Every stored version's key, sorted (the courses of these tests). */

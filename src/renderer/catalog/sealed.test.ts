@@ -17,7 +17,7 @@ import type { CatalogDatabases } from './db';
 import { CatalogFeed } from './feed';
 import { courseVersionTimes, fileVersions, listCourses, listFiles, recentActivity } from './queries';
 import { importCatalogKey } from './seal';
-import { activityItem, course, eventually, FakeEngine, freshIndexedDb, rawContents, unavailable, version } from './test-fakes';
+import { activityItem, catalogOf, course, eventually, FakeEngine, freshIndexedDb, randomCatalogKey, rawContents, unavailable, version } from './test-fakes';
 
 const opened: CatalogDatabases[] = [];
 const feeds: CatalogFeed[] = [];
@@ -86,8 +86,7 @@ describe('the catalog at rest', () => {
     await expectNothingReadable(idb, engine);
 
     // The rows are there, and the screens' queries read them back through the key.
-    const catalog = feed.catalog;
-    if (!catalog) throw new Error('no catalog after the first pull');
+    const catalog = catalogOf(feed);
     expect(await listCourses(catalog)).toEqual(engine.courses);
     expect((await listFiles(catalog, 'c1')).map((f) => [f.path, f.versions])).toEqual([
       ['f2.md', 1],
@@ -129,8 +128,7 @@ describe('the catalog at rest', () => {
     const back = startFeed(engine, open());
     await back.start();
     expect(engine.calls.at(-1)).toEqual({ cursor: { [SECRET.device]: 1 }, repository: engine.repository });
-    const catalog = back.catalog;
-    if (!catalog) throw new Error('no catalog');
+    const catalog = catalogOf(back);
     expect((await listFiles(catalog, 'c1')).map((f) => f.path)).toEqual(['f2.md', SECRET.path]);
   });
 
@@ -154,7 +152,7 @@ describe('the catalog at rest', () => {
     first.stop();
 
     // A catalog sealed with key A under the name key B opens (planted, or a name collision).
-    const keyB = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+    const keyB = randomCatalogKey();
     const nameB = (await importCatalogKey({ repository: engine.repository, key: keyB })).name;
     const from = databases.open(keyA.name);
     const to = databases.open(nameB);
@@ -169,8 +167,7 @@ describe('the catalog at rest', () => {
 
     // Nothing under key A was read (its cursor would have been sent): a full pull refilled it.
     expect(engine.calls.at(-1)).toEqual({ cursor: {} });
-    const catalog = feed.catalog;
-    if (!catalog) throw new Error('no catalog');
+    const catalog = catalogOf(feed);
     expect(catalog.name).toBe(nameB);
     expect((await listCourses(catalog)).map((c) => c.name)).toEqual(['Other']);
     expect(await listFiles(catalog, 'c1')).toEqual([]);
@@ -184,8 +181,7 @@ describe('the catalog at rest', () => {
     const databases = open();
     const feed = startFeed(engine, databases);
     await feed.start();
-    const catalog = feed.catalog;
-    if (!catalog) throw new Error('no catalog');
+    const catalog = catalogOf(feed);
     const calls = engine.calls.length;
 
     // Swap two files' sealed rows: each is well formed, but bound to the other's id.
@@ -223,8 +219,7 @@ describe('the catalog at rest', () => {
     const { names } = await rawContents(idb);
     expect(names.some((name) => name === 'strata-catalogs' || name === `strata-catalog-${engine.repository}`)).toBe(false);
     await expectNothingReadable(idb, engine);
-    const catalog = feed.catalog;
-    if (!catalog) throw new Error('no catalog');
+    const catalog = catalogOf(feed);
     expect((await listCourses(catalog)).map((c) => c.name)).toEqual(['Physics']);
   });
 });

@@ -9,6 +9,8 @@ import type { ActivityItem, CatalogChanges, CatalogCursor, Course, FileVersion, 
 import { StrataError } from '../../shared/errors';
 import { localClient, type StrataClient } from '../api-client';
 import { catalogDatabases, type CatalogDatabases } from './db';
+import type { CatalogFeed } from './feed';
+import type { CatalogStore } from './store';
 
 interface Batch {
   device: string;
@@ -71,7 +73,7 @@ export class FakeEngine {
   keyOf(repository = this.repository): string {
     let key = this.keys.get(repository);
     if (key === undefined) {
-      key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+      key = randomCatalogKey();
       this.keys.set(repository, key);
     }
     return key;
@@ -192,6 +194,18 @@ function bytesAsText(_key: string, value: unknown): unknown {
   const bytes = value instanceof ArrayBuffer ? new Uint8Array(value) : ArrayBuffer.isView(value) ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : undefined;
   if (!bytes) return value;
   return `${Array.from(bytes, (b) => String.fromCharCode(b)).join('')} ${new TextDecoder().decode(bytes)}`;
+}
+
+/** A fresh catalog key as catalog.key hands it out: base64 of 32 random bytes. */
+export function randomCatalogKey(): string {
+  return btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(32))));
+}
+
+/** The feed's open catalog; throws when there is none. */
+export function catalogOf(feed: CatalogFeed): CatalogStore {
+  const catalog = feed.catalog;
+  if (!catalog) throw new Error('no catalog');
+  return catalog;
 }
 
 /** Resolves when `check` stops throwing (polls; for state reached asynchronously). */

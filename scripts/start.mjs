@@ -95,7 +95,7 @@ function serveHeadless(reason, cliUsable) {
     // No usable CLI bundle (not written or not building yet): the headless host from the sources.
     const module = (path) => JSON.stringify(pathToFileURL(join(root, path)).href);
     const script = `
-      const { startHeadlessHost, createEventFeed } = await import(${module('src/cli/serve.ts')});
+      const { startHeadlessHost, createEventFeed } = await import(${module('src/serve/serve.ts')});
       const { createService } = await import(${module('src/engine/service.ts')});
       const { engineDeps } = await import(${module('src/engine/deps.ts')});
       const args = process.argv.slice(1);

@@ -5,12 +5,12 @@
 import { Command, CommanderError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { defaultKdfParams, type KdfParams } from '../engine/crypto/kdf';
-import { check } from '../engine/repo/check';
+import { check } from '../engine/maintenance/check';
 import { assertRepositoryAt, initRepositoryAt, localPath } from '../engine/repo/location';
 import { openLocalRepository } from '../engine/tiers/tiers';
-import { rebuildIndex } from '../engine/repo/rebuild-index';
+import { rebuildIndex } from '../engine/maintenance/rebuild-index';
 import type { Repository } from '../engine/repo/repository';
-import { repoStats } from '../engine/repo/stats';
+import { repoStats } from '../engine/maintenance/stats';
 import { backup } from '../engine/snapshot/archiver';
 import { restore } from '../engine/snapshot/restorer';
 import { scanTotals } from '../engine/snapshot/scan';
@@ -27,6 +27,7 @@ import { registerRemoteCommands } from './remote-commands';
 import { registerTierCommands } from './tier-commands';
 import { registerVersionCommands, restoreVersionsCommand } from './version-commands';
 import { registerRepairVersions } from './repair-versions';
+import { registerWatchCommand } from './watch-command';
 import { warnStray } from './strays';
 
 interface GlobalOptions {
@@ -425,12 +426,13 @@ Version history of course folders:
     .description('serve the app in a browser on 127.0.0.1 (headless host)')
     .option('-p, --port <port>', 'port (default: a free one)', '0')
     .action(async (opts: { port: string }) => {
-      const { serve } = await import('./serve-command');
+      const { serve } = await import('../serve/serve-command');
       process.removeAllListeners('SIGINT'); // serve shuts down cleanly on its own
       await serve(opts.port, globals().repo ?? process.env.STRATA_REPO);
     });
 
   registerVersionCommands(program, versionContext);
+  registerWatchCommand(program, versionContext);
   registerRemoteCommands(program, versionContext);
   registerTierCommands(program, versionContext);
 

@@ -6,7 +6,7 @@
 import type { BrowserWindow, IpcMain, IpcMainInvokeEvent } from 'electron';
 import { API_METHODS, type StrataApi } from '../shared/api';
 import { PICK_FOLDER_CHANNEL, apiChannel } from '../shared/ipc';
-import { dispatch } from '../engine/service';
+import { dispatch } from '../engine/service/service';
 
 /** Where the renderer is loaded from: the dev server or the built file. */
 export type RendererLocation = { kind: 'dev'; origin: string } | { kind: 'file'; url: string };

@@ -2,8 +2,8 @@
 // real engine set up in temporary folders for the app API's tests.
 
 import { join } from 'node:path';
-import type { EngineDepsOptions } from '../../src/engine/deps';
-import { createService, type ServiceDeps } from '../../src/engine/service';
+import type { EngineDepsOptions } from '../../src/engine/service/deps';
+import { createService, type ServiceDeps } from '../../src/engine/service/service';
 import type { EventSink, StrataApi, StrataEvent } from '../../src/shared/api';
 import { StrataError } from '../../src/shared/errors';
 import { fastKdf } from '../helpers';
@@ -73,7 +73,7 @@ export function collector(): { events: StrataEvent[]; emit: EventSink } {
 /** A service over a real repository at `<root>/repo` (created, or unlocked if it exists). */
 export async function realService(root: string, options: EngineDepsOptions = {}): Promise<RealService> {
   // Imported here, not at the top: tests that mock engine/deps import this file from their mock.
-  const { engineDeps } = await import('../../src/engine/deps');
+  const { engineDeps } = await import('../../src/engine/service/deps');
   const repoPath = join(root, 'repo');
   const { events, emit } = collector();
   const service = createService(engineDeps(repoPath, { kdf: fastKdf(), background: false, ...options }), emit);

@@ -68,7 +68,7 @@ const fake = vi.hoisted(() => {
 
 vi.mock('electron', () => fake.electron);
 
-vi.mock('../../src/engine/deps', async () => {
+vi.mock('../../src/engine/service/deps', async () => {
   const { fakeEngine } = await import('./fakes');
   return { defaultRepositoryPath: () => '/home/test/Strata', engineDeps: () => fakeEngine('/home/test/Strata') };
 });

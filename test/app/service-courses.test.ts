@@ -4,8 +4,8 @@
 import { readdir, readFile, writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createService } from '../../src/engine/service';
-import { engineDeps } from '../../src/engine/deps';
+import { createService } from '../../src/engine/service/service';
+import { engineDeps } from '../../src/engine/service/deps';
 import type { ApiMethod, StrataApi } from '../../src/shared/api';
 import { policyPath } from '../../src/engine/tiers/policy';
 import { fastKdf, seededBytes, tempDirPerTest, writeSettled } from '../helpers';

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openRepositoryAt, initLocalStoreAt } from '../../src/engine/repo/location';
 import { BlobType } from '../../src/engine/repo/format';
-import { repoStats } from '../../src/engine/repo/stats';
+import { repoStats } from '../../src/engine/maintenance/stats';
 import { openRemote } from '../../src/engine/sync/remote-location';
 import { syncRepositories } from '../../src/engine/sync/replicate';
 import { LocalState } from '../../src/engine/versions/local-state';
-import { ActivityLog, activityPath } from '../../src/engine/app/activity-log';
+import { ActivityLog, activityPath } from '../../src/engine/service/activity-log';
 import { policyPath } from '../../src/engine/tiers/policy';
-import type { DiskSpace } from '../../src/engine/app/dashboard';
+import type { DiskSpace } from '../../src/engine/service/dashboard';
 import { seededBytes, tempDirPerTest, writeSettled } from '../helpers';
 import { PASSPHRASE, realService, rejection } from './fakes';
 

@@ -6,7 +6,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { imageType } from '../../src/engine/app/compare';
+import { imageType } from '../../src/engine/service/compare';
 import { seededBytes, tempDirPerTest, writeSettled } from '../helpers';
 import { realService, rejection } from './fakes';
 

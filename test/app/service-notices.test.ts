@@ -9,7 +9,7 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ActivityItem } from '../../src/shared/api';
-import type { DiskSpace } from '../../src/engine/app/dashboard';
+import type { DiskSpace } from '../../src/engine/service/dashboard';
 import { machineStateDir } from '../../src/engine/fs/state-home';
 import { initLocalStoreAt } from '../../src/engine/repo/location';
 import { openRemote } from '../../src/engine/sync/remote-location';

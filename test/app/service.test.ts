@@ -2,8 +2,8 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { API_METHODS, isApiError, type EventSink, type StrataEvent } from '../../src/shared/api';
-import { asStrataError, createService, dispatch } from '../../src/engine/service';
-import { withTimeout } from '../../src/engine/app/timeout';
+import { asStrataError, createService, dispatch } from '../../src/engine/service/service';
+import { withTimeout } from '../../src/engine/service/timeout';
 import { ENGINE_VERSION } from '../../src/engine/version';
 import { CodedError, fakeEngine, rejection } from './fakes';
 

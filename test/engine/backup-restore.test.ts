@@ -10,9 +10,9 @@ import { Repository } from '../../src/engine/repo/repository';
 import { LocalBackend } from '../../src/engine/storage/local';
 import { backup } from '../../src/engine/snapshot/archiver';
 import { restore } from '../../src/engine/snapshot/restorer';
-import { check } from '../../src/engine/repo/check';
+import { check } from '../../src/engine/maintenance/check';
 import { listSnapshots } from '../../src/engine/snapshot/snapshots';
-import { repoStats } from '../../src/engine/repo/stats';
+import { repoStats } from '../../src/engine/maintenance/stats';
 import { allFiles, buildEdgeCaseTree, duSize, fastKdf, MARKER, seededBytes, snapshotOfDisk, tempDir } from '../helpers';
 
 let dir: { path: string; cleanup: () => Promise<void> };

@@ -11,7 +11,7 @@ import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EngineError } from '../../src/engine/errors';
-import { check } from '../../src/engine/repo/check';
+import { check } from '../../src/engine/maintenance/check';
 import { initRepositoryAt, openRepositoryAt } from '../../src/engine/repo/location';
 import { LocalBackend } from '../../src/engine/storage/local';
 import { MemoryBackend } from '../../src/engine/storage/memory';

@@ -6,7 +6,7 @@
 import { mkdir, readdir, readFile, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { check } from '../../src/engine/repo/check';
+import { check } from '../../src/engine/maintenance/check';
 import { initLocalStoreAt, initRepositoryAt, openRepositoryAt } from '../../src/engine/repo/location';
 import { Repository } from '../../src/engine/repo/repository';
 import { LocalBackend } from '../../src/engine/storage/local';

@@ -12,7 +12,7 @@ import { BlobType, toHex } from '../../src/engine/repo/format';
 import { initRepositoryAt, openRepositoryAt } from '../../src/engine/repo/location';
 import { Repository } from '../../src/engine/repo/repository';
 import { MemoryBackend } from '../../src/engine/storage/memory';
-import { contentClass } from '../../src/engine/tiers/content-class';
+import { contentClass } from '../../src/engine/files/content-class';
 import { versionChunks } from '../../src/engine/versions/content';
 import type { VersionRecord } from '../../src/engine/versions/records';
 import { Workspace } from '../../src/engine/versions/workspace';

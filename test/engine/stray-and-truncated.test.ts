@@ -9,10 +9,10 @@ import { mkdir, readFile, readdir, rm, stat, truncate, writeFile } from 'node:fs
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EngineError } from '../../src/engine/errors';
-import { check } from '../../src/engine/repo/check';
+import { check } from '../../src/engine/maintenance/check';
 import { BlobType } from '../../src/engine/repo/format';
 import { strayMessage } from '../../src/engine/repo/listing';
-import { rebuildIndex } from '../../src/engine/repo/rebuild-index';
+import { rebuildIndex } from '../../src/engine/maintenance/rebuild-index';
 import { Repository } from '../../src/engine/repo/repository';
 import { backup } from '../../src/engine/snapshot/archiver';
 import { restore } from '../../src/engine/snapshot/restorer';

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { check } from '../../src/engine/repo/check';
+import { check } from '../../src/engine/maintenance/check';
 import { objectNames } from '../../src/engine/repo/format';
 import { initLocalStoreAt, initRepositoryAt, openRepositoryAt } from '../../src/engine/repo/location';
 import { Repository } from '../../src/engine/repo/repository';

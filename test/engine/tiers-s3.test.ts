@@ -7,7 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { check } from '../../src/engine/repo/check';
+import { check } from '../../src/engine/maintenance/check';
 import { initLocalStoreAt, initRepositoryAt } from '../../src/engine/repo/location';
 import { openRemote, type RemoteConfig } from '../../src/engine/sync/remote-location';
 import { syncRepositories } from '../../src/engine/sync/replicate';

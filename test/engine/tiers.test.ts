@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { check } from '../../src/engine/repo/check';
+import { check } from '../../src/engine/maintenance/check';
 import { initRepositoryAt } from '../../src/engine/repo/location';
 import type { Repository } from '../../src/engine/repo/repository';
 import { NotFoundError, type Backend } from '../../src/engine/storage/backend';

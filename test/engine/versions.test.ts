@@ -473,7 +473,7 @@ describe('compare and blame', () => {
 
 describe('check covers version history', () => {
   it('names a damaged batch and blobs that versions need but no index has', async () => {
-    const { check } = await import('../../src/engine/repo/check');
+    const { check } = await import('../../src/engine/maintenance/check');
     const { readdir } = await import('node:fs/promises');
     await put('video.bin', seededBytes(9, 200_000));
     await put('a.md', 'text\n');

@@ -87,6 +87,12 @@ export function isObjectName(kind: ListedKind, name: string): boolean {
   return OBJECT_NAMES[kind].pattern.test(name);
 }
 
+/** Device and sequence number of a version batch's object name, or undefined if it is not one. */
+export function parseBatchName(name: string): { device: string; seq: number } | undefined {
+  const m = OBJECT_NAMES.versions.pattern.exec(name);
+  return m ? { device: m[1] as string, seq: Number(m[2]) } : undefined;
+}
+
 /** The id at the end of an object name (`data/ab/ab12...` -> `ab12...`). */
 export function idOfName(name: string): string {
   const slash = name.lastIndexOf('/');

@@ -13,8 +13,9 @@ import { BlobStore } from '../repo/blob-store';
 import { BlobType, fromHex, toHex } from '../repo/format';
 import type { Repository } from '../repo/repository';
 import { ENGINE_VERSION } from '../version';
-import { FileStore } from './file-store';
-import { fileChunks, findParent, loadTree, resolveSnapshot } from './snapshots';
+import { FileStore } from '../files/file-store';
+import { fileChunks } from '../files/content-list';
+import { findParent, loadTree, resolveSnapshot } from './snapshots';
 import { encodeTree, type FileNode, type Snapshot, type Tree, type TreeNode } from './tree';
 
 export interface BackupProgress {

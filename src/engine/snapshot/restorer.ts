@@ -19,7 +19,8 @@ import type { IndexedBlob } from '../repo/chunk-index';
 import { toHex } from '../repo/format';
 import type { Repository } from '../repo/repository';
 import { SharedBufferPool } from '../memory/shared-buffers';
-import { fileChunks, loadTree } from './snapshots';
+import { fileChunks } from '../files/content-list';
+import { loadTree } from './snapshots';
 import { isSafeName, type FileNode, type Snapshot, type Tree, type TreeNode } from './tree';
 
 export interface RestoreProgress {

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { DamagedObjectError, EngineError } from '../errors';
 import { BlobType, fromHex, objectNames } from '../repo/format';
 import type { Repository } from '../repo/repository';
-import { decodeTree, validateSnapshot, type FileNode, type Snapshot, type Tree } from './tree';
+import { decodeTree, validateSnapshot, type Snapshot, type Tree } from './tree';
 
 export interface SnapshotEntry {
   id: string;
@@ -47,21 +47,4 @@ export async function findParent(repo: Repository, paths: string[], host = hostn
 export async function loadTree(repo: Repository, id: string): Promise<Tree> {
   const bytes = await repo.loadBlob(fromHex(id), BlobType.tree);
   return decodeTree(`tree ${id}`, bytes);
-}
-
-/** A file's chunk ids, reading its list blob when it has one. */
-export async function fileChunks(repo: Repository, node: Pick<FileNode, 'content' | 'contentList'>): Promise<Uint8Array[]> {
-  if (node.content) return node.content.map(fromHex);
-  if (!node.contentList) return [];
-  const bytes = await repo.loadBlob(fromHex(node.contentList), BlobType.list);
-  if (bytes.length % 32 !== 0) throw new DamagedObjectError(`list ${node.contentList}`, 'content list has a partial id');
-  const ids: Uint8Array[] = [];
-  for (let at = 0; at < bytes.length; at += 32) ids.push(bytes.slice(at, at + 32));
-  return ids;
-}
-
-export function encodeContentList(ids: Uint8Array[]): Uint8Array {
-  const bytes = new Uint8Array(ids.length * 32);
-  ids.forEach((id, i) => bytes.set(id, i * 32));
-  return bytes;
 }

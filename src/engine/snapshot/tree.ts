@@ -66,9 +66,6 @@ export interface Snapshot {
   stats: SnapshotStats;
 }
 
-/** Above this many chunks a file's chunk list goes into its own blob. */
-export const INLINE_CONTENT_LIMIT = 64;
-
 /** A single path component that is safe to join under a directory. */
 export function isSafeName(name: string): boolean {
   return name.length > 0 && name.length <= 1024 && name !== '.' && name !== '..' &&

@@ -14,7 +14,7 @@ import { EngineError, errorMessage } from '../errors';
 import { kindOfPrefix, objectNames } from '../repo/format';
 import { listObjects } from '../repo/listing';
 import { NotFoundError, type Backend, type ObjectInfo, type Tier } from '../storage/backend';
-import { parseBatchName } from '../versions/records';
+import { parseBatchName } from '../repo/format';
 
 /**
  * Object groups in write order; an object is copied only after every group

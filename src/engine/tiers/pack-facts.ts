@@ -10,7 +10,7 @@ import { BlobType, objectNames, toHex } from '../repo/format';
 import type { Repository } from '../repo/repository';
 import type { History } from '../versions/history';
 import { versionChunks } from '../versions/content';
-import { contentClass } from './content-class';
+import { contentClass } from '../files/content-class';
 import type { CourseState, PackFacts, PlacementPolicy } from './policy';
 import { RECENT_READS_DAYS, type TierState } from './tier-state';
 

@@ -4,7 +4,7 @@
 import { DamagedObjectError } from '../errors';
 import type { Repository } from '../repo/repository';
 import { BlobType } from '../repo/format';
-import { fileChunks } from '../snapshot/snapshots';
+import { fileChunks } from '../files/content-list';
 import type { FileHistory } from './history';
 import type { VersionRecord } from './records';
 import { textBytes, versionText } from './text-history';

@@ -17,7 +17,8 @@
 import { Limiter } from '../async/limiter';
 import { EngineError, errorMessage } from '../errors';
 import { listNames, type Repository } from '../repo/repository';
-import { BATCH_PREFIX, batchName, decodeBatch, parseBatchName, recordRef, type Batch, type LostBatch, type TagRecord, type VersionRecord } from './records';
+import { parseBatchName } from '../repo/format';
+import { BATCH_PREFIX, batchName, decodeBatch, recordRef, type Batch, type LostBatch, type TagRecord, type VersionRecord } from './records';
 
 /** A batch this history lacks: what self-healing would fetch again. */
 export interface HistoryProblem {

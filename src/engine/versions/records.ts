@@ -8,7 +8,7 @@
 
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { DamagedObjectError } from '../errors';
-import { OBJECT_NAMES } from '../repo/format';
+import { parseBatchName } from '../repo/format';
 
 export const BATCH_FORMAT = 1;
 
@@ -136,8 +136,6 @@ export function batchName(device: string, seq: number): string {
 }
 
 export const BATCH_PREFIX = 'versions/';
-/** The batch name grammar is defined once, with the other object names (format.ts). */
-const BATCH_NAME = OBJECT_NAMES.versions.pattern;
 export const DEVICE_ID = /^[0-9a-f]{16}$/;
 const HEX_ID = /^[0-9a-f]{32}$/;
 const CONTENT_ID = /^[0-9a-f]{64}$/;
@@ -152,12 +150,6 @@ export const MAX_LOST = 100_000;
 /** The name of record `index` (from 0) of a device's batch `seq`: `<device>-<seq, 10 digits>:<index>`. */
 export function recordRef(device: string, seq: number, index: number): string {
   return `${device}-${String(seq).padStart(10, '0')}:${index}`;
-}
-
-/** Device and sequence number of a batch object name, or undefined if it is not one. */
-export function parseBatchName(name: string): { device: string; seq: number } | undefined {
-  const m = BATCH_NAME.exec(name);
-  return m ? { device: m[1] as string, seq: Number(m[2]) } : undefined;
 }
 
 /** Whether `path` is a folder-relative path whose every part is a safe name. */

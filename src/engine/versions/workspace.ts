@@ -12,7 +12,7 @@ import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { EngineError } from '../errors';
 import { guardRestoreTarget, guardTrackedFolder, repositoryDirectory, RepositoryFence } from '../fs/repository-guard';
 import type { Repository } from '../repo/repository';
-import type { ContentClassOptions } from '../tiers/content-class';
+import type { ContentClassOptions } from '../files/content-class';
 import { loadPolicy } from '../tiers/policy';
 import { blameText, diffBinary, diffText, plainTextDiff, type BinaryDiff, type BlameLine, type TextDiff } from './compare';
 import { asText, versionContent } from './content';

@@ -11,7 +11,7 @@ import { statfs } from 'node:fs/promises';
 import type { Alert, DashboardSummary, SyncStatus } from '../../shared/api';
 import { errorMessage } from '../errors';
 import { BlobType } from '../repo/format';
-import { repoStats } from '../repo/stats';
+import { repoStats } from '../maintenance/stats';
 import { openRemote } from '../sync/remote-location';
 import type { TierReport } from '../tiers/tier-report';
 import { Tiers } from '../tiers/tiers';

@@ -13,22 +13,22 @@ import {
   type EventSink,
   type RepoStatus,
   type StrataApi,
-} from '../shared/api';
-import { StrataError } from '../shared/errors';
-import { booleanArg, countArg, courseArg, cursorArg, field, isWithin, oneOf, passphraseArg, pathArg, pathsArg, relPathArg, stringArg, timeArg, versionArg } from './app/args';
-import { catalogChanges, catalogKey } from './app/catalog';
-import { compareVersions } from './app/compare';
-import { addCourse, confirmDeletions, listCourses, pauseCourse, removeCourse, scanCourses, setCourseState } from './app/courses';
-import { dashboard, type DiskSpace } from './app/dashboard';
-import { sentence } from './app/notices';
-import { fileVersions, listFiles, restoreFileTo, rollbackFile, tagVersion } from './app/files';
-import { Operations } from './app/operations';
-import { courseAt, restoreCourseAt } from './app/point-in-time';
-import { Runtime } from './app/runtime';
-import type { Session } from './app/session';
-import { addRemote, getSettings, ignoreRules, removeRemote, setAuthor, setIgnoreRules, setPolicy } from './app/settings';
-import { DEFAULT_QUIET_MS } from './watch/folder-watcher';
-import { ENGINE_VERSION } from './version';
+} from '../../shared/api';
+import { StrataError } from '../../shared/errors';
+import { booleanArg, countArg, courseArg, cursorArg, field, isWithin, oneOf, passphraseArg, pathArg, pathsArg, relPathArg, stringArg, timeArg, versionArg } from './args';
+import { catalogChanges, catalogKey } from './catalog';
+import { compareVersions } from './compare';
+import { addCourse, confirmDeletions, listCourses, pauseCourse, removeCourse, scanCourses, setCourseState } from './courses';
+import { dashboard, type DiskSpace } from './dashboard';
+import { sentence } from './notices';
+import { fileVersions, listFiles, restoreFileTo, rollbackFile, tagVersion } from './files';
+import { Operations } from './operations';
+import { courseAt, restoreCourseAt } from './point-in-time';
+import { Runtime } from './runtime';
+import type { Session } from './session';
+import { addRemote, getSettings, ignoreRules, removeRemote, setAuthor, setIgnoreRules, setPolicy } from './settings';
+import { DEFAULT_QUIET_MS } from '../watch/folder-watcher';
+import { ENGINE_VERSION } from '../version';
 
 /** The engine functions the service needs. Errors they throw may carry a
  * `code`: an ApiErrorCode ('WRONG_PASSPHRASE', 'NO_REPOSITORY', ...) is passed

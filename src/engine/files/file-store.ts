@@ -9,8 +9,7 @@ import type { BlobStore } from '../repo/blob-store';
 import { BlobType, toHex } from '../repo/format';
 import type { Repository } from '../repo/repository';
 import { BlockPool, readFileChunks, type Block } from './file-chunks';
-import { encodeContentList } from './snapshots';
-import { INLINE_CONTENT_LIMIT } from './tree';
+import { encodeContentList, INLINE_CONTENT_LIMIT } from './content-list';
 
 /** A batch of chunks for the blob workers: up to this many chunks or bytes. */
 const BATCH_CHUNKS = 32;

@@ -3,9 +3,10 @@
 // restored); unique bytes count each distinct chunk once; stored bytes are
 // what the objects take in the backend.
 
-import { fileChunks, listSnapshots, loadTree } from '../snapshot/snapshots';
-import { BlobType, toHex } from './format';
-import type { Repository } from './repository';
+import { fileChunks } from '../files/content-list';
+import { listSnapshots, loadTree } from '../snapshot/snapshots';
+import { BlobType, toHex } from '../repo/format';
+import type { Repository } from '../repo/repository';
 
 export interface RepoStats {
   snapshots: number;

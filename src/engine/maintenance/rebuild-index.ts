@@ -3,11 +3,11 @@
 // old ones are deleted, so an interruption never leaves less than before.
 
 import { errorMessage } from '../errors';
-import { idOfName, objectNames } from './format';
-import type { PackEntries } from './index-file';
-import { parseTrailer, TRAILER_READ_GUESS } from './pack';
-import { listObjects } from './listing';
-import { listNames, type Repository } from './repository';
+import { idOfName, objectNames } from '../repo/format';
+import type { PackEntries } from '../repo/index-file';
+import { parseTrailer, TRAILER_READ_GUESS } from '../repo/pack';
+import { listObjects } from '../repo/listing';
+import { listNames, type Repository } from '../repo/repository';
 
 export interface RebuildResult {
   packs: number;

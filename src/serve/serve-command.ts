@@ -4,10 +4,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { defaultRepositoryPath, engineDeps } from '../engine/deps';
-import { createService } from '../engine/service';
+import { defaultRepositoryPath, engineDeps } from '../engine/service/deps';
+import { createService } from '../engine/service/service';
 import { createEventFeed, startHeadlessHost, type HeadlessHost } from './serve';
-import { UsageError } from './usage-error';
+import { UsageError } from '../cli/usage-error';
 
 /** The built renderer: out/renderer beside the package root. */
 function rendererDir(): string {

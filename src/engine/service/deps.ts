@@ -5,9 +5,9 @@
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Session, backupFolder } from './app/session';
-import type { KdfParams } from './crypto/kdf';
-import { initRepositoryAt, localRepositoryExists, openRepositoryAt } from './repo/location';
+import { Session, backupFolder } from './session';
+import type { KdfParams } from '../crypto/kdf';
+import { initRepositoryAt, localRepositoryExists, openRepositoryAt } from '../repo/location';
 import type { ServiceDeps } from './service';
 
 /** Where a new repository goes unless the user chooses another place. */

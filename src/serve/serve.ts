@@ -46,8 +46,8 @@ import {
   type StrataEvent,
 } from '../shared/api';
 import { CONTENT_SECURITY_POLICY_HEADER } from '../shared/csp';
-import { isWithin } from '../engine/app/args';
-import { dispatch } from '../engine/service';
+import { isWithin } from '../engine/service/args';
+import { dispatch } from '../engine/service/service';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 export interface HeadlessHostOptions {

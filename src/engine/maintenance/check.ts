@@ -8,14 +8,15 @@
 
 import { errorMessage } from '../errors';
 import { NotFoundError } from '../storage/backend';
-import { fileChunks, listSnapshots, loadSnapshot, loadTree } from '../snapshot/snapshots';
+import { fileChunks } from '../files/content-list';
+import { listSnapshots, loadSnapshot, loadTree } from '../snapshot/snapshots';
 import { SharedBufferPool } from '../memory/shared-buffers';
 import { Limiter } from '../async/limiter';
 import { History, type AcceptedLoss, type OwnWrites } from '../versions/history';
-import { fromHex, idOfName, objectNames, toHex } from './format';
-import { listObjects } from './listing';
-import { parseTrailer } from './pack';
-import type { Repository } from './repository';
+import { fromHex, idOfName, objectNames, toHex } from '../repo/format';
+import { listObjects } from '../repo/listing';
+import { parseTrailer } from '../repo/pack';
+import type { Repository } from '../repo/repository';
 import { sha256Hex } from '../crypto/sha256';
 
 export interface CheckProblem {

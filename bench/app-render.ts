@@ -34,7 +34,9 @@ import { defaultKdfParams } from '../src/engine/crypto/kdf';
 import { initRepositoryAt } from '../src/engine/repo/location';
 import type { VersionRecord } from '../src/engine/versions/records';
 import { writeBatch } from '../src/engine/versions/scanner';
-import { Workspace } from '../src/engine/versions/workspace';
+import { addFolder, scan } from '../src/engine/ops/folders';
+import { version } from '../src/engine/ops/history';
+import { Session } from '../src/engine/ops/session';
 import type { Course } from '../src/shared/api';
 import {
   CHROMIUM_PATH,
@@ -135,16 +137,17 @@ async function prepare(root: string): Promise<{ repoDir: string; folder: string;
   };
   // A cheap key derivation: the repository is throw-away and unlocking is not what is measured.
   const repo = await initRepositoryAt(repoDir, PASSPHRASE, { kdf: { ...defaultKdfParams(), N: 1024 } });
-  const ws = await Workspace.open(repo, repoDir);
+  const session = Session.of(repo, repoDir);
   await writeFile(file, pdfBytes(1));
   await settle(3_000_000);
-  await ws.addFolder(folder, COURSE);
-  await ws.scan([], { settleMs: 0 });
+  await addFolder(session, folder, COURSE);
+  await scan(session, [], { settleMs: 0 });
   await writeFile(file, pdfBytes(2));
   await settle(2_000_000);
-  await ws.scan([], { settleMs: 0 });
-  const first = ws.version(file, 1);
-  const second = ws.version(file, 2);
+  await scan(session, [], { settleMs: 0 });
+  const first = await version(session, file, 1);
+  const second = await version(session, file, 2);
+  const { state, history } = await session.versions();
   if (first.yjs || second.yjs || !(first.content || first.contentList)) throw new Error(`${FILE} was recorded as text: the benchmark needs binary versions`);
 
   const authors = ['Ada Lovelace <ada@example.org>', 'Grace Hopper <grace@example.org>', 'Alan Turing <alan@example.org>'];
@@ -157,7 +160,7 @@ async function prepare(root: string): Promise<{ repoDir: string; folder: string;
     // No `parents`: a record without them follows the one stored with the next lower number.
     pending.push({ ...rest, n, op: 'edit', time: new Date(start + n * stepMs).toISOString(), author: authors[n % authors.length] as string, summary: `edit ${n}`, tags: [], meta: {} });
     if (pending.length === BATCH_RECORDS || n === VERSIONS) {
-      await writeBatch(repo, ws.state, ws.history, pending);
+      await writeBatch(repo, state, history, pending);
       pending = [];
     }
   }
@@ -165,10 +168,10 @@ async function prepare(root: string): Promise<{ repoDir: string; folder: string;
   const last = VERSIONS % 2 === 1 ? 1 : 2;
   await writeFile(file, pdfBytes(last));
   await settle(last === 1 ? 3_000_000 : 2_000_000);
-  const reopened = await Workspace.open(repo, repoDir);
-  const head = reopened.version(file);
+  const reopened = Session.of(repo, repoDir);
+  const head = await version(reopened, file);
   if (head.n !== VERSIONS) throw new Error(`expected ${VERSIONS} versions, the history has ${head.n}`);
-  const rescan = await reopened.scan([], { settleMs: 0 });
+  const rescan = await scan(reopened, [], { settleMs: 0 });
   if (rescan.versions.length !== 0) throw new Error(`the prepared folder is not settled: a scan recorded ${rescan.versions.length} versions`);
   await repo.backend.close();
   return { repoDir, folder, seconds: (performance.now() - t0) / 1000 };

@@ -20,7 +20,9 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { defaultKdfParams } from '../src/engine/crypto/kdf';
 import { initRepositoryAt } from '../src/engine/repo/location';
-import { Workspace } from '../src/engine/versions/workspace';
+import { addFolder, scan } from '../src/engine/ops/folders';
+import { content, version } from '../src/engine/ops/history';
+import { Session } from '../src/engine/ops/session';
 
 function option(name: string, fallback: number): number {
   const at = process.argv.indexOf(name);
@@ -86,14 +88,14 @@ async function versionEconomy(root: string): Promise<void> {
   const folder = join(root, 'economy');
   await mkdir(folder, { recursive: true });
   const repo = await initRepositoryAt(repoDir, 'bench', { kdf: { ...defaultKdfParams(), N: 1024 } });
-  const ws = await Workspace.open(repo, repoDir);
+  const session = Session.of(repo, repoDir);
   const next = rng(42);
   let text = markdown(next, 100 * 1024);
   const file = join(folder, 'lesson.md');
   await writeFile(file, text);
   await settle(file, 10_000_000);
-  await ws.addFolder(folder);
-  await ws.scan([], { settleMs: 0 });
+  await addFolder(session, folder);
+  await scan(session, [], { settleMs: 0 });
   const skip = join(repoDir, 'local');
   const start = await dirBytes(repoDir, skip);
   const times: number[] = [];
@@ -105,17 +107,17 @@ async function versionEconomy(root: string): Promise<void> {
     await writeFile(file, text);
     await settle(file, 10_000_000 - (i + 1) * 1000); // a distinct mtime per edit
     const t0 = performance.now();
-    const result = await ws.scan([], { settleMs: 0 });
+    const result = await scan(session, [], { settleMs: 0 });
     times.push(performance.now() - t0);
     if (result.versions.length !== 1) throw new Error(`edit ${i}: expected one version, got ${result.versions.length}`);
   }
   const end = await dirBytes(repoDir, skip);
   const rebuild = async (n: number): Promise<number> => {
-    const fresh = await Workspace.open(repo, repoDir);
-    const record = fresh.version(file, n);
+    const fresh = Session.of(repo, repoDir);
+    const record = await version(fresh, file, n); // the history loaded first: not part of the rebuild
     const t0 = performance.now();
     let bytes = 0;
-    for await (const piece of fresh.content(record)) bytes += piece.length;
+    for await (const piece of content(fresh, record)) bytes += piece.length;
     if (bytes !== record.size) throw new Error('rebuilt size differs');
     return performance.now() - t0;
   };
@@ -141,16 +143,17 @@ async function bigFolder(root: string): Promise<void> {
     paths.push(path);
   }
   const repo = await initRepositoryAt(repoDir, 'bench', { kdf: { ...defaultKdfParams(), N: 1024 } });
-  const ws = await Workspace.open(repo, repoDir);
-  await ws.addFolder(folder);
+  const session = Session.of(repo, repoDir);
+  await addFolder(session, folder);
   let t0 = performance.now();
-  const first = await ws.scan([], { settleMs: 0 });
+  const first = await scan(session, [], { settleMs: 0 });
   const firstMs = performance.now() - t0;
   const unchangedMs: number[] = [];
   for (let round = 0; round < 5; round++) {
-    const fresh = await Workspace.open(repo, repoDir); // as a new `strata scan` process would (history loaded)
+    const fresh = Session.of(repo, repoDir); // as a new `strata scan` process would (history loaded)
+    await fresh.versions();
     t0 = performance.now();
-    const r = await fresh.scan([], { settleMs: 0 });
+    const r = await scan(fresh, [], { settleMs: 0 });
     unchangedMs.push(performance.now() - t0);
     if (r.versions.length !== 0) throw new Error('unchanged scan recorded versions');
   }
@@ -159,12 +162,13 @@ async function bigFolder(root: string): Promise<void> {
     await writeFile(path, `# Lesson edited ${i}\n\n${sentence(next)}\n`);
     await settle(path, 30_000);
   }
-  const fresh = await Workspace.open(repo, repoDir);
+  const fresh = Session.of(repo, repoDir);
+  await fresh.versions();
   t0 = performance.now();
-  const changed = await fresh.scan([], { settleMs: 0 });
+  const changed = await scan(fresh, [], { settleMs: 0 });
   const changedMs = performance.now() - t0;
   t0 = performance.now();
-  await Workspace.open(repo, repoDir);
+  await Session.of(repo, repoDir).versions();
   const loadMs = performance.now() - t0;
   // The whole command, as a user runs it (process start, key derivation of this test repository's
   // cheap KDF, history, scan): the default KDF adds about half a second to every command.

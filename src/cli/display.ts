@@ -4,5 +4,5 @@
 // the cursor, change colours or rewrite what the terminal shows. --json
 // output needs none of this: JSON escapes them itself.
 
-// The one definition is the engine's (printable.ts), shared with the app.
-export { printable as shown } from '../engine/printable';
+// The one definition is the engine's (printable.ts, re-exported by ops), shared with the app.
+export { printable as shown } from '../engine/ops/repository';

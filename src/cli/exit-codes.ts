@@ -1,10 +1,8 @@
 // The CLI's exit statuses (documented in docs/cli.md and `strata --help`), and
-// the one place that turns an error into one line on stderr and a status.
+// the one place that turns an error into one line on stderr and a status: the
+// engine classifies the failure (ops/error-kind.ts), the table below answers it.
 
-import { WrongPassphraseError } from '../engine/crypto/keyslot';
-import { EngineError } from '../engine/errors';
-import { StorageError } from '../engine/storage/backend';
-import { UsageError } from './usage-error';
+import { classifyError, type ClassifiedError, type ErrorKind } from '../engine/ops/error-kind';
 
 export const ExitCode = {
   ok: 0,
@@ -36,28 +34,33 @@ export function noteExitCode(code: typeof ExitCode.damaged | typeof ExitCode.par
   process.exitCode = code;
 }
 
+/** Each kind of failure as an exit status, and how the one line on stderr words it (else the error's message). */
+export const exitStatuses: Record<ErrorKind, { status: number; wording?: (failure: ClassifiedError) => string }> = {
+  NO_REPOSITORY: { status: ExitCode.noRepository },
+  REPO_EXISTS: { status: ExitCode.error },
+  WRONG_PASSPHRASE: { status: ExitCode.wrongPassphrase },
+  DAMAGED: { status: ExitCode.damaged },
+  MISSING_DATA: { status: ExitCode.damaged, wording: (failure) => `missing data: ${failure.message}` },
+  // A UsageError is an INVALID_ARGUMENT too (usage-error.ts).
+  INVALID_ARGUMENT: { status: ExitCode.usage },
+  UNSAFE_PATH: { status: ExitCode.usage },
+  NOT_FOUND: { status: ExitCode.error },
+  UNAVAILABLE: { status: ExitCode.error },
+  CANCELLED: { status: ExitCode.interrupted },
+  NO_SUCH_PATH: { status: ExitCode.error },
+  NOT_A_FOLDER: { status: ExitCode.error },
+  PERMISSION_DENIED: { status: ExitCode.error },
+  UNKNOWN: { status: ExitCode.error },
+};
+
 export function exitCodeOf(error: unknown): number {
-  if (error instanceof UsageError) return ExitCode.usage;
-  if (error instanceof WrongPassphraseError) return ExitCode.wrongPassphrase;
-  if (error instanceof EngineError) {
-    switch (error.code) {
-      case 'NO_REPOSITORY': return ExitCode.noRepository;
-      case 'WRONG_PASSPHRASE': return ExitCode.wrongPassphrase;
-      case 'DAMAGED': return ExitCode.damaged;
-      case 'INVALID_ARGUMENT':
-      case 'UNSAFE_PATH':
-        return ExitCode.usage;
-      default: return ExitCode.error;
-    }
-  }
-  if (error instanceof StorageError && error.code === 'NOT_FOUND') return ExitCode.damaged;
-  return ExitCode.error;
+  return exitStatuses[classifyError(error).kind].status;
 }
 
 /** One line for the user; the stack only with STRATA_DEBUG=1. */
 export function describeError(error: unknown): string {
   if (process.env.STRATA_DEBUG === '1' && error instanceof Error && error.stack) return error.stack;
-  if (error instanceof StorageError && error.code === 'NOT_FOUND') return `missing data: ${error.message}`;
-  if (error instanceof Error) return error.message;
-  return String(error);
+  const failure = classifyError(error);
+  const { wording } = exitStatuses[failure.kind];
+  return wording ? wording(failure) : failure.message;
 }

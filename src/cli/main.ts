@@ -1,23 +1,26 @@
 // The `strata` command line: parses arguments (commander), reads the
-// repository location and passphrase, calls the engine, prints results (plain
-// or --json) and maps every failure to one line on stderr and an exit status.
+// repository location and passphrase, calls the engine's operations
+// (engine/ops), prints results (plain or --json) and maps every failure to one
+// line on stderr and an exit status.
 
 import { Command, CommanderError, Option } from 'commander';
 import { resolve } from 'node:path';
-import { defaultKdfParams, type KdfParams } from '../engine/crypto/kdf';
-import { check } from '../engine/maintenance/check';
-import { assertRepositoryAt, initRepositoryAt, localPath } from '../engine/repo/location';
-import { openLocalRepository } from '../engine/tiers/tiers';
-import { rebuildIndex } from '../engine/maintenance/rebuild-index';
-import type { Repository } from '../engine/repo/repository';
-import { repoStats } from '../engine/maintenance/stats';
-import { backup } from '../engine/snapshot/archiver';
-import { restore } from '../engine/snapshot/restorer';
-import { scanTotals } from '../engine/snapshot/scan';
-import { listSnapshots, loadTree, resolveSnapshot } from '../engine/snapshot/snapshots';
-import type { TreeNode } from '../engine/snapshot/tree';
+import { check, repairIndex, stats } from '../engine/ops/maintenance';
+import {
+  addKey,
+  assertRepositoryAt,
+  changePassphrase,
+  initRepository,
+  kdfWithN,
+  listKeys,
+  onStray,
+  openSession as openSessionAt,
+  removeKey,
+  type KdfParams,
+  type Session,
+} from '../engine/ops/repository';
+import { backup, listSnapshotFiles, listSnapshots, restoreSnapshot, scanTotals } from '../engine/ops/snapshots';
 import { ENGINE_VERSION } from '../engine/version';
-import { LocalState } from '../engine/versions/local-state';
 import { shown } from './display';
 import { describeError, EXIT_CODES_HELP, ExitCode, exitCodeOf, noteExitCode } from './exit-codes';
 import { currentPassphrase, newPassphrase } from './passphrase';
@@ -52,42 +55,42 @@ function repoLocation(options: GlobalOptions): string {
 }
 
 /**
- * The repository of this invocation, opened once (key derivation is the slow
+ * The repository of this invocation, unlocked once (key derivation is the slow
  * part), through the local view: evicted packs come back when read, and reads
  * are recorded for the placement policy (check's reads are not).
  */
-let opened: Promise<Repository> | undefined;
-async function openRepo(options: GlobalOptions, view: { trackReads?: boolean } = {}): Promise<Repository> {
+let opened: Promise<Session> | undefined;
+async function openSession(options: GlobalOptions, view: { trackReads?: boolean } = {}): Promise<Session> {
   opened ??= (async () => {
     const location = repoLocation(options);
     // The location first: no repository there (or one without key slots) is said as such, not as a missing passphrase.
     await assertRepositoryAt(location);
     const passphrase = await currentPassphrase();
     // Reading archived data: say when it will be ready, and wait only if asked to.
-    const repo = await openLocalRepository(location, passphrase, {
+    const session = await openSessionAt(location, passphrase, {
       ...view,
       thaw: options.wait ? { wait: true, onState: (_name, message) => warn(`strata: ${message}; waiting`) } : {},
       onNotice: (message) => warn(`warning: ${message}`),
     });
     // Files among the objects that are not objects: ignored wherever they are listed, and said once each.
-    repo.strays.listen((name) => warnStray(name));
-    return repo;
+    onStray(session, (name) => warnStray(name));
+    return session;
   })();
   return opened;
 }
 
 /** Saves what the command's reads taught (tier-state.json) and lets go of remotes opened to fetch. */
-async function closeRepo(): Promise<void> {
-  const repo = await opened?.catch(() => undefined);
+async function closeSession(): Promise<void> {
+  const session = await opened?.catch(() => undefined);
   opened = undefined;
-  await repo?.backend.close();
+  await session?.close();
 }
 
 function kdfFromOption(n: string | undefined): KdfParams | undefined {
   if (n === undefined) return undefined;
   const value = Number(n);
   if (!Number.isInteger(value) || value < 2 || (value & (value - 1)) !== 0) throw new UsageError(`--kdf-n must be a power of two, got ${n}`);
-  return { ...defaultKdfParams(), N: value };
+  return kdfWithN(value);
 }
 
 function showProgress(options: GlobalOptions): boolean {
@@ -134,7 +137,7 @@ Version history of course folders:
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   const versionContext = {
     globals,
-    openRepo: () => openRepo(globals()),
+    openSession: () => openSession(globals()),
     repoLocation: () => repoLocation(globals()),
     out,
     warn,
@@ -149,9 +152,9 @@ Version history of course folders:
       const g = globals();
       const location = repoLocation(g);
       const kdf = kdfFromOption(opts.kdfN);
-      const repo = await initRepositoryAt(location, await newPassphrase(true), kdf ? { kdf } : {});
-      if (g.json) printJson({ id: repo.config.id, location: repo.backend.location, key: repo.keyId });
-      else out(`created repository ${shortId(repo.config.id)} at ${repo.backend.location}\nKeep the passphrase safe: without it the data cannot be read.`);
+      const created = await initRepository(location, await newPassphrase(true), kdf ? { kdf } : {});
+      if (g.json) printJson({ id: created.id, location: created.location, key: created.keyId });
+      else out(`created repository ${shortId(created.id)} at ${created.location}\nKeep the passphrase safe: without it the data cannot be read.`);
     });
 
   program
@@ -162,15 +165,14 @@ Version history of course folders:
     .option('--force', 'reread every file (no parent snapshot)')
     .action(async (paths: string[], opts: { tag?: string[]; force?: boolean }) => {
       const g = globals();
-      const repo = await openRepo(g);
+      const session = await openSession(g);
       const bar = progressBar('backup', showProgress(g));
       let total: number | undefined;
       const absolute = paths.map((p) => resolve(p));
       if (showProgress(g) && process.stderr.isTTY) void scanTotals(absolute).then((t) => { total = t.bytes; });
       const warnings: Array<{ path: string; message: string }> = [];
       try {
-        const result = await backup(repo, {
-          paths: absolute,
+        const result = await backup(session, absolute, {
           ...(opts.tag ? { tags: opts.tag } : {}),
           ...(opts.force ? { parent: false as const } : {}),
           // The bar starts once the concurrent scan knows the total: a percentage and ETA need it.
@@ -204,8 +206,7 @@ Version history of course folders:
     .description('list snapshots, oldest first')
     .action(async () => {
       const g = globals();
-      const repo = await openRepo(g);
-      const all = await listSnapshots(repo);
+      const all = await listSnapshots(await openSession(g));
       if (g.json) {
         printJson(all.map(({ id, snapshot }) => ({ id, short: shortId(id), ...snapshot })));
         return;
@@ -227,18 +228,7 @@ Version history of course folders:
     .argument('<snapshot>', 'snapshot id (prefix) or "latest"')
     .action(async (ref: string) => {
       const g = globals();
-      const repo = await openRepo(g);
-      await repo.ensureIndex();
-      const { snapshot } = await resolveSnapshot(repo, ref);
-      const entries: Array<{ path: string; node: TreeNode }> = [];
-      const walk = async (treeId: string, prefix: string): Promise<void> => {
-        for (const node of (await loadTree(repo, treeId)).nodes) {
-          const path = `${prefix}/${node.name}`;
-          entries.push({ path, node });
-          if (node.type === 'dir') await walk(node.subtree, path);
-        }
-      };
-      await walk(snapshot.tree, '');
+      const entries = await listSnapshotFiles(await openSession(g), ref);
       if (g.json) {
         printJson(entries.map(({ path, node }) => ({
           path,
@@ -274,22 +264,20 @@ Version history of course folders:
         return;
       }
       if (opts.target === undefined) throw new UsageError('restoring a snapshot needs --target DIR');
-      const target = opts.target;
-      const repo = await openRepo(g);
-      const { id, snapshot } = await resolveSnapshot(repo, ref);
+      const session = await openSession(g);
       const bar = progressBar('restore', showProgress(g));
       try {
-        const result = await restore(repo, snapshot, {
-          target,
+        const { id, target, result } = await restoreSnapshot(session, ref, {
+          target: opts.target,
           ...(opts.include ? { include: opts.include } : {}),
-          onProgress: (p) => bar.update(p.bytes, snapshot.stats.bytes, { what: `${p.files} files` }),
+          onProgress: (p, total) => bar.update(p.bytes, total, { what: `${p.files} files` }),
         });
         bar.stop();
-        if (g.json) printJson({ snapshot: id, target: resolve(target), ...result });
+        if (g.json) printJson({ snapshot: id, target, ...result });
         else {
           for (const f of result.failed) warn(shown(`damaged: ${f.path}: ${f.message}`));
           for (const f of result.refused) warn(shown(`refused: ${f.path}: ${f.message}`));
-          out(`restored ${result.files} files, ${result.dirs} folders, ${result.symlinks} links (${formatBytes(result.bytes)}) from ${shortId(id)} to ${resolve(target)}`);
+          out(`restored ${result.files} files, ${result.dirs} folders, ${result.symlinks} links (${formatBytes(result.bytes)}) from ${shortId(id)} to ${target}`);
           if (result.failed.length > 0) warn(`${result.failed.length} file(s) not restored: their data is damaged or missing (run \`strata check --read-data\`)`);
           if (result.refused.length > 0) warn(`${result.refused.length} folder(s) not restored: they are the repository, which a restore never writes into`);
         }
@@ -306,17 +294,13 @@ Version history of course folders:
     .option('--read-data', 'read all data and verify every chunk')
     .action(async (opts: { readData?: boolean }) => {
       const g = globals();
-      const repo = await openRepo(g, { trackReads: false });
-      // This device's own newest version batch, if lost, only this machine's state knows of.
-      const own = await LocalState.load(localPath(repoLocation(g))).catch((error: unknown) => {
-        warn(`note: this machine's state cannot be read (${describeError(error)}): its own newest version batch is not checked`);
-        return undefined;
-      });
+      const session = await openSession(g, { trackReads: false });
       const bar = progressBar('check', showProgress(g) && opts.readData === true);
       let bytes = 0;
-      const result = await check(repo, {
+      const result = await check(session, {
         readData: opts.readData === true,
-        ...(own ? { own } : {}),
+        // This device's own newest version batch, if lost, only this machine's state knows of.
+        onNote: (note) => warn(`note: ${note}`),
         onProgress: (done, total, _pack, packBytes) => {
           bytes += packBytes;
           bar.update(bytes, undefined, { what: `${done}/${total} packs` });
@@ -339,8 +323,7 @@ Version history of course folders:
     .description('sizes: logical, unique and stored bytes; deduplication and compression savings')
     .action(async () => {
       const g = globals();
-      const repo = await openRepo(g);
-      const s = await repoStats(repo);
+      const s = await stats(await openSession(g));
       if (g.json) {
         printJson(s);
         return;
@@ -360,8 +343,7 @@ Version history of course folders:
     .description('list key slots')
     .action(async () => {
       const g = globals();
-      const repo = await openRepo(g);
-      const keys = await repo.listKeys();
+      const keys = await listKeys(await openSession(g));
       if (g.json) printJson(keys);
       else {
         for (const k of keys) {
@@ -376,8 +358,8 @@ Version history of course folders:
     .addOption(new Option('--kdf-n <n>', 'scrypt cost N (power of two)'))
     .action(async (opts: { kdfN?: string }) => {
       const g = globals();
-      const repo = await openRepo(g);
-      const id = await repo.addKey(await newPassphrase(false), kdfFromOption(opts.kdfN));
+      const session = await openSession(g);
+      const id = await addKey(session, await newPassphrase(false), kdfFromOption(opts.kdfN));
       if (g.json) printJson({ id });
       else out(`added key ${shortId(id)}`);
     });
@@ -387,8 +369,7 @@ Version history of course folders:
     .argument('<id>', 'key id (prefix)')
     .action(async (id: string) => {
       const g = globals();
-      const repo = await openRepo(g);
-      const removed = await repo.removeKey(id);
+      const removed = await removeKey(await openSession(g), id);
       if (g.json) printJson({ removed });
       else out(`removed key ${shortId(removed)}`);
     });
@@ -398,8 +379,8 @@ Version history of course folders:
     .addOption(new Option('--kdf-n <n>', 'scrypt cost N (power of two)'))
     .action(async (opts: { kdfN?: string }) => {
       const g = globals();
-      const repo = await openRepo(g);
-      const id = await repo.changePassphrase(await newPassphrase(false), kdfFromOption(opts.kdfN));
+      const session = await openSession(g);
+      const id = await changePassphrase(session, await newPassphrase(false), kdfFromOption(opts.kdfN));
       if (g.json) printJson({ id });
       else out(`passphrase changed (new key ${shortId(id)})`);
     });
@@ -410,8 +391,7 @@ Version history of course folders:
     .description('rebuild the index from the packs themselves')
     .action(async () => {
       const g = globals();
-      const repo = await openRepo(g);
-      const result = await rebuildIndex(repo);
+      const result = await repairIndex(await openSession(g));
       if (g.json) printJson(result);
       else {
         for (const d of result.damaged) warn(`damaged: ${d.pack}: ${d.message}`);
@@ -458,7 +438,7 @@ export async function main(argv: string[]): Promise<number> {
     try {
       await program.parseAsync(argv);
     } finally {
-      await closeRepo();
+      await closeSession();
     }
     return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.ok;
   } catch (error) {

@@ -1,18 +1,13 @@
-// The CLI side of settling other devices' work: `strata conflicts`, and
-// reconciling after `strata sync` (and `watch --sync`) with what it prints.
-// Thin: the work is in engine/versions/merge.ts.
+// The CLI side of settling other devices' work: `strata conflicts`, and what
+// settling after `strata sync` (and `watch --sync`) did, as printed. Thin: the
+// work is in engine/ops/settle.ts.
 
 import type { Command } from 'commander';
 import { join } from 'node:path';
-import { localPath } from '../engine/repo/location';
-import { listNames } from '../engine/repo/repository';
-import type { Backend } from '../engine/storage/backend';
-import { LocalState } from '../engine/versions/local-state';
-import { lastSeqsOf, needsReconcile, type Conflict, type ReconcileResult } from '../engine/versions/merge';
-import { BATCH_PREFIX } from '../engine/versions/records';
-import { Workspace } from '../engine/versions/workspace';
+import { trackedFolders } from '../engine/ops/folders';
+import type { Session } from '../engine/ops/session';
+import { conflicts, type Conflict, type ReconcileResult } from '../engine/ops/settle';
 import { shown } from './display';
-import { UsageError } from './usage-error';
 import type { CliContext } from './version-commands';
 
 export function conflictJson(c: Conflict): object {
@@ -47,13 +42,13 @@ function rawConflictLines(c: Conflict, where: string | undefined): string[] {
   ];
 }
 
-function folderPlaces(ws: Workspace): Map<string, string> {
-  return new Map(ws.state.folders().filter((f) => f.tracked).map((f) => [f.name, f.path]));
+/** Where each tracked folder is on this machine, by name: for the commands a conflict's lines suggest. */
+export async function folderPlaces(s: Session): Promise<Map<string, string>> {
+  return new Map((await trackedFolders(s)).map((f) => [f.name, f.path]));
 }
 
-/** Prints what settling did (plain output). */
-export function printSettled(ctx: CliContext, ws: Workspace | undefined, r: ReconcileResult, prefix = ''): void {
-  const places = ws ? folderPlaces(ws) : new Map<string, string>();
+/** Prints what settling did (plain output); `places` from folderPlaces. */
+export function printSettled(ctx: CliContext, places: ReadonlyMap<string, string> | undefined, r: ReconcileResult, prefix = ''): void {
   // A copy of an earlier version (held back: an adopted folder's old export) is said with the version it was.
   const was = new Map(r.caughtUp.map((c) => [c.path, c.was]));
   for (const path of r.written) ctx.out(shown(`${prefix}updated  ${path}  ${was.has(path) ? `to the current version (the copy here was version ${was.get(path)})` : '(from another device)'}`));
@@ -61,37 +56,7 @@ export function printSettled(ctx: CliContext, ws: Workspace | undefined, r: Reco
   for (const path of r.kept) ctx.out(shown(`${prefix}kept     ${path}  (deleted by another device, but changed here since it was recorded: kept, and its next version outlives the deletion)`));
   for (const v of r.versions) ctx.out(shown(`${prefix}${v.op.padEnd(8)} ${v.path}  @${v.n}  ${v.summary}`));
   for (const path of r.waiting) ctx.out(shown(`${prefix}waiting  ${path}`));
-  for (const c of r.conflicts) for (const line of conflictLines(c, places.get(c.folder))) ctx.warn(line);
-}
-
-/**
- * Before a sync: a machine whose state predates settling counts the batches
- * it has as in place (as it did), so those the sync brings are settled.
- */
-export async function prepareSettling(ctx: CliContext, local: Backend): Promise<void> {
-  const state = await LocalState.load(localPath(ctx.repoLocation()));
-  if (state.diskView().applied || !state.folders().some((f) => f.tracked)) return;
-  await state.setApplied(lastSeqsOf(await listNames(local, BATCH_PREFIX)), {});
-}
-
-/**
- * After a sync: settles other devices' versions in the tracked folders
- * (Workspace.reconcile) if any arrived. That needs the passphrase (sync
- * itself does not): without one, says so and leaves it for the next sync.
- */
-export async function settleAfterSync(ctx: CliContext, local: Backend): Promise<{ ws: Workspace; result: ReconcileResult } | undefined> {
-  const dir = localPath(ctx.repoLocation());
-  if (!needsReconcile(await LocalState.load(dir), await listNames(local, BATCH_PREFIX))) return undefined;
-  let repo;
-  try {
-    repo = await ctx.openRepo();
-  } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    ctx.warn('strata: other devices\' versions arrived; they are put in your folders by a sync with the passphrase available ($STRATA_PASSPHRASE or a terminal)');
-    return undefined;
-  }
-  const ws = await Workspace.open(repo, dir);
-  return { ws, result: await ws.reconcile() };
+  for (const c of r.conflicts) for (const line of conflictLines(c, places?.get(c.folder))) ctx.warn(line);
 }
 
 export function registerMergeCommands(program: Command, ctx: CliContext): void {
@@ -99,14 +64,14 @@ export function registerMergeCommands(program: Command, ctx: CliContext): void {
     .command('conflicts')
     .description('files changed on two devices at once that did not merge (binary files): choose a version with rollback')
     .action(async () => {
-      const ws = await Workspace.open(await ctx.openRepo(), localPath(ctx.repoLocation()));
-      const conflicts = ws.conflicts();
+      const s = await ctx.openSession();
+      const open = await conflicts(s);
       if (ctx.globals().json) {
-        ctx.printJson(conflicts.map(conflictJson));
+        ctx.printJson(open.map(conflictJson));
         return;
       }
-      if (conflicts.length === 0) ctx.out('no conflicts');
-      const places = folderPlaces(ws);
-      for (const c of conflicts) for (const line of conflictLines(c, places.get(c.folder))) ctx.out(line);
+      if (open.length === 0) ctx.out('no conflicts');
+      const places = await folderPlaces(s);
+      for (const c of open) for (const line of conflictLines(c, places.get(c.folder))) ctx.out(line);
     });
 }

@@ -1,46 +1,33 @@
 // The remote commands of the CLI: remote add|list|remove, sync and clone.
-// Thin: parsing and printing here; the work in engine/sync.
+// Thin: parsing and printing here; the work in engine/ops/remotes.ts (and
+// settling other devices' versions after a sync, engine/ops/settle.ts).
 
 import type { Command } from 'commander';
-import { join, resolve } from 'node:path';
-import { EngineError } from '../engine/errors';
-import { backendFor, initLocalStoreAt, localPath, localRepositoryExists } from '../engine/repo/location';
-import { objectNames } from '../engine/repo/format';
-import { assertRepository, Repository } from '../engine/repo/repository';
-import type { Backend } from '../engine/storage/backend';
-import { ThrottledBackend } from '../engine/storage/throttle';
-import { normaliseLocation, openRemote, validateRemote, type RemoteConfig } from '../engine/sync/remote-location';
-import { addRemote } from '../engine/sync/remotes';
-import { syncRepositories, type SyncProgress, type SyncResult } from '../engine/sync/replicate';
-import { TierState } from '../engine/tiers/tier-state';
-import { LocalState } from '../engine/versions/local-state';
-import { prepareSettling, printSettled, settleAfterSync, settledJson } from './merge-commands';
+import {
+  addRemote,
+  clone,
+  folderRemote,
+  listRemotes,
+  reachRemote,
+  removeRemote,
+  syncOnce,
+  type SyncOnceOptions,
+  type SyncOnceResult,
+  type SyncProgress,
+  type SyncResult,
+} from '../engine/ops/remotes';
+import { settle, type ReconcileResult } from '../engine/ops/settle';
+import { folderPlaces, printSettled, settledJson } from './merge-commands';
 import { currentPassphrase } from './passphrase';
-import { formatBytes, progressBar } from './progress';
+import { formatBytes, progressBar, type ProgressSink } from './progress';
 import { UsageError } from './usage-error';
 import { warnStray } from './strays';
 import type { CliContext } from './version-commands';
 
-async function state(ctx: CliContext): Promise<LocalState> {
-  return LocalState.load(localPath(ctx.repoLocation()));
-}
-
-/** The remote named, else the only one; a clear error when there is none, or several and none named. */
-export function pickRemote(remotes: RemoteConfig[], name: string | undefined): RemoteConfig {
-  if (remotes.length === 0) throw new EngineError('INVALID_ARGUMENT', 'no remote yet: add one with `strata remote add NAME --hot URL`');
-  if (name === undefined) {
-    if (remotes.length > 1) throw new UsageError(`several remotes (${remotes.map((r) => r.name).join(', ')}): name the one to use`);
-    return remotes[0] as RemoteConfig;
-  }
-  const remote = remotes.find((r) => r.name === name);
-  if (!remote) throw new EngineError('NOT_FOUND', `no remote named "${name}" (see \`strata remote list\`)`);
-  return remote;
-}
-
-async function runSync(ctx: CliContext, local: Backend, remote: Backend, options: { upload: boolean; download: boolean; skipDownload?: (name: string) => boolean }): Promise<SyncResult> {
+/** Progress of a sync: a bar (from its first step), or with --json lines on stderr (a few a second), for programs driving the CLI. */
+function syncProgress(ctx: CliContext): { onProgress: (p: SyncProgress) => void; stop: () => void } {
   const g = ctx.globals();
-  const bar = progressBar('sync', !g.json && !g.quiet);
-  // With --json, progress goes to stderr as JSON lines (a few a second), for programs driving the CLI.
+  let bar: ProgressSink | undefined;
   let lastEvent = 0;
   const event = (p: SyncProgress): void => {
     const now = Date.now();
@@ -48,41 +35,60 @@ async function runSync(ctx: CliContext, local: Backend, remote: Backend, options
     lastEvent = now;
     process.stderr.write(`${JSON.stringify({ event: 'sync-progress', ...p })}\n`);
   };
-  let result: SyncResult;
+  return {
+    onProgress: (p) => {
+      if (g.json && !g.quiet) event(p);
+      bar ??= progressBar('sync', !g.json && !g.quiet);
+      bar.update(p.bytes, p.totalBytes, { what: `${p.direction === 'upload' ? 'up' : 'down'} ${p.done}/${p.total}` });
+    },
+    stop: () => bar?.stop(),
+  };
+}
+
+/** Files that are not objects were not copied: say so, on either side. */
+function warnStrays(result: { strays: SyncResult['strays'] }, remoteLocation: string): void {
+  for (const stray of result.strays) warnStray(stray.name, stray.side === 'remote' ? remoteLocation : undefined);
+}
+
+async function runSync(ctx: CliContext, remote: string | undefined, options: SyncOnceOptions): Promise<SyncOnceResult> {
+  const progress = syncProgress(ctx);
+  let result: SyncOnceResult;
   try {
-    result = await syncRepositories(local, remote, {
-      ...options,
-      onProgress: (p) => {
-        if (g.json && !g.quiet) event(p);
-        bar.update(p.bytes, p.totalBytes, { what: `${p.direction === 'upload' ? 'up' : 'down'} ${p.done}/${p.total}` });
-      },
-    });
+    // Objects are copied sealed as they are: sync needs no passphrase.
+    result = await syncOnce(ctx.repoLocation(), remote, { ...options, onProgress: progress.onProgress });
   } finally {
-    bar.stop();
+    progress.stop();
   }
-  // Files that are not objects were not copied: say so, on either side.
-  for (const stray of result.strays) warnStray(stray.name, stray.side === 'remote' ? remote.location : undefined);
+  warnStrays(result, result.remoteLocation);
   return result;
 }
 
-function report(ctx: CliContext, remote: string, result: SyncResult, settled?: Awaited<ReturnType<typeof settleAfterSync>>): void {
+/**
+ * After a sync that brought other devices' versions: settles them into the
+ * tracked folders. That needs the passphrase (sync itself does not): without
+ * one, says so and leaves it for the next sync.
+ */
+async function settleAfterSync(ctx: CliContext): Promise<{ places: Map<string, string>; result: ReconcileResult } | undefined> {
+  let s;
+  try {
+    s = await ctx.openSession();
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    ctx.warn('strata: other devices\' versions arrived; they are put in your folders by a sync with the passphrase available ($STRATA_PASSPHRASE or a terminal)');
+    return undefined;
+  }
+  const result = await settle(s);
+  return { places: await folderPlaces(s), result };
+}
+
+function report(ctx: CliContext, remote: string, result: SyncResult, settled?: { places: Map<string, string>; result: ReconcileResult }): void {
   if (ctx.globals().json) {
     ctx.printJson({ remote, ...result, ...(settled ? { settled: settledJson(settled.result) } : {}) });
     return;
   }
   for (const c of result.conflicts) ctx.warn(`warning: ${c.name} differs in size (here ${c.local}, remote ${c.remote}); left as it is (run \`strata check\` on both)`);
-  if (settled) printSettled(ctx, settled.ws, settled.result);
+  if (settled) printSettled(ctx, settled.places, settled.result);
   ctx.out(`synced with ${remote}: ${result.uploaded.objects} objects up (${formatBytes(result.uploaded.bytes)}), ${result.downloaded.objects} down (${formatBytes(result.downloaded.bytes)})`);
-}
-
-/** Opens a remote (making a folder remote's folders) and lists it: reachable, and listable with these credentials. */
-async function reach(config: RemoteConfig): Promise<void> {
-  const backend = await openRemote(config, { create: true });
-  try {
-    for await (const info of backend.list('keys/')) void info;
-  } finally {
-    await backend.close();
-  }
 }
 
 /** "2M" -> 2 MiB per second; K, M, G are binary multiples. */
@@ -91,31 +97,6 @@ export function parseRate(text: string): number {
   const value = m ? Number(m[1]) * 1024 ** ' KMG'.indexOf((m[2] || ' ').toUpperCase()) : NaN;
   if (!Number.isFinite(value) || value < 1024) throw new UsageError(`--limit-rate takes bytes per second with K, M or G, at least 1K (e.g. 500K, 2M), got ${JSON.stringify(text)}`);
   return Math.floor(value);
-}
-
-/**
- * Whether `dir` holds a clone of `remote` begun earlier (stopped once its
- * config had arrived): the same config, so the same repository. Cloning again
- * continues it, downloading the rest. A repository there that is another one,
- * or one whose remote of this name is elsewhere, is refused: nothing of it is
- * touched.
- */
-async function earlierClone(dir: string, remote: Backend, config: RemoteConfig): Promise<boolean> {
-  if (!(await localRepositoryExists(dir))) return false;
-  const local = backendFor(dir);
-  try {
-    const [here, there] = await Promise.all([local.get(objectNames.config), remote.get(objectNames.config)]);
-    if (Buffer.compare(here, there) !== 0) {
-      throw new EngineError('REPO_EXISTS', `a repository already exists at ${dir}, and it is not the one at ${config.hot}: clone into another place (--repo DIR)`);
-    }
-  } finally {
-    await local.close();
-  }
-  const named = (await LocalState.load(dir)).remotes().find((r) => r.name === config.name);
-  if (named && (named.hot !== config.hot || named.cold !== config.cold)) {
-    throw new EngineError('REPO_EXISTS', `a clone of this repository exists at ${dir} with its remote "${config.name}" at ${named.hot}: run \`strata sync ${config.name}\` there, or clone with another --name`);
-  }
-  return true;
 }
 
 export function registerRemoteCommands(program: Command, ctx: CliContext): void {
@@ -131,11 +112,9 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
     .action(async (name: string, folder: string | undefined, given: { hot?: string; cold?: string; check: boolean }) => {
       if (folder !== undefined && given.hot !== undefined) throw new UsageError('give a folder or --hot URL, not both');
       if (folder === undefined && given.hot === undefined) throw new UsageError('give a folder (e.g. /media/disk/strata) or --hot URL [--cold URL]');
-      const opts = folder !== undefined ? { ...given, hot: join(resolve(folder), 'hot'), cold: join(resolve(folder), 'cold') } : { ...given, hot: given.hot as string };
-      // Checked as the app checks it (engine/sync/remotes.ts): the name free, a folder outside the repository.
-      const config = await addRemote(localPath(ctx.repoLocation()), await state(ctx), { name, hot: opts.hot, ...(opts.cold ? { cold: opts.cold } : {}) }, {
-        ...(opts.check ? { reach } : {}),
-      });
+      const wanted = folder !== undefined ? folderRemote(name, folder) : { name, hot: given.hot as string, ...(given.cold ? { cold: given.cold } : {}) };
+      // Checked as the app checks it: the name free, a folder outside the repository.
+      const config = await addRemote(ctx.repoLocation(), wanted, given.check ? { reach: reachRemote } : {});
       if (ctx.globals().json) ctx.printJson(config);
       else ctx.out(`added remote "${config.name}": hot ${config.hot}${config.cold ? `, cold ${config.cold}` : ''}`);
     });
@@ -143,7 +122,7 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
     .command('list')
     .description('list remotes')
     .action(async () => {
-      const remotes = (await state(ctx)).remotes();
+      const remotes = await listRemotes(ctx.repoLocation());
       if (ctx.globals().json) {
         ctx.printJson(remotes);
         return;
@@ -156,9 +135,7 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
     .description('forget a remote (nothing is deleted there)')
     .argument('<name>', 'the remote')
     .action(async (name: string) => {
-      const st = await state(ctx);
-      pickRemote(st.remotes(), name);
-      await st.setRemotes(st.remotes().filter((r) => r.name !== name));
+      await removeRemote(ctx.repoLocation(), name);
       ctx.out(`removed remote "${name}" (its objects are left in place)`);
     });
 
@@ -172,28 +149,19 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
     .action(async (name: string | undefined, opts: { uploadOnly?: boolean; downloadOnly?: boolean; limitRate?: string }) => {
       if (opts.uploadOnly && opts.downloadOnly) throw new UsageError('--upload-only and --download-only exclude each other');
       const rate = opts.limitRate !== undefined ? parseRate(opts.limitRate) : undefined;
-      const config = pickRemote((await state(ctx)).remotes(), name);
-      // Objects are copied sealed as they are: sync needs no passphrase.
-      const local = backendFor(ctx.repoLocation());
-      const tierState = await TierState.load(localPath(ctx.repoLocation()), (message) => ctx.warn(`warning: ${message}`));
-      const opened = await openRemote(config, { create: true });
-      const backend = rate ? new ThrottledBackend(opened, { bytesPerSecond: rate }) : opened;
-      try {
-        await prepareSettling(ctx, local);
-        const result = await runSync(ctx, local, backend, { upload: !opts.downloadOnly, download: !opts.uploadOnly, skipDownload: (n) => tierState.isEvicted(n) });
-        // Other devices' versions into the tracked folders: merges, conflicts (merge-commands.ts).
-        const settled = opts.uploadOnly ? undefined : await settleAfterSync(ctx, local);
-        if (settled && settled.result.versions.length > 0 && !opts.downloadOnly) {
-          // Merges recorded here go up now, so the other devices have them at their next sync.
-          const again = await runSync(ctx, local, backend, { upload: true, download: false });
-          result.uploaded.objects += again.uploaded.objects;
-          result.uploaded.bytes += again.uploaded.bytes;
-        }
-        report(ctx, config.name, result, settled);
-      } finally {
-        await backend.close();
-        await local.close();
+      const options: SyncOnceOptions = { ...(rate ? { bytesPerSecond: rate } : {}), onNotice: (message) => ctx.warn(`warning: ${message}`) };
+      const first = await runSync(ctx, name, { ...options, upload: !opts.downloadOnly, download: !opts.uploadOnly });
+      const config = first.remote;
+      const result: SyncResult = { uploaded: first.uploaded, downloaded: first.downloaded, conflicts: first.conflicts, strays: first.strays };
+      // Other devices' versions into the tracked folders: merges, conflicts (ops/settle.ts).
+      const settled = opts.uploadOnly || !first.unsettled ? undefined : await settleAfterSync(ctx);
+      if (settled && settled.result.versions.length > 0 && !opts.downloadOnly) {
+        // Merges recorded here go up now, so the other devices have them at their next sync.
+        const again = await runSync(ctx, config.name, { ...options, upload: true, download: false });
+        result.uploaded.objects += again.uploaded.objects;
+        result.uploaded.bytes += again.uploaded.bytes;
       }
+      report(ctx, config.name, result, settled);
     });
 
   program
@@ -203,35 +171,17 @@ export function registerRemoteCommands(program: Command, ctx: CliContext): void 
     .option('--cold <url>', 'the remote\'s cold URL, if it has its own')
     .option('--name <name>', 'name of the remote in the new repository', 'origin')
     .action(async (url: string, opts: { cold?: string; name: string }) => {
-      const dir = localPath(ctx.repoLocation());
-      let given = { name: opts.name, hot: url, ...(opts.cold ? { cold: opts.cold } : {}) };
-      // A folder remote made with `remote add NAME FOLDER`: its hot/ and cold/ parts.
-      const folder = url.startsWith('s3://') ? undefined : normaliseLocation(url);
-      if (folder && !opts.cold && (await localRepositoryExists(join(localPath(folder), 'hot'))) && !(await localRepositoryExists(localPath(folder)))) {
-        given = { name: opts.name, hot: join(localPath(folder), 'hot'), cold: join(localPath(folder), 'cold') };
-      }
-      const config = validateRemote(given);
-      const backend = await openRemote(config);
+      const progress = syncProgress(ctx);
+      let cloned;
       try {
-        // The remote first: a wrong URL, or a remote a sync stopped early, is said as such (exit 3), before any prompt.
-        await assertRepository(backend);
-        const continued = await earlierClone(dir, backend, config);
-        const passphrase = await currentPassphrase();
-        // The passphrase must open the remote before anything is downloaded: a wrong one leaves nothing behind.
-        await Repository.open(backend, passphrase);
-        const local = continued ? backendFor(dir) : await initLocalStoreAt(dir);
-        try {
-          const result = await runSync(ctx, local, backend, { upload: false, download: true });
-          const st = await LocalState.load(dir);
-          const recorded = st.remotes().some((r) => r.name === config.name); // by an earlier clone that got this far
-          if (!recorded) await st.setRemotes([...st.remotes(), config]);
-          if (ctx.globals().json) ctx.printJson({ repository: resolve(dir), remote: config, ...(continued ? { continued: true } : {}), ...result });
-          else ctx.out(`cloned ${result.downloaded.objects} objects (${formatBytes(result.downloaded.bytes)}) into ${resolve(dir)} as a new device${continued ? ' (continuing the clone begun there)' : ''}; remote "${config.name}" ${recorded ? 'kept' : 'added'}`);
-        } finally {
-          await local.close();
-        }
+        // The remote is checked before the passphrase is asked for: a wrong URL, or a remote a sync stopped early, is said as such (exit 3).
+        cloned = await clone(url, ctx.repoLocation(), () => currentPassphrase(), { name: opts.name, ...(opts.cold ? { cold: opts.cold } : {}), onProgress: progress.onProgress });
       } finally {
-        await backend.close();
+        progress.stop();
       }
+      const { repository, remote: config, continued, recorded, sync: result } = cloned;
+      warnStrays(result, cloned.remoteLocation);
+      if (ctx.globals().json) ctx.printJson({ repository, remote: config, ...(continued ? { continued: true } : {}), ...result });
+      else ctx.out(`cloned ${result.downloaded.objects} objects (${formatBytes(result.downloaded.bytes)}) into ${repository} as a new device${continued ? ' (continuing the clone begun there)' : ''}; remote "${config.name}" ${recorded ? 'kept' : 'added'}`);
     });
 }

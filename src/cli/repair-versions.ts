@@ -1,15 +1,11 @@
 // `strata repair versions`: lists the version batches the history lacks
 // (damaged or missing) and, once confirmed, records them as lost for good
-// (engine/versions/losses.ts), the documented way past a loss no remote can
+// (engine/ops/losses.ts), the documented way past a loss no remote can
 // heal. Also how `log` names losses recorded before. Thin: printing here.
 
 import { createInterface } from 'node:readline/promises';
 import type { Command } from 'commander';
-import { localPath } from '../engine/repo/location';
-import type { AcceptedLoss } from '../engine/versions/history';
-import { lossesToRecord, recordLosses } from '../engine/versions/losses';
-import type { LostBatch } from '../engine/versions/records';
-import { Workspace } from '../engine/versions/workspace';
+import { acceptedLosses, lostBatches, recordLostBatches, type AcceptedLoss, type LostBatch } from '../engine/ops/losses';
 import { shown } from './display';
 import { ExitCode, noteExitCode } from './exit-codes';
 import { UsageError } from './usage-error';
@@ -46,9 +42,9 @@ export function registerRepairVersions(repair: Command, ctx: CliContext): void {
     .option('--move-aside <dir>', 'also move damaged batches recorded as lost out of the repository into DIR (bytes kept)')
     .action(async (opts: { dryRun?: boolean; yes?: boolean; moveAside?: string }) => {
       const json = ctx.globals().json === true;
-      const ws = await Workspace.open(await ctx.openRepo(), localPath(ctx.repoLocation()));
-      const lost = lossesToRecord(ws.history, ws.state);
-      const accepted = ws.history.losses();
+      const s = await ctx.openSession();
+      const lost = await lostBatches(s);
+      const accepted = await acceptedLosses(s);
       const document = (recorded: string | null, movedAside: Array<{ batch: string; to: string }>, dryRun: boolean): object => ({ dryRun, lost, recorded, movedAside, accepted });
 
       if (lost.length === 0 && (opts.moveAside === undefined || opts.dryRun)) {
@@ -74,7 +70,7 @@ export function registerRepairVersions(repair: Command, ctx: CliContext): void {
           return;
         }
       }
-      const result = await recordLosses(ws.repo, ws.state, ws.history, opts.moveAside !== undefined ? { moveAsideTo: opts.moveAside } : {});
+      const result = await recordLostBatches(s, opts.moveAside !== undefined ? { moveAsideTo: opts.moveAside } : {});
       if (json) {
         ctx.printJson(document(result.batch ?? null, result.movedAside, false));
         return;

@@ -2,7 +2,7 @@
 // listing.ts): one line on stderr per file, once per invocation, whichever
 // part of the command (opening, listing, sync) came across it.
 
-import { strayMessage } from '../engine/repo/listing';
+import { strayMessage } from '../engine/ops/repository';
 
 const warned = new Set<string>();
 

@@ -1,39 +1,24 @@
 // The tier and cost commands of the CLI: tiers (report, --apply to migrate,
 // --policy), archive / activate (course states in the policy file), evict,
 // prefetch and cost. Thin: parsing and printing here, the work in
-// engine/tiers.
+// engine/ops/tiers.ts.
 
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
 import { EngineError } from '../engine/errors';
-import { localPath } from '../engine/repo/location';
-import type { Backend } from '../engine/storage/backend';
-import { openRemote, type RemoteConfig } from '../engine/sync/remote-location';
-import type { CostReport } from '../engine/tiers/cost-report';
-import { loadPolicy, policyPath, savePolicy } from '../engine/tiers/policy';
-import type { TierReport } from '../engine/tiers/tier-report';
-import { Tiers } from '../engine/tiers/tiers';
-import { LocalState } from '../engine/versions/local-state';
+import {
+  evictPacks,
+  initPolicy,
+  migrateTiers,
+  policyOf,
+  prefetchCourse,
+  setCourseState,
+  tierCost,
+  tierReport,
+  type CostReport,
+  type TierReport,
+} from '../engine/ops/tiers';
 import { formatBytes, progressBar } from './progress';
-import { pickRemote } from './remote-commands';
-import { UsageError } from './usage-error';
 import type { CliContext } from './version-commands';
-
-/** The remote to use: the one named, else the only one (pickRemote); none at all is fine unless `required`. */
-async function remoteOf(ctx: CliContext, name: string | undefined, required: boolean): Promise<RemoteConfig | undefined> {
-  const remotes = (await LocalState.load(localPath(ctx.repoLocation()))).remotes();
-  return name === undefined && remotes.length === 0 && !required ? undefined : pickRemote(remotes, name);
-}
-
-async function withRemote<T>(remote: RemoteConfig | undefined, run: (r: { name: string; backend: Backend } | undefined) => Promise<T>): Promise<T> {
-  if (!remote) return run(undefined);
-  const backend = await openRemote(remote);
-  try {
-    return await run({ name: remote.name, backend });
-  } finally {
-    await backend.close();
-  }
-}
 
 function bytes(b: { objects: number; bytes: number }): string {
   return `${formatBytes(b.bytes)} in ${b.objects} object${b.objects === 1 ? '' : 's'}`;
@@ -104,44 +89,38 @@ export function registerTierCommands(program: Command, ctx: CliContext): void {
     .option('--policy', 'print the placement policy in effect and the file that sets it')
     .option('--init-policy', 'write the default policy to the policy file, to edit')
     .action(async (name: string | undefined, opts: { apply?: boolean; policy?: boolean; initPolicy?: boolean }) => {
-      const dir = localPath(ctx.repoLocation());
       if (opts.initPolicy) {
-        const file = await policyPath(dir);
-        if (existsSync(file)) throw new UsageError(`${file} exists; edit it`);
-        await savePolicy(dir, await loadPolicy(dir));
+        const file = await initPolicy(ctx.repoLocation());
         ctx.out(`wrote ${file} (the defaults; docs/tiers.md explains each setting)`);
         return;
       }
       if (opts.policy) {
-        const policy = await loadPolicy(dir);
-        const file = await policyPath(dir);
-        if (ctx.globals().json) ctx.printJson({ file, exists: existsSync(file), policy });
-        else ctx.out(`${existsSync(file) ? file : `(no ${file}: the defaults)`}\n${JSON.stringify(policy, null, 2)}`);
+        const { file, exists, policy } = await policyOf(ctx.repoLocation());
+        if (ctx.globals().json) ctx.printJson({ file, exists, policy });
+        else ctx.out(`${exists ? file : `(no ${file}: the defaults)`}\n${JSON.stringify(policy, null, 2)}`);
         return;
       }
-      const tiers = await Tiers.open(await ctx.openRepo(), ctx.repoLocation());
-      const remote = await remoteOf(ctx, name, opts.apply === true);
-      await withRemote(remote, async (r) => {
-        const report = await tiers.report(r);
-        if (!opts.apply || !r) {
-          if (ctx.globals().json) ctx.printJson(reportJson(report));
-          else printReport(ctx, report);
-          return;
-        }
-        const bar = progressBar('moving', !ctx.globals().json && !ctx.globals().quiet);
-        let result;
-        try {
-          result = await tiers.migrate(r.backend, report, { onProgress: (p) => bar.update(p.bytes, p.totalBytes, { what: `${p.done}/${p.total}` }) });
-        } finally {
-          bar.stop();
-        }
-        if (ctx.globals().json) ctx.printJson({ ...reportJson(report), migration: result });
-        else {
-          ctx.out(`moved ${result.moved.objects} packs (${formatBytes(result.moved.bytes)})${result.waiting.length > 0 ? `; ${result.waiting.length} are thawing and move on a later run` : ''}`);
-          for (const f of result.failed) ctx.warn(`could not move ${f.name}: ${f.message}`);
-        }
-        if (result.failed.length > 0) throw new EngineError('UNAVAILABLE', `${result.failed.length} packs could not be moved; run \`strata tiers --apply\` again to continue`);
-      });
+      const s = await ctx.openSession();
+      if (!opts.apply) {
+        const report = await tierReport(s, name);
+        if (ctx.globals().json) ctx.printJson(reportJson(report));
+        else printReport(ctx, report);
+        return;
+      }
+      const bar = progressBar('moving', !ctx.globals().json && !ctx.globals().quiet);
+      let moved;
+      try {
+        moved = await migrateTiers(s, name, { onProgress: (p) => bar.update(p.bytes, p.totalBytes, { what: `${p.done}/${p.total}` }) });
+      } finally {
+        bar.stop();
+      }
+      const { report, migration: result } = moved;
+      if (ctx.globals().json) ctx.printJson({ ...reportJson(report), migration: result });
+      else {
+        ctx.out(`moved ${result.moved.objects} packs (${formatBytes(result.moved.bytes)})${result.waiting.length > 0 ? `; ${result.waiting.length} are thawing and move on a later run` : ''}`);
+        for (const f of result.failed) ctx.warn(`could not move ${f.name}: ${f.message}`);
+      }
+      if (result.failed.length > 0) throw new EngineError('UNAVAILABLE', `${result.failed.length} packs could not be moved; run \`strata tiers --apply\` again to continue`);
     });
 
   for (const [command, state, what] of [['archive', 'archived', 'mark a course archived: its data goes cold on the remote and can be evicted here'], ['activate', 'active', 'mark a course active again, and fetch back its current data if it was evicted']] as const) {
@@ -150,12 +129,7 @@ export function registerTierCommands(program: Command, ctx: CliContext): void {
       .description(what)
       .argument('<course>', 'the course (tracked folder) name')
       .action(async (course: string) => {
-        const tiers = await Tiers.open(await ctx.openRepo(), ctx.repoLocation());
-        tiers.assertCourse(course);
-        if (state === 'archived') tiers.policy.courses[course] = 'archived';
-        else delete tiers.policy.courses[course];
-        await savePolicy(tiers.dir, tiers.policy);
-        const fetched = state === 'active' ? await tiers.prefetch(course, await tiers.report()) : { objects: 0, bytes: 0 };
+        const { fetched } = await setCourseState(await ctx.openSession(), course, state);
         if (ctx.globals().json) ctx.printJson({ course, state, fetched });
         else ctx.out(`"${course}" is ${state}${fetched.objects > 0 ? `; fetched back ${formatBytes(fetched.bytes)}` : ''}${state === 'archived' ? ' (`strata tiers --apply` moves its data cold; `strata evict` frees space here)' : ''}`);
       });
@@ -167,16 +141,11 @@ export function registerTierCommands(program: Command, ctx: CliContext): void {
     .argument('[remote]', 'the remote that holds them (default: the only one)')
     .option('--dry-run', 'only say what would be freed')
     .action(async (name: string | undefined, opts: { dryRun?: boolean }) => {
-      const tiers = await Tiers.open(await ctx.openRepo(), ctx.repoLocation());
-      const remote = await remoteOf(ctx, name, true);
-      await withRemote(remote, async (r) => {
-        if (!r) return;
-        const result = await tiers.evict(r, await tiers.report(r), { dryRun: opts.dryRun === true });
-        if (ctx.globals().json) ctx.printJson({ dryRun: opts.dryRun === true, ...result });
-        else {
-          ctx.out(`${opts.dryRun ? 'would free' : 'freed'} ${bytes(result.evicted)}${result.notOnRemote > 0 ? `; ${result.notOnRemote} more packs are not on "${r.name}" yet (run \`strata sync\` first)` : ''}`);
-        }
-      });
+      const { remote, result } = await evictPacks(await ctx.openSession(), name, { dryRun: opts.dryRun === true });
+      if (ctx.globals().json) ctx.printJson({ dryRun: opts.dryRun === true, ...result });
+      else {
+        ctx.out(`${opts.dryRun ? 'would free' : 'freed'} ${bytes(result.evicted)}${result.notOnRemote > 0 ? `; ${result.notOnRemote} more packs are not on "${remote}" yet (run \`strata sync\` first)` : ''}`);
+      }
     });
 
   program
@@ -184,9 +153,7 @@ export function registerTierCommands(program: Command, ctx: CliContext): void {
     .description('fetch back the evicted data a course\'s current files need (before working offline)')
     .argument('<course>', 'the course (tracked folder) name')
     .action(async (course: string) => {
-      const tiers = await Tiers.open(await ctx.openRepo(), ctx.repoLocation());
-      tiers.assertCourse(course);
-      const fetched = await tiers.prefetch(course, await tiers.report());
+      const fetched = await prefetchCourse(await ctx.openSession(), course);
       if (ctx.globals().json) ctx.printJson({ course, fetched });
       else ctx.out(fetched.objects > 0 ? `fetched ${bytes(fetched)} for "${course}"` : `"${course}" has all its current data here`);
     });
@@ -196,12 +163,8 @@ export function registerTierCommands(program: Command, ctx: CliContext): void {
     .description('monthly cost of the remote copy by tier, against keeping it all hot, and how to lower it')
     .argument('[remote]', 'the remote (default: the only one)')
     .action(async (name: string | undefined) => {
-      const tiers = await Tiers.open(await ctx.openRepo(), ctx.repoLocation());
-      const remote = await remoteOf(ctx, name, false);
-      await withRemote(remote, async (r) => {
-        const cost = tiers.cost(await tiers.report(r), remote);
-        if (ctx.globals().json) ctx.printJson(cost);
-        else printCost(ctx, cost);
-      });
+      const cost = await tierCost(await ctx.openSession(), name);
+      if (ctx.globals().json) ctx.printJson(cost);
+      else printCost(ctx, cost);
     });
 }

@@ -1,15 +1,15 @@
 // The version-history commands of the CLI: tracked folders (add, folders,
-// remove), scan, log, show, tag and config. Thin: parsing and printing here,
-// the work in engine/versions.
+// remove), scan, log, show, rollback, restore of versions, diff, blame, tag
+// and config. Thin: parsing and printing here, the work in engine/ops.
 
 import type { Command } from 'commander';
-import { localPath } from '../engine/repo/location';
-import type { Repository } from '../engine/repo/repository';
-import type { VersionRecord } from '../engine/versions/records';
-import { parseWhen } from '../engine/versions/when';
-import type { Attribution, TextDiff } from '../engine/versions/compare';
-import type { ScanResult } from '../engine/versions/scanner';
-import { parseVersionRef, Workspace, type LogEntry, type RestoreOutcome } from '../engine/versions/workspace';
+import { author, setAuthor } from '../engine/ops/author';
+import { blame, diff as compareVersions, type Attribution, type TextDiff } from '../engine/ops/compare';
+import { addFolder, listFolders, removeFolder, scan, trackedFolders, type ScanResult } from '../engine/ops/folders';
+import { content, historyProblems, log, parseVersionRef, parseWhen, tag, tagsOf, version, type LogEntry, type VersionRecord } from '../engine/ops/history';
+import { acceptedLosses } from '../engine/ops/losses';
+import { restoreVersions, rollback, type RestoreOutcome } from '../engine/ops/restore-versions';
+import type { Session } from '../engine/ops/session';
 import { shown } from './display';
 import { ExitCode, noteExitCode } from './exit-codes';
 import { registerMergeCommands } from './merge-commands';
@@ -18,17 +18,19 @@ import { UsageError } from './usage-error';
 
 export interface CliContext {
   globals(): { repo?: string; json?: boolean; quiet?: boolean };
-  openRepo(): Promise<Repository>;
+  /** The repository of this invocation, unlocked once (the passphrase asked for at most once). */
+  openSession(): Promise<Session>;
   repoLocation(): string;
   out(line: string): void;
   warn(line: string): void;
   printJson(value: unknown): void;
 }
 
-export async function workspace(ctx: CliContext): Promise<Workspace> {
-  const ws = await Workspace.open(await ctx.openRepo(), localPath(ctx.repoLocation()));
-  reportHistoryProblems(ctx, ws);
-  return ws;
+/** The unlocked repository, its history read, with what the history lacks said first. */
+export async function session(ctx: CliContext): Promise<Session> {
+  const s = await ctx.openSession();
+  reportHistoryProblems(ctx, await historyProblems(s));
+  return s;
 }
 
 /**
@@ -36,8 +38,7 @@ export async function workspace(ctx: CliContext): Promise<Workspace> {
  * shows what it can, and exits 5; those that would write history refuse.
  * With --json the list goes to stderr as one JSON line, stdout keeps its document.
  */
-function reportHistoryProblems(ctx: CliContext, ws: Workspace): void {
-  const problems = ws.history.problems(ws.state);
+function reportHistoryProblems(ctx: CliContext, problems: Awaited<ReturnType<typeof historyProblems>>): void {
   if (problems.length === 0) return;
   noteExitCode(ExitCode.damaged);
   if (ctx.globals().json) {
@@ -112,8 +113,8 @@ export async function restoreVersionsCommand(ctx: CliContext, path: string, opts
   if ((opts.version === undefined) === (opts.at === undefined)) throw new UsageError('give exactly one of --version N and --at TIME');
   const version = opts.version !== undefined ? parseVersionNumber(opts.version) : undefined;
   const at = opts.at !== undefined ? parseWhen(opts.at) : undefined;
-  const ws = await workspace(ctx);
-  const outcome = await ws.restoreVersions(path, { ...(version !== undefined ? { version } : {}), ...(at ? { at } : {}), ...(opts.target !== undefined ? { target: opts.target } : {}) });
+  const s = await session(ctx);
+  const outcome = await restoreVersions(s, path, { ...(version !== undefined ? { version } : {}), ...(at ? { at } : {}), ...(opts.target !== undefined ? { target: opts.target } : {}) });
   reportPutBack(ctx, outcome, version !== undefined ? `restored version ${version}` : `restored as of ${at?.toLocaleString('sv-SE')}`);
 }
 
@@ -150,7 +151,7 @@ function shellWord(word: string): string {
 }
 
 /** What a scan did, as `scan` and `add` print it. */
-function reportScan(ctx: CliContext, ws: Workspace, result: ScanResult): void {
+async function reportScan(ctx: CliContext, s: Session, result: ScanResult): Promise<void> {
   if (ctx.globals().json) {
     ctx.printJson({
       batch: result.batch ?? null, versions: result.versions.map((record) => versionJson({ record, tags: [] })), unchanged: result.unchanged,
@@ -162,7 +163,7 @@ function reportScan(ctx: CliContext, ws: Workspace, result: ScanResult): void {
     // Copies of earlier versions in an adopted folder (an old export): not edits; `sync` brings them up to date.
     for (const b of result.behind) ctx.out(shown(`behind   ${b.path}  (the copy here is version ${b.version} of ${b.current}: not a new edit, nothing recorded; the next sync puts the current version in place)`));
     // Files of an adopted folder not on this machine (yet): how to put them here, or to record them as deleted.
-    for (const folder of ws.state.folders()) {
+    for (const folder of await trackedFolders(s)) {
       const missing = result.notHere.filter((p) => p.startsWith(`${folder.name}/`)).length;
       if (missing === 0) continue;
       ctx.out(shown(`${missing} file${missing === 1 ? '' : 's'} of "${folder.name}" from other devices ${missing === 1 ? 'is' : 'are'} not in this folder; not recorded as deleted:`));
@@ -185,10 +186,10 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
     .option('--name <name>', 'name of the folder in history (default: its folder name)')
     .option('--no-scan', 'do not record the folder\'s current files now')
     .action(async (path: string, opts: { name?: string; scan: boolean }) => {
-      const ws = await workspace(ctx);
-      const folder = await ws.addFolder(path, opts.name);
+      const s = await session(ctx);
+      const folder = await addFolder(s, path, opts.name);
       if (!ctx.globals().json) ctx.out(shown(`tracking "${folder.name}" (${folder.path})${folder.observed === false ? ': it continues the history from other devices' : ''}`));
-      if (opts.scan) reportScan(ctx, ws, await ws.scan([folder.name], { onWarning }));
+      if (opts.scan) await reportScan(ctx, s, await scan(s, [folder.name], { onWarning }));
       else if (ctx.globals().json) ctx.printJson(folder);
     });
 
@@ -196,8 +197,7 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
     .command('folders')
     .description('list tracked folders')
     .action(async () => {
-      const ws = await workspace(ctx);
-      const folders = ws.folders();
+      const folders = await listFolders(await session(ctx));
       if (ctx.globals().json) {
         ctx.printJson(folders);
         return;
@@ -215,8 +215,7 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
     .description('stop tracking a folder (its history is kept)')
     .argument('<name>', 'the folder\'s name (see strata folders)')
     .action(async (name: string) => {
-      const ws = await workspace(ctx);
-      const folder = await ws.removeFolder(name);
+      const folder = await removeFolder(await session(ctx), name);
       if (ctx.globals().json) ctx.printJson(folder);
       else ctx.out(shown(`stopped tracking "${folder.name}"; its history is kept`));
     });
@@ -231,7 +230,7 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
     .option('--meta <key=value...>', 'free metadata recorded with every version of this scan')
     .option('--confirm-deletions', 'in folders continued from other devices, record files missing here as deleted (by default they are not here yet)')
     .action(async (names: string[], opts: { message?: string; settle?: string; tag?: string[]; meta?: string[]; confirmDeletions?: boolean }) => {
-      const ws = await workspace(ctx);
+      const s = await session(ctx);
       const settleMs = parseSettle(opts.settle);
       const meta: Record<string, string> = {};
       for (const pair of opts.meta ?? []) {
@@ -239,7 +238,7 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
         if (eq <= 0) throw new UsageError(`--meta takes KEY=VALUE, got ${JSON.stringify(pair)}`);
         meta[pair.slice(0, eq)] = pair.slice(eq + 1);
       }
-      reportScan(ctx, ws, await ws.scan(names, {
+      await reportScan(ctx, s, await scan(s, names, {
         ...(opts.message ? { message: opts.message } : {}),
         ...(settleMs !== undefined ? { settleMs } : {}),
         ...(opts.tag ? { tags: opts.tag } : {}),
@@ -260,14 +259,14 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
     .option('--author <text>', 'only versions whose author contains this')
     .option('--tag <tag>', 'only versions with this tag')
     .action(async (path: string, opts: { since?: string; until?: string; author?: string; tag?: string }) => {
-      const ws = await workspace(ctx);
-      const entries = ws.log(path, {
+      const s = await session(ctx);
+      const entries = await log(s, path, {
         ...(opts.since ? { since: parseWhen(opts.since) } : {}),
         ...(opts.until ? { until: parseWhen(opts.until) } : {}),
         ...(opts.author ? { author: opts.author } : {}),
         ...(opts.tag ? { tag: opts.tag } : {}),
       });
-      reportAcceptedLosses(ctx, ws.history.losses()); // recorded by `repair versions`: not a problem, still named
+      reportAcceptedLosses(ctx, await acceptedLosses(s)); // recorded by `repair versions`: not a problem, still named
       if (ctx.globals().json) {
         ctx.printJson(entries.map(versionJson));
         return;
@@ -281,14 +280,14 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
     .description('print a version\'s content on stdout')
     .argument('<path@n>', 'file and version number (newest without @N)')
     .action(async (ref: string) => {
-      const ws = await workspace(ctx);
+      const s = await session(ctx);
       const { path, n } = parseVersionRef(ref);
-      const record = ws.version(path, n);
+      const record = await version(s, path, n);
       if (ctx.globals().json) {
-        ctx.printJson(versionJson({ record, tags: ws.history.file(record.file)?.tags.get(record.n) ?? [] }));
+        ctx.printJson(versionJson({ record, tags: await tagsOf(s, record) }));
         return;
       }
-      for await (const piece of ws.content(record)) {
+      for await (const piece of content(s, record)) {
         if (!process.stdout.write(piece)) await new Promise((resolve) => process.stdout.once('drain', resolve));
       }
     });
@@ -299,10 +298,10 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
     .argument('<path@n>', 'file and version number')
     .option('-m, --message <text>', 'why (default: "rolled back to version N")')
     .action(async (ref: string, opts: { message?: string }) => {
-      const ws = await workspace(ctx);
+      const s = await session(ctx);
       const { path, n } = parseVersionRef(ref);
       if (n === undefined) throw new UsageError('name the version to roll back to: PATH@N (see strata log PATH)');
-      reportPutBack(ctx, await ws.rollback(path, n, opts.message), `rolled back to version ${n}`);
+      reportPutBack(ctx, await rollback(s, path, n, opts.message), `rolled back to version ${n}`);
     });
 
   program
@@ -313,10 +312,10 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
     .option('--color <when>', 'colour the output: auto (on a terminal), always, never', 'auto')
     .action(async (refA: string, refB: string | undefined, opts: { color: string }) => {
       if (!['auto', 'always', 'never'].includes(opts.color)) throw new UsageError('--color takes auto, always or never');
-      const ws = await workspace(ctx);
+      const s = await session(ctx);
       const a = parseVersionRef(refA);
       const b = refB !== undefined ? parseVersionRef(refB) : undefined;
-      const result = await ws.diff(a.path, a.n, b);
+      const result = await compareVersions(s, a.path, a.n, b);
       const { from, to, diff } = result;
       if (ctx.globals().json) {
         const side = (x: typeof from): object => ({ label: x.label, path: x.path, version: x.record?.n ?? null, size: x.size, sha256: x.sha256 });
@@ -347,9 +346,9 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
     .description('for each line of a text file, the version and author that last changed it')
     .argument('<path>', 'file (or PATH@N for an earlier version)')
     .action(async (ref: string) => {
-      const ws = await workspace(ctx);
+      const s = await session(ctx);
       const { path, n } = parseVersionRef(ref);
-      const lines = await ws.blame(path, n);
+      const lines = await blame(s, path, n);
       if (ctx.globals().json) {
         ctx.printJson(lines);
         return;
@@ -366,13 +365,13 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
     .description('tag a version')
     .argument('<path@n>', 'file and version number')
     .argument('<tag>', 'the tag')
-    .action(async (ref: string, tag: string) => {
-      const ws = await workspace(ctx);
+    .action(async (ref: string, name: string) => {
+      const s = await session(ctx);
       const { path, n } = parseVersionRef(ref);
-      const record = ws.version(path, n);
-      await ws.tag(path, record.n, tag);
-      if (ctx.globals().json) ctx.printJson({ path: record.path, version: record.n, tag });
-      else ctx.out(shown(`tagged ${record.path}@${record.n} "${tag}"`));
+      const record = await version(s, path, n);
+      await tag(s, path, record.n, name);
+      if (ctx.globals().json) ctx.printJson({ path: record.path, version: record.n, tag: name });
+      else ctx.out(shown(`tagged ${record.path}@${record.n} "${name}"`));
     });
 
   const config = program.command('config').description('settings of this machine\'s use of the repository');
@@ -383,9 +382,9 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
     .argument('<value>', 'e.g. "Ada Lovelace <ada@example.org>"')
     .action(async (key: string, value: string) => {
       if (key !== 'author') throw new UsageError(`unknown setting ${JSON.stringify(key)}: the settings are: author`);
-      const ws = await workspace(ctx);
-      await ws.setAuthor(value);
-      ctx.out(shown(`author: ${ws.author()}`));
+      const s = await session(ctx);
+      await setAuthor(s, value);
+      ctx.out(shown(`author: ${await author(s)}`));
     });
   config
     .command('get')
@@ -393,8 +392,9 @@ export function registerVersionCommands(program: Command, ctx: CliContext): void
     .argument('<key>', 'author')
     .action(async (key: string) => {
       if (key !== 'author') throw new UsageError(`unknown setting ${JSON.stringify(key)}: the settings are: author`);
-      const ws = await workspace(ctx);
-      if (ctx.globals().json) ctx.printJson({ author: ws.author() });
-      else ctx.out(shown(ws.author()));
+      const s = await session(ctx);
+      const name = await author(s);
+      if (ctx.globals().json) ctx.printJson({ author: name });
+      else ctx.out(shown(name));
     });
 }

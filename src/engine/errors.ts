@@ -1,6 +1,7 @@
-// Engine errors callers can act on. Each has a stable `code`; the CLI maps codes
-// to exit statuses and the API maps them to ApiError codes. Messages are one
-// line, written for the user.
+// Engine errors callers can act on. Each has a stable `code`; ops/error-kind.ts
+// classifies every failure by it, and each host maps the kind (the CLI to an
+// exit status, the service to an API error code). Messages are one line,
+// written for the user.
 
 export type EngineErrorCode =
   | 'NO_REPOSITORY'
@@ -11,7 +12,9 @@ export type EngineErrorCode =
   | 'INVALID_ARGUMENT'
   | 'NOT_FOUND'
   /** A remote cannot serve it now (unreachable, or archived data still thawing). */
-  | 'UNAVAILABLE';
+  | 'UNAVAILABLE'
+  /** Stopped on request (an operation's AbortSignal) before it finished. */
+  | 'CANCELLED';
 
 export class EngineError extends Error {
   constructor(

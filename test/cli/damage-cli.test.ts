@@ -12,7 +12,8 @@ import { Repository } from '../../src/engine/repo/repository';
 import { backup } from '../../src/engine/snapshot/archiver';
 import { loadTree } from '../../src/engine/snapshot/snapshots';
 import { LocalBackend } from '../../src/engine/storage/local';
-import { Workspace } from '../../src/engine/versions/workspace';
+import { addFolder, scan } from '../../src/engine/ops/folders';
+import { sessionOf } from '../engine/sessions';
 import { fastKdf, seededBytes, tempDirPerTest, writeSettled } from '../helpers';
 import { cliEnv, runCli, type CliResult } from './run-cli';
 
@@ -73,10 +74,10 @@ describe('a truncated or missing pack (point 3)', () => {
       const repo = await Repository.init(await LocalBackend.create(repoDir), PASS, { kdf: fastKdf() });
       const course = join(dir.path, 'course');
       await writeSettled(join(course, 'clip.bin'), seededBytes(5, 200_000));
-      const ws = await Workspace.open(repo, repoDir);
-      await ws.addFolder(course);
-      await ws.scan();
-      const record = ws.history.allFiles()[0]?.versions[0];
+      const session = await sessionOf(repo, repoDir);
+      await addFolder(session, course);
+      await scan(session);
+      const record = (await session.versions()).history.allFiles()[0]?.versions[0];
       const chunk = record?.content?.[0];
       if (!chunk) throw new Error('no chunk');
       await repo.ensureIndex();

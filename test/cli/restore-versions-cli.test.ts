@@ -12,7 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { Repository } from '../../src/engine/repo/repository';
 import { backup } from '../../src/engine/snapshot/archiver';
 import { LocalBackend } from '../../src/engine/storage/local';
-import { Workspace } from '../../src/engine/versions/workspace';
+import { addFolder, scan } from '../../src/engine/ops/folders';
+import { sessionOf } from '../engine/sessions';
 import { damagedTimeline } from '../engine/damaged-timeline';
 import { fastKdf, seededBytes, snapshotOfDisk, tempDirPerTest, writeSettled } from '../helpers';
 import { cliEnv, runCli, type CliResult } from './run-cli';
@@ -29,8 +30,8 @@ const same = async (path: string, bytes: Uint8Array): Promise<boolean> => Buffer
 describe('restore of versions over a damaged pack (point 3)', () => {
   for (const how of ['truncated', 'missing'] as const) {
     it(`names the file a ${how} pack costs (exit 5), restores the rest, and leaves the file in place as it was`, async () => {
-      const { ws, repoDir, course, at } = await damagedTimeline(dir.path, how, PASS);
-      await ws.repo.backend.close();
+      const { session, repoDir, course, at } = await damagedTimeline(dir.path, how, PASS);
+      await session.repo.backend.close();
       const env = cliEnv(repoDir);
       const damagedLine = new RegExp(`^damaged: b\\.bin: .*pack is ${how}`, 'm');
 
@@ -109,9 +110,9 @@ describe('restore into a folder that holds the repository (point 7)', () => {
 
   it('a restore of versions names each path into the repository (exit 6) and restores the rest', async () => {
     const { repo, repoDir, home, source } = await setup();
-    const ws = await Workspace.open(repo, repoDir);
-    await ws.addFolder(source, 'home');
-    await ws.scan([], { settleMs: 0 });
+    const session = await sessionOf(repo, repoDir);
+    await addFolder(session, source, 'home');
+    await scan(session, [], { settleMs: 0 });
     await repo.backend.close();
     expect((await runCli(['folders'], cliEnv(repoDir))).code).toBe(0); // the first open leaves what every open needs
     const before = await repositoryState(repoDir);

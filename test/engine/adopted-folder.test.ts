@@ -12,7 +12,13 @@ import { LocalBackend } from '../../src/engine/storage/local';
 import { syncRepositories } from '../../src/engine/sync/replicate';
 import type { ReconcileResult } from '../../src/engine/versions/merge';
 import { removeIfHolds } from '../../src/engine/versions/put-back';
-import { Workspace } from '../../src/engine/versions/workspace';
+import { restoreVersions } from '../../src/engine/ops/restore-versions';
+import { log } from '../../src/engine/ops/history';
+import { addFolder, scan } from '../../src/engine/ops/folders';
+import { author } from '../../src/engine/ops/author';
+import type { Session } from '../../src/engine/ops/session';
+import { settle } from '../../src/engine/ops/settle';
+import { sessionOf } from './sessions';
 import { sha256Hex } from '../../src/engine/crypto/sha256';
 import { fastKdf, tempDir, writeSettled } from '../helpers';
 
@@ -31,7 +37,7 @@ afterEach(async () => {
 });
 
 interface Device {
-  ws: Workspace;
+  session: Session;
   folder: string;
 }
 
@@ -40,37 +46,37 @@ async function adopted(onB: string[]): Promise<[Device, Device]> {
   const repoA = join(dir.path, 'A');
   const folderA = join(dir.path, 'on-A');
   for (const name of FILES) await writeSettled(join(folderA, name), text(name));
-  const wsA = await Workspace.open(await initRepositoryAt(repoA, PASS, { kdf: fastKdf() }), repoA);
-  await wsA.addFolder(folderA, 'course');
-  await wsA.scan();
-  await syncRepositories(wsA.repo.backend, remote);
+  const sessionA = await sessionOf(await initRepositoryAt(repoA, PASS, { kdf: fastKdf() }), repoA);
+  await addFolder(sessionA, folderA, 'course');
+  await scan(sessionA);
+  await syncRepositories(sessionA.repo.backend, remote);
   const repoB = join(dir.path, 'B');
   await syncRepositories(await initLocalStoreAt(repoB), remote);
-  const wsB = await Workspace.open(await openRepositoryAt(repoB, PASS), repoB);
+  const sessionB = await sessionOf(await openRepositoryAt(repoB, PASS), repoB);
   const folderB = join(dir.path, 'on-B');
   await mkdir(folderB);
   for (const name of onB) await writeSettled(join(folderB, name), text(name));
-  const folder = await wsB.addFolder(folderB, 'course');
+  const folder = await addFolder(sessionB, folderB, 'course');
   expect(folder.observed).toBe(false);
-  return [{ ws: wsA, folder: folderA }, { ws: wsB, folder: folderB }];
+  return [{ session: sessionA, folder: folderA }, { session: sessionB, folder: folderB }];
 }
 
 async function sync(device: Device, settleMs?: number): Promise<ReconcileResult> {
-  await syncRepositories(device.ws.repo.backend, remote);
-  const settled = await device.ws.reconcile(settleMs !== undefined ? { settleMs } : {});
-  await syncRepositories(device.ws.repo.backend, remote);
+  await syncRepositories(device.session.repo.backend, remote);
+  const settled = await settle(device.session, settleMs !== undefined ? { settleMs } : {});
+  await syncRepositories(device.session.repo.backend, remote);
   return settled;
 }
 
 describe('a folder adopted from another device', () => {
   it('records no deletion for files not here, scan after scan, and settles edits only into the files it has', async () => {
     const [A, B] = await adopted(['a.md', 'b.md']);
-    const scans = [await B.ws.scan(), await B.ws.scan(), await B.ws.scan()];
-    expect(scans.map((scan) => scan.versions.map((v) => `${v.op} ${v.path}`))).toEqual([[], [], []]);
-    for (const scan of scans) expect(scan.notHere).toEqual(['course/c.md', 'course/d.md', 'course/e.md']);
+    const scans = [await scan(B.session), await scan(B.session), await scan(B.session)];
+    expect(scans.map((result) => result.versions.map((v) => `${v.op} ${v.path}`))).toEqual([[], [], []]);
+    for (const result of scans) expect(result.notHere).toEqual(['course/c.md', 'course/d.md', 'course/e.md']);
     await writeSettled(join(A.folder, 'a.md'), text('a.md', 'edited on A\n'), 30_000);
     await writeSettled(join(A.folder, 'c.md'), text('c.md', 'edited on A\n'), 30_000);
-    await A.ws.scan();
+    await scan(A.session);
     await sync(A);
     const atB = await sync(B);
     expect(atB.written).toEqual(['course/a.md']);
@@ -79,7 +85,7 @@ describe('a folder adopted from another device', () => {
     expect(await readFile(join(B.folder, 'a.md'), 'utf8')).toBe(text('a.md', 'edited on A\n'));
     // A file B moves is recorded as a new file (its old name is not taken as deleted either, until confirmed).
     await rename(join(B.folder, 'b.md'), join(B.folder, 'moved.md'));
-    expect((await B.ws.scan()).versions.map((v) => `${v.op} ${v.path}`)).toEqual(['add moved.md']);
+    expect((await scan(B.session)).versions.map((v) => `${v.op} ${v.path}`)).toEqual(['add moved.md']);
     await sync(B);
     await sync(A);
     expect((await readdir(A.folder)).sort()).toEqual([...FILES, 'moved.md']);
@@ -87,18 +93,18 @@ describe('a folder adopted from another device', () => {
 
   it('after a full restore, the folder is whole: what goes missing from then on is deleted', async () => {
     const [, B] = await adopted(['a.md']);
-    const restored = await B.ws.restoreVersions(B.folder, { at: new Date() });
+    const restored = await restoreVersions(B.session, B.folder, { at: new Date() });
     expect(restored.written).toEqual(['b.md', 'c.md', 'd.md', 'e.md']);
-    expect(B.ws.state.folders()[0]?.observed).toBe(true);
+    expect((await B.session.versions()).state.folders()[0]?.observed).toBe(true);
     await rm(join(B.folder, 'e.md'));
-    const scan = await B.ws.scan();
-    expect(scan.versions.map((v) => `${v.op} ${v.path}`)).toEqual(['delete e.md']);
-    expect(scan.notHere).toEqual([]);
+    const scanned = await scan(B.session);
+    expect(scanned.versions.map((v) => `${v.op} ${v.path}`)).toEqual(['delete e.md']);
+    expect(scanned.notHere).toEqual([]);
   });
 
   it('records the deletions once confirmed', async () => {
     const [A, B] = await adopted(['a.md', 'b.md']);
-    expect((await B.ws.scan([], { confirmDeletions: true })).versions.map((v) => `${v.op} ${v.path}`)).toEqual(['delete c.md', 'delete d.md', 'delete e.md']);
+    expect((await scan(B.session, [], { confirmDeletions: true })).versions.map((v) => `${v.op} ${v.path}`)).toEqual(['delete c.md', 'delete d.md', 'delete e.md']);
     await sync(B);
     const atA = await sync(A);
     expect(atA.removed).toEqual(['course/c.md', 'course/d.md', 'course/e.md']);
@@ -108,10 +114,10 @@ describe('a folder adopted from another device', () => {
 describe('a deletion from another device', () => {
   it('keeps a file changed here since it was recorded, says so, and the change outlives the deletion', async () => {
     const [A, B] = await adopted([]);
-    await B.ws.restoreVersions(B.folder, { at: new Date() });
+    await restoreVersions(B.session, B.folder, { at: new Date() });
     await sync(B);
     await rm(join(A.folder, 'b.md'));
-    expect((await A.ws.scan()).versions.map((v) => v.op)).toEqual(['delete']);
+    expect((await scan(A.session)).versions.map((v) => v.op)).toEqual(['delete']);
     await sync(A);
     // Saved on B just now: a background pass (a quiet time) leaves it unrecorded.
     await writeFile(join(B.folder, 'b.md'), text('b.md', 'unsaved work on B\n'));
@@ -122,7 +128,7 @@ describe('a deletion from another device', () => {
     // Recorded by the next scan, it follows what B had: it wins over the deletion, on both devices.
     const old = (Date.now() - 30_000) / 1000;
     await utimes(join(B.folder, 'b.md'), old, old);
-    await B.ws.scan();
+    await scan(B.session);
     const settled = await sync(B);
     expect(settled.versions.map((v) => `${v.op} ${v.path}`)).toEqual(['merge b.md']);
     await sync(A);
@@ -153,7 +159,7 @@ describe('a folder adopted with older copies of its files', () => {
   const pic = (n: number): Uint8Array => Uint8Array.from({ length: 3000 }, (_, i) => (i * 7 + n * 31) % 256);
 
   /** A: a.md, pic.bin and c.md at version 3, b.md at version 1, old.md renamed to new.md, gone.md deleted; B: a clone, the course folder not made yet. */
-  async function threeVersionsOnA(): Promise<{ A: Device; wsB: Workspace; folderB: string }> {
+  async function threeVersionsOnA(): Promise<{ A: Device; sessionB: Session; folderB: string }> {
     const repoA = join(dir.path, 'A');
     const folderA = join(dir.path, 'on-A');
     const write = async (n: number): Promise<void> => {
@@ -165,37 +171,37 @@ describe('a folder adopted with older copies of its files', () => {
     await writeSettled(join(folderA, 'b.md'), v('b.md', 1));
     await writeSettled(join(folderA, 'old.md'), v('old.md', 1));
     await writeSettled(join(folderA, 'gone.md'), v('gone.md', 1));
-    const wsA = await Workspace.open(await initRepositoryAt(repoA, PASS, { kdf: fastKdf() }), repoA);
-    await wsA.addFolder(folderA, 'course');
-    await wsA.scan();
+    const sessionA = await sessionOf(await initRepositoryAt(repoA, PASS, { kdf: fastKdf() }), repoA);
+    await addFolder(sessionA, folderA, 'course');
+    await scan(sessionA);
     await write(2);
     await rename(join(folderA, 'old.md'), join(folderA, 'new.md'));
     await rm(join(folderA, 'gone.md'));
-    expect((await wsA.scan()).versions.map((r) => `${r.op} ${r.path}`)).toEqual(['edit a.md', 'edit c.md', 'delete gone.md', 'rename new.md', 'edit pic.bin']);
+    expect((await scan(sessionA)).versions.map((r) => `${r.op} ${r.path}`)).toEqual(['edit a.md', 'edit c.md', 'delete gone.md', 'rename new.md', 'edit pic.bin']);
     await write(3);
-    await wsA.scan();
-    await syncRepositories(wsA.repo.backend, remote);
+    await scan(sessionA);
+    await syncRepositories(sessionA.repo.backend, remote);
     const repoB = join(dir.path, 'B');
     await syncRepositories(await initLocalStoreAt(repoB), remote);
-    return { A: { ws: wsA, folder: folderA }, wsB: await Workspace.open(await openRepositoryAt(repoB, PASS), repoB), folderB: join(dir.path, 'on-B') };
+    return { A: { session: sessionA, folder: folderA }, sessionB: await sessionOf(await openRepositoryAt(repoB, PASS), repoB), folderB: join(dir.path, 'on-B') };
   }
 
   it('records no edit for a copy of an earlier version: A keeps version 3, and B gets it', async () => {
-    const { A, wsB, folderB } = await threeVersionsOnA();
+    const { A, sessionB, folderB } = await threeVersionsOnA();
     // B's folder: version 1 of a.md and pic.bin (last month's export), b.md as it is, and c.md edited on B.
     await writeSettled(join(folderB, 'a.md'), v('a.md', 1));
     await writeSettled(join(folderB, 'pic.bin'), pic(1));
     await writeSettled(join(folderB, 'b.md'), v('b.md', 1));
     await writeSettled(join(folderB, 'c.md'), `${v('c.md', 1)}written on B\n`);
-    await wsB.addFolder(folderB, 'course');
-    const B = { ws: wsB, folder: folderB };
-    const scan = await B.ws.scan();
-    expect(scan.versions.map((r) => `${r.op} ${r.path}`)).toEqual(['edit c.md']);
-    expect(scan.behind).toEqual([
+    await addFolder(sessionB, folderB, 'course');
+    const B = { session: sessionB, folder: folderB };
+    const scanned = await scan(B.session);
+    expect(scanned.versions.map((r) => `${r.op} ${r.path}`)).toEqual(['edit c.md']);
+    expect(scanned.behind).toEqual([
       { path: 'course/a.md', version: 1, current: 3 },
       { path: 'course/pic.bin', version: 1, current: 3 },
     ]);
-    expect((await B.ws.scan()).versions).toEqual([]); // and not on the next scan either
+    expect((await scan(B.session)).versions).toEqual([]); // and not on the next scan either
     const atB = await sync(B);
     expect(atB.written.sort()).toEqual(['course/a.md', 'course/pic.bin']);
     expect(atB.caughtUp).toEqual([{ path: 'course/a.md', was: 1, now: 3 }, { path: 'course/pic.bin', was: 1, now: 3 }]);
@@ -208,23 +214,24 @@ describe('a folder adopted with older copies of its files', () => {
     expect(new Uint8Array(await readFile(join(A.folder, 'pic.bin')))).toEqual(pic(3));
     expect(atA.written).toEqual(['course/c.md']);
     expect(await readFile(join(A.folder, 'c.md'), 'utf8')).toBe(`${v('c.md', 1)}written on B\n`);
-    expect(A.ws.log(join(A.folder, 'a.md')).map((e) => e.record.n)).toEqual([3, 2, 1]);
-    expect(A.ws.log(join(A.folder, 'c.md')).map((e) => `${e.record.n} ${e.record.op} ${e.record.author === A.ws.author() ? 'A' : 'B'}`)[0]).toMatch(/^4 edit/);
+    expect((await log(A.session, join(A.folder, 'a.md'))).map((e) => e.record.n)).toEqual([3, 2, 1]);
+    const authorA = await author(A.session);
+    expect((await log(A.session, join(A.folder, 'c.md'))).map((e) => `${e.record.n} ${e.record.op} ${e.record.author === authorA ? 'A' : 'B'}`)[0]).toMatch(/^4 edit/);
     // Once the current version is in place here, B's copy of an old version is the user's choice: an edit.
     await writeSettled(join(B.folder, 'a.md'), v('a.md', 1), 10_000);
-    expect((await B.ws.scan()).versions.map((r) => `${r.op} ${r.path} ${r.summary}`)).toEqual([expect.stringMatching(/^edit a\.md/)]);
+    expect((await scan(B.session)).versions.map((r) => `${r.op} ${r.path} ${r.summary}`)).toEqual([expect.stringMatching(/^edit a\.md/)]);
   });
 
   it('puts a renamed file at its new name and removes a deleted one, when the copy here is an earlier version', async () => {
-    const { A, wsB, folderB } = await threeVersionsOnA();
+    const { A, sessionB, folderB } = await threeVersionsOnA();
     await writeSettled(join(folderB, 'old.md'), v('old.md', 1));
     await writeSettled(join(folderB, 'gone.md'), v('gone.md', 1));
-    await wsB.addFolder(folderB, 'course');
-    const B = { ws: wsB, folder: folderB };
-    const scan = await B.ws.scan();
-    expect(scan.versions).toEqual([]);
-    expect(scan.behind.map((b) => b.path)).toEqual(['course/gone.md', 'course/old.md']);
-    expect(scan.notHere).toEqual(['course/a.md', 'course/b.md', 'course/c.md', 'course/pic.bin']);
+    await addFolder(sessionB, folderB, 'course');
+    const B = { session: sessionB, folder: folderB };
+    const scanned = await scan(B.session);
+    expect(scanned.versions).toEqual([]);
+    expect(scanned.behind.map((b) => b.path)).toEqual(['course/gone.md', 'course/old.md']);
+    expect(scanned.notHere).toEqual(['course/a.md', 'course/b.md', 'course/c.md', 'course/pic.bin']);
     const atB = await sync(B);
     expect(atB.written).toEqual(['course/new.md']);
     expect(atB.removed.sort()).toEqual(['course/gone.md', 'course/old.md']);
@@ -234,13 +241,13 @@ describe('a folder adopted with older copies of its files', () => {
   });
 
   it('an edit here of a copy that was behind is concurrent with the current version: text edits merge', async () => {
-    const { A, wsB, folderB } = await threeVersionsOnA();
+    const { A, sessionB, folderB } = await threeVersionsOnA();
     await writeSettled(join(folderB, 'a.md'), v('a.md', 1));
-    await wsB.addFolder(folderB, 'course');
-    const B = { ws: wsB, folder: folderB };
-    expect((await B.ws.scan()).behind.map((b) => b.path)).toEqual(['course/a.md']);
+    await addFolder(sessionB, folderB, 'course');
+    const B = { session: sessionB, folder: folderB };
+    expect((await scan(B.session)).behind.map((b) => b.path)).toEqual(['course/a.md']);
     await writeSettled(join(folderB, 'a.md'), `intro from B\n${v('a.md', 1)}`, 10_000);
-    const edit = await B.ws.scan();
+    const edit = await scan(B.session);
     expect(edit.versions.map((r) => `${r.op} ${r.path}`)).toEqual(['edit a.md']);
     const atB = await sync(B);
     expect(atB.versions.map((r) => `${r.op} ${r.path}`)).toEqual(['merge a.md']);

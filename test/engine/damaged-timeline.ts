@@ -8,7 +8,9 @@ import { fromHex } from '../../src/engine/repo/format';
 import { Repository } from '../../src/engine/repo/repository';
 import { LocalBackend } from '../../src/engine/storage/local';
 import type { VersionRecord } from '../../src/engine/versions/records';
-import { Workspace } from '../../src/engine/versions/workspace';
+import { addFolder, scan } from '../../src/engine/ops/folders';
+import type { Session } from '../../src/engine/ops/session';
+import { sessionOf } from './sessions';
 import { fastKdf, seededBytes, writeSettled } from '../helpers';
 
 const packPath = (repoDir: string, pack: string): string => join(repoDir, 'data', pack.slice(0, 2), pack);
@@ -25,29 +27,29 @@ function packsOf(repo: Repository, record: VersionRecord | undefined): Set<strin
 /**
  * A course where a.bin and b.bin were recorded in separate scans (so b's first
  * version has packs of its own), then `at`, then both edited and c.bin added;
- * b@1's packs then damaged as `how` says. Returns a workspace opened afresh.
+ * b@1's packs then damaged as `how` says. Returns a session opened afresh (its history loaded).
  */
-export async function damagedTimeline(root: string, how: 'truncated' | 'missing', pass = 'pw'): Promise<{ ws: Workspace; repoDir: string; course: string; at: Date }> {
+export async function damagedTimeline(root: string, how: 'truncated' | 'missing', pass = 'pw'): Promise<{ session: Session; repoDir: string; course: string; at: Date }> {
   const repoDir = join(root, 'repo');
   const repo = await Repository.init(await LocalBackend.create(repoDir), pass, { kdf: fastKdf() });
   const course = join(root, 'course');
   await writeSettled(join(course, 'a.bin'), seededBytes(1, 150_000));
-  const ws = await Workspace.open(repo, repoDir);
-  await ws.addFolder(course);
-  await ws.scan([], { settleMs: 0 });
+  const session = await sessionOf(repo, repoDir);
+  await addFolder(session, course);
+  await scan(session, [], { settleMs: 0 });
   await writeSettled(join(course, 'b.bin'), seededBytes(2, 150_000));
-  await ws.scan([], { settleMs: 0 });
+  await scan(session, [], { settleMs: 0 });
   await pause();
   const at = new Date();
   await pause();
   await writeSettled(join(course, 'a.bin'), seededBytes(3, 160_000));
-  await ws.scan([], { settleMs: 0 });
+  await scan(session, [], { settleMs: 0 });
   await writeSettled(join(course, 'b.bin'), seededBytes(4, 170_000));
-  await ws.scan([], { settleMs: 0 });
+  await scan(session, [], { settleMs: 0 });
   await writeSettled(join(course, 'c.bin'), seededBytes(5, 100_000));
-  await ws.scan([], { settleMs: 0 });
+  await scan(session, [], { settleMs: 0 });
   await repo.ensureIndex();
-  const versions = ws.history.allFiles().flatMap((f) => f.versions);
+  const versions = (await session.versions()).history.allFiles().flatMap((f) => f.versions);
   const b1 = versions.find((v) => v.path === 'b.bin' && v.n === 1);
   const victims = packsOf(repo, b1);
   for (const other of versions.filter((v) => v !== b1)) {
@@ -61,6 +63,6 @@ export async function damagedTimeline(root: string, how: 'truncated' | 'missing'
     else await rm(path);
   }
   const reopened = await Repository.open(new LocalBackend(repoDir), pass);
-  return { ws: await Workspace.open(reopened, repoDir), repoDir, course, at };
+  return { session: await sessionOf(reopened, repoDir), repoDir, course, at };
 }
 

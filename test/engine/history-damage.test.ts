@@ -18,7 +18,12 @@ import { MemoryBackend } from '../../src/engine/storage/memory';
 import type { PutOptions } from '../../src/engine/storage/backend';
 import { syncRepositories } from '../../src/engine/sync/replicate';
 import { decodeBatch, parseBatch } from '../../src/engine/versions/records';
-import { Workspace } from '../../src/engine/versions/workspace';
+import { addFolder, removeFolder, scan } from '../../src/engine/ops/folders';
+import { log, tag } from '../../src/engine/ops/history';
+import { restoreVersions, rollback } from '../../src/engine/ops/restore-versions';
+import type { Session } from '../../src/engine/ops/session';
+import { settle } from '../../src/engine/ops/settle';
+import { sessionOf } from './sessions';
 import { batchFiles, fastKdf, tempDir, writeSettled } from '../helpers';
 
 const PASS = 'history damage passphrase';
@@ -37,8 +42,8 @@ afterEach(async () => {
   await dir.cleanup();
 });
 
-async function open(): Promise<Workspace> {
-  return Workspace.open(await openRepositoryAt(repoDir, PASS), repoDir);
+async function open(): Promise<Session> {
+  return sessionOf(await openRepositoryAt(repoDir, PASS), repoDir);
 }
 
 async function batchNames(): Promise<string[]> {
@@ -51,13 +56,13 @@ const fileOf = (name: string): string => join(repoDir, name);
 async function fourBatches(): Promise<string[]> {
   await writeSettled(join(course, 'a.md'), 'one\n');
   await writeSettled(join(course, 'b.md'), 'bee\n');
-  const ws = await open();
-  await ws.addFolder(course);
-  await ws.scan();
+  const session = await open();
+  await addFolder(session, course);
+  await scan(session);
   await writeSettled(join(course, 'a.md'), 'one two\n');
-  await ws.scan();
+  await scan(session);
   await writeSettled(join(course, 'a.md'), 'one two three\n');
-  await ws.scan();
+  await scan(session);
   const names = await batchNames();
   expect(names).toHaveLength(4);
   return names;
@@ -77,18 +82,18 @@ describe('a missing version batch', () => {
     const lost = names[2] as string;
     await rm(fileOf(lost));
 
-    const ws = await open();
-    const problems = ws.history.problems(ws.state);
+    const session = await open();
+    const problems = (await session.versions()).history.problems((await session.versions()).state);
     expect(problems).toEqual([{ object: lost, kind: 'missing', message: expect.stringContaining(names[3] as string) as unknown }]);
     // What can be read is still shown: b.md whole, a.md without the lost edit.
-    expect(ws.log(join(course, 'b.md')).map((e) => e.record.n)).toEqual([1]);
+    expect((await log(session, join(course, 'b.md'))).map((e) => e.record.n)).toEqual([1]);
 
-    const checked = await check(ws.repo);
+    const checked = await check(session.repo);
     expect(checked.problems.map((p) => p.object)).toContain(lost);
 
     await writeSettled(join(course, 'a.md'), 'changed again\n');
     await writeSettled(join(course, 'c.md'), 'new file\n');
-    const refused = await ws.scan().then(() => undefined, (error: unknown) => error);
+    const refused = await scan(session).then(() => undefined, (error: unknown) => error);
     expect(refused).toBeInstanceOf(EngineError);
     expect((refused as EngineError).code).toBe('DAMAGED');
     expect((refused as EngineError).message).toContain(lost);
@@ -101,32 +106,32 @@ describe('a missing version batch', () => {
     const newest = names[3] as string;
     await rm(fileOf(newest));
 
-    const ws = await open();
-    expect(ws.history.problems()).toEqual([]); // nothing in the repository names it...
-    expect(ws.history.problems(ws.state).map((p) => [p.object, p.kind])).toEqual([[newest, 'missing']]); // ...this machine knows it wrote it
-    expect((await check(ws.repo, { own: ws.state })).problems.map((p) => p.object)).toEqual([newest]);
+    const session = await open();
+    expect((await session.versions()).history.problems()).toEqual([]); // nothing in the repository names it...
+    expect((await session.versions()).history.problems((await session.versions()).state).map((p) => [p.object, p.kind])).toEqual([[newest, 'missing']]); // ...this machine knows it wrote it
+    expect((await check(session.repo, { own: (await session.versions()).state })).problems.map((p) => p.object)).toEqual([newest]);
     await writeSettled(join(course, 'a.md'), 'different now\n');
-    await expect(ws.scan()).rejects.toMatchObject({ code: 'DAMAGED' });
+    await expect(scan(session)).rejects.toMatchObject({ code: 'DAMAGED' });
     expect(await batchNames()).toEqual(names.slice(0, 3));
   });
 
   it('a number reserved but never written (a crash, a failed write) is no gap: the next batch names the batch before it', async () => {
     const names = await fourBatches();
-    const ws = await open();
-    await ws.state.nextSeq(); // reserved as a crash before the write leaves it
+    const session = await open();
+    await (await session.versions()).state.nextSeq(); // reserved as a crash before the write leaves it
     await writeSettled(join(course, 'a.md'), 'after the crash\n');
-    const result = await ws.scan();
+    const result = await scan(session);
     expect(result.batch).toMatch(/-0000000006$/);
-    const written = decodeBatch(result.batch as string, await ws.repo.readObject('versions', result.batch as string));
+    const written = decodeBatch(result.batch as string, await session.repo.readObject('versions', result.batch as string));
     expect(written.prev).toBe(4);
 
     const again = await open();
-    expect(again.history.problems(again.state)).toEqual([]);
-    expect((await check(again.repo, { own: again.state })).problems).toEqual([]);
+    expect((await again.versions()).history.problems((await again.versions()).state)).toEqual([]);
+    expect((await check(again.repo, { own: (await again.versions()).state })).problems).toEqual([]);
     // And losing the batch before the skipped number is a gap again.
     await rm(fileOf(names[3] as string));
     const after = await open();
-    expect(after.history.problems(after.state).map((p) => p.object)).toEqual([names[3]]);
+    expect((await after.versions()).history.problems((await after.versions()).state).map((p) => p.object)).toEqual([names[3]]);
   });
 });
 
@@ -135,21 +140,21 @@ describe('a damaged version batch', () => {
     const names = await fourBatches();
     const victim = names[2] as string; // a.md's first edit
     await flipByte(victim);
-    const ws = await open();
-    expect(ws.history.problems(ws.state).map((p) => [p.object, p.kind])).toEqual([[victim, 'damaged']]);
-    expect(ws.history.problems(ws.state)[0]?.message).toMatch(/authentication/);
+    const session = await open();
+    expect((await session.versions()).history.problems((await session.versions()).state).map((p) => [p.object, p.kind])).toEqual([[victim, 'damaged']]);
+    expect((await session.versions()).history.problems((await session.versions()).state)[0]?.message).toMatch(/authentication/);
 
     await writeSettled(join(course, 'a.md'), 'edited while damaged\n');
     const other = join(dir.path, 'other');
     await mkdir(other);
     const attempts: Array<[string, () => Promise<unknown>]> = [
-      ['scan', () => ws.scan()],
-      ['add', () => ws.addFolder(other)],
-      ['remove', () => ws.removeFolder('course')],
-      ['tag', () => ws.tag(join(course, 'b.md'), 1, 'kept')],
-      ['rollback', () => ws.rollback(join(course, 'b.md'), 1)],
-      ['restore in place', () => ws.restoreVersions(join(course, 'a.md'), { version: 1 })],
-      ['reconcile', () => ws.reconcile({ settleMs: 0 })],
+      ['scan', () => scan(session)],
+      ['add', () => addFolder(session, other)],
+      ['remove', () => removeFolder(session, 'course')],
+      ['tag', () => tag(session, join(course, 'b.md'), 1, 'kept')],
+      ['rollback', () => rollback(session, join(course, 'b.md'), 1)],
+      ['restore in place', () => restoreVersions(session, join(course, 'a.md'), { version: 1 })],
+      ['reconcile', () => settle(session, { settleMs: 0 })],
     ];
     for (const [what, attempt] of attempts) {
       const error = await attempt().then(() => undefined, (e: unknown) => e);
@@ -159,11 +164,11 @@ describe('a damaged version batch', () => {
     }
     expect(await batchNames()).toEqual(names);
     expect(await readFile(join(course, 'a.md'), 'utf8')).toBe('edited while damaged\n');
-    expect(ws.state.folders().map((f) => [f.name, f.tracked])).toEqual([['course', true]]);
+    expect((await session.versions()).state.folders().map((f) => [f.name, f.tracked])).toEqual([['course', true]]);
 
     // Reading is not refused: what the other batches hold is shown and restored elsewhere.
-    expect(ws.log(join(course, 'b.md')).map((e) => e.record.n)).toEqual([1]);
-    const elsewhere = await ws.restoreVersions(join(course, 'a.md'), { version: 1, target: join(dir.path, 'elsewhere') });
+    expect((await log(session, join(course, 'b.md'))).map((e) => e.record.n)).toEqual([1]);
+    const elsewhere = await restoreVersions(session, join(course, 'a.md'), { version: 1, target: join(dir.path, 'elsewhere') });
     expect(elsewhere.written).toEqual(['a.md']);
     expect(await readFile(join(dir.path, 'elsewhere', 'a.md'), 'utf8')).toBe('one\n');
   });
@@ -211,16 +216,16 @@ describe('self-healing', () => {
     await rm(fileOf(lost));
     const damagedOriginal = await flipByte(names[1] as string);
 
-    const ws = await open();
-    expect(ws.history.problems(ws.state).map((p) => [p.object, p.kind])).toEqual([[names[1], 'damaged'], [lost, 'missing']]);
+    const session = await open();
+    expect((await session.versions()).history.problems((await session.versions()).state).map((p) => [p.object, p.kind])).toEqual([[names[1], 'damaged'], [lost, 'missing']]);
     await writeFile(fileOf(lost), saved);
     await writeFile(fileOf(names[1] as string), damagedOriginal);
-    await ws.history.refresh(ws.repo);
-    expect(ws.history.problems(ws.state)).toEqual([]);
-    expect(ws.history.damaged).toEqual([]);
+    await (await session.versions()).history.refresh(session.repo);
+    expect((await session.versions()).history.problems((await session.versions()).state)).toEqual([]);
+    expect((await session.versions()).history.damaged).toEqual([]);
 
     await writeSettled(join(course, 'a.md'), 'one two three four\n');
-    const result = await ws.scan();
+    const result = await scan(session);
     expect(result.versions.map((v) => [v.path, v.op, v.n])).toEqual([['a.md', 'edit', 4]]);
   });
 });
@@ -230,19 +235,20 @@ describe('batches written before `prev` existed', () => {
     const golden = join(dir.path, 'golden');
     await cp(join(__dirname, '..', 'fixtures', 'golden-v1', 'repo'), golden, { recursive: true });
     const repo = await openRepositoryAt(golden, 'golden passphrase');
-    const ws = await Workspace.open(repo, golden);
-    expect(ws.history.batchCount).toBe(6);
-    expect(ws.history.problems(ws.state)).toEqual([]);
-    expect((await check(repo, { own: ws.state })).problems).toEqual([]);
-    await ws.addFolder(course, 'elsewhere');
-    const mine = (await readdir(join(golden, 'versions'))).filter((n) => n.startsWith(ws.state.device));
+    const session = await sessionOf(repo, golden);
+    expect((await session.versions()).history.batchCount).toBe(6);
+    expect((await session.versions()).history.problems((await session.versions()).state)).toEqual([]);
+    expect((await check(repo, { own: (await session.versions()).state })).problems).toEqual([]);
+    await addFolder(session, course, 'elsewhere');
+    const { device } = (await session.versions()).state;
+    const mine = (await readdir(join(golden, 'versions'))).filter((n) => n.startsWith(device));
     expect(mine).toHaveLength(1);
     const batch = decodeBatch(`versions/${mine[0] as string}`, await repo.readObject('versions', `versions/${mine[0] as string}`));
     expect(batch.prev).toBe(0);
     // An old batch missing among old ones: nothing claims it (its neighbours say nothing about it).
     await rm(join(golden, 'versions', '1eb83c1620dc98fd-0000000003'));
-    const gap = await Workspace.open(await openRepositoryAt(golden, 'golden passphrase'), golden);
-    expect(gap.history.problems(gap.state)).toEqual([]);
+    const gap = await sessionOf(await openRepositoryAt(golden, 'golden passphrase'), golden);
+    expect((await gap.versions()).history.problems((await gap.versions()).state)).toEqual([]);
   });
 
   it('validates `prev`: a whole number below the batch\'s own', () => {

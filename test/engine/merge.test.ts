@@ -12,7 +12,12 @@ import { Repository } from '../../src/engine/repo/repository';
 import { LocalBackend } from '../../src/engine/storage/local';
 import { syncRepositories } from '../../src/engine/sync/replicate';
 import type { ReconcileResult } from '../../src/engine/versions/merge';
-import { Workspace } from '../../src/engine/versions/workspace';
+import { addFolder, scan } from '../../src/engine/ops/folders';
+import { content, log, version } from '../../src/engine/ops/history';
+import { restoreVersions, rollback } from '../../src/engine/ops/restore-versions';
+import type { Session } from '../../src/engine/ops/session';
+import { conflicts, settle } from '../../src/engine/ops/settle';
+import { sessionOf } from './sessions';
 import { fastKdf, seededBytes, tempDir, writeSettled } from '../helpers';
 
 const PASS = 'merge test passphrase';
@@ -32,7 +37,7 @@ afterEach(async () => {
 const put = (path: string, content: string | Uint8Array): Promise<void> => writeSettled(path, content, (age -= 1000));
 
 interface Device {
-  ws: Workspace;
+  session: Session;
   folder: string;
   name: string;
 }
@@ -43,36 +48,36 @@ async function twoDevices(files: Record<string, string | Uint8Array>): Promise<[
   const a = await initRepositoryAt(repoA, PASS, { kdf: fastKdf() });
   const folderA = join(dir.path, 'on-A');
   for (const [rel, content] of Object.entries(files)) await put(join(folderA, rel), content);
-  const wsA = await Workspace.open(a, repoA);
-  await wsA.addFolder(folderA, 'course');
-  await wsA.scan();
+  const sessionA = await sessionOf(a, repoA);
+  await addFolder(sessionA, folderA, 'course');
+  await scan(sessionA);
   await syncRepositories(a.backend, remote);
   const repoB = join(dir.path, 'B');
   await syncRepositories(await initLocalStoreAt(repoB), remote);
-  const wsB = await Workspace.open(await openRepositoryAt(repoB, PASS), repoB);
+  const sessionB = await sessionOf(await openRepositoryAt(repoB, PASS), repoB);
   const folderB = join(dir.path, 'on-B');
   await mkdir(folderB);
-  await wsB.addFolder(folderB, 'course');
-  await wsB.restoreVersions(folderB, { at: new Date() });
-  await wsB.scan();
-  return [{ ws: wsA, folder: folderA, name: 'A' }, { ws: wsB, folder: folderB, name: 'B' }];
+  await addFolder(sessionB, folderB, 'course');
+  await restoreVersions(sessionB, folderB, { at: new Date() });
+  await scan(sessionB);
+  return [{ session: sessionA, folder: folderA, name: 'A' }, { session: sessionB, folder: folderB, name: 'B' }];
 }
 
 /** What `strata sync` does: sync, settle other devices' versions here, send up what that recorded. */
 async function sync(device: Device): Promise<ReconcileResult> {
-  await syncRepositories(device.ws.repo.backend, remote);
-  const settled = await device.ws.reconcile();
-  if (settled.versions.length > 0) await syncRepositories(device.ws.repo.backend, remote, { download: false });
+  await syncRepositories(device.session.repo.backend, remote);
+  const settled = await settle(device.session);
+  if (settled.versions.length > 0) await syncRepositories(device.session.repo.backend, remote, { download: false });
   return settled;
 }
 
 /** The numbered history of the folder as a device shows it. */
-function numbered(device: Device): string[] {
-  return device.ws.log(device.folder).map((e) => `${e.record.path}@${e.record.n} ${e.record.op} ${e.record.device} ${e.record.sha256.slice(0, 12)}`).sort();
+async function numbered(device: Device): Promise<string[]> {
+  return (await log(device.session, device.folder)).map((e) => `${e.record.path}@${e.record.n} ${e.record.op} ${e.record.device} ${e.record.sha256.slice(0, 12)}`).sort();
 }
 
 async function passesCheck(device: Device): Promise<void> {
-  expect((await check(await Repository.open(device.ws.repo.backend, PASS))).problems).toEqual([]);
+  expect((await check(await Repository.open(device.session.repo.backend, PASS))).problems).toEqual([]);
 }
 
 const LESSON = ['# Waves', '', 'Sound is a wave.', '', '## Examples', '', '- a guitar string', '- a drum', '', '## Summary', '', 'Waves carry energy.', ''].join('\n');
@@ -84,8 +89,8 @@ describe('two devices, one remote', () => {
     const bottomEdit = LESSON.replace('Waves carry energy.', 'Waves carry energy, not matter.\nSee chapter 3.');
     await put(join(A.folder, 'lesson.md'), topEdit); // offline on A: the top
     await put(join(B.folder, 'lesson.md'), bottomEdit); // offline on B: the bottom
-    expect((await A.ws.scan()).versions.map((v) => v.op)).toEqual(['edit']);
-    expect((await B.ws.scan()).versions.map((v) => v.op)).toEqual(['edit']);
+    expect((await scan(A.session)).versions.map((v) => v.op)).toEqual(['edit']);
+    expect((await scan(B.session)).versions.map((v) => v.op)).toEqual(['edit']);
 
     await sync(A);
     const atB = await sync(B);
@@ -100,22 +105,22 @@ describe('two devices, one remote', () => {
     for (const d of [A, B]) {
       expect(await readFile(join(d.folder, 'lesson.md'), 'utf8')).toBe(merged);
       expect(await readdir(d.folder)).toEqual(['lesson.md']); // no conflict copy
-      expect(d.ws.conflicts()).toEqual([]);
+      expect(await conflicts(d.session)).toEqual([]);
     }
-    expect(numbered(A)).toEqual(numbered(B));
-    expect(numbered(A).length).toBe(4); // added, A's edit, B's edit, B's merge
+    expect(await numbered(A)).toEqual(await numbered(B));
+    expect((await numbered(A)).length).toBe(4); // added, A's edit, B's edit, B's merge
 
     // Syncing again settles: nothing new anywhere.
     for (const d of [B, A, B]) expect((await sync(d)).versions).toEqual([]);
-    for (const d of [A, B]) expect((await d.ws.scan()).versions).toEqual([]);
-    expect(numbered(A)).toEqual(numbered(B));
-    expect(numbered(A).length).toBe(4);
+    for (const d of [A, B]) expect((await scan(d.session)).versions).toEqual([]);
+    expect(await numbered(A)).toEqual(await numbered(B));
+    expect((await numbered(A)).length).toBe(4);
     for (const d of [A, B]) await passesCheck(d);
     // Every version reads back, and the merge's content is the file's.
-    const head = A.ws.version(join(A.folder, 'lesson.md'));
+    const head = await version(A.session, join(A.folder, 'lesson.md'));
     expect(head.op).toBe('merge');
     const pieces: Uint8Array[] = [];
-    for await (const piece of A.ws.content(head)) pieces.push(piece);
+    for await (const piece of content(A.session, head)) pieces.push(piece);
     expect(Buffer.concat(pieces).toString('utf8')).toBe(merged);
   });
 
@@ -123,26 +128,26 @@ describe('two devices, one remote', () => {
     const [A, B] = await twoDevices({ 'notes.md': LESSON });
     await put(join(A.folder, 'notes.md'), `Intro from A.\n${LESSON}`);
     await put(join(B.folder, 'notes.md'), `${LESSON}Outro from B.\n`);
-    await A.ws.scan();
-    await B.ws.scan();
+    await scan(A.session);
+    await scan(B.session);
     // Both have both edits before either settles.
-    await syncRepositories(A.ws.repo.backend, remote);
-    await syncRepositories(B.ws.repo.backend, remote);
-    await syncRepositories(A.ws.repo.backend, remote);
-    const [settledA, settledB] = [await A.ws.reconcile(), await B.ws.reconcile()];
+    await syncRepositories(A.session.repo.backend, remote);
+    await syncRepositories(B.session.repo.backend, remote);
+    await syncRepositories(A.session.repo.backend, remote);
+    const [settledA, settledB] = [await settle(A.session), await settle(B.session)];
     expect(settledA.versions.map((v) => v.op)).toEqual(['merge']);
     expect(settledB.versions.map((v) => v.op)).toEqual(['merge']);
     expect(settledA.versions[0]?.sha256).toBe(settledB.versions[0]?.sha256);
     for (const d of [A, B, A, B]) expect((await sync(d)).versions).toEqual([]); // two merges, one state: no merge of merges
     for (const d of [A, B]) expect(await readFile(join(d.folder, 'notes.md'), 'utf8')).toBe(`Intro from A.\n${LESSON}Outro from B.\n`);
-    expect(numbered(A)).toEqual(numbered(B));
+    expect(await numbered(A)).toEqual(await numbered(B));
     // The next edit on either device follows both merges and the history is one line again.
     await put(join(B.folder, 'notes.md'), `Intro from A.\n${LESSON}Outro from B, revised.\n`);
-    await B.ws.scan();
+    await scan(B.session);
     await sync(B);
     expect((await sync(A)).written).toEqual(['course/notes.md']);
     expect(await readFile(join(A.folder, 'notes.md'), 'utf8')).toBe(`Intro from A.\n${LESSON}Outro from B, revised.\n`);
-    const file = A.ws.history.file(A.ws.version(join(A.folder, 'notes.md')).file);
+    const file = (await A.session.versions()).history.file((await version(A.session, join(A.folder, 'notes.md'))).file);
     expect(file?.heads.length).toBe(1);
   });
 
@@ -150,8 +155,8 @@ describe('two devices, one remote', () => {
     const [A, B] = await twoDevices({ 'diagram.bin': seededBytes(1, 70_000), 'readme.md': 'read me\n' });
     await put(join(A.folder, 'diagram.bin'), seededBytes(2, 70_000));
     await put(join(B.folder, 'diagram.bin'), seededBytes(3, 71_000));
-    await A.ws.scan();
-    await B.ws.scan();
+    await scan(A.session);
+    await scan(B.session);
     await sync(A);
     const atB = await sync(B);
     const atA = await sync(A);
@@ -162,30 +167,31 @@ describe('two devices, one remote', () => {
       expect(Buffer.compare(await readFile(join(d.folder, 'diagram.bin')), Buffer.from(seededBytes(mine, mine === 2 ? 70_000 : 71_000)))).toBe(0);
       expect(await readdir(d.folder)).toEqual(['diagram.bin', 'readme.md']);
     }
-    const conflictA = A.ws.conflicts();
-    const conflictB = B.ws.conflicts();
+    const conflictA = await conflicts(A.session);
+    const conflictB = await conflicts(B.session);
     expect(conflictA.map((c) => c.versions.map((v) => `${v.n} ${v.device}`))).toEqual(conflictB.map((c) => c.versions.map((v) => `${v.n} ${v.device}`)));
-    expect(new Set(conflictA[0]?.versions.map((v) => v.device))).toEqual(new Set([A.ws.state.device, B.ws.state.device]));
-    expect(numbered(A)).toEqual(numbered(B));
+    expect(new Set(conflictA[0]?.versions.map((v) => v.device))).toEqual(new Set([(await A.session.versions()).state.device, (await B.session.versions()).state.device]));
+    expect(await numbered(A)).toEqual(await numbered(B));
     // Still a conflict after syncing again (nothing settles it but the user), and scans do not resolve it by themselves.
     expect((await sync(B)).conflicts.length).toBe(1);
-    expect((await B.ws.scan()).versions).toEqual([]);
+    expect((await scan(B.session)).versions).toEqual([]);
 
     // On B, the user keeps A's version.
-    const aVersion = conflictB[0]?.versions.find((v) => v.device === A.ws.state.device);
-    const rolled = await B.ws.rollback(join(B.folder, 'diagram.bin'), aVersion?.n ?? 0);
+    const deviceA = (await A.session.versions()).state.device;
+    const aVersion = conflictB[0]?.versions.find((v) => v.device === deviceA);
+    const rolled = await rollback(B.session, join(B.folder, 'diagram.bin'), aVersion?.n ?? 0);
     expect(rolled.versions.map((v) => v.op)).toEqual(['rollback']);
-    expect(B.ws.conflicts()).toEqual([]);
+    expect(await conflicts(B.session)).toEqual([]);
     await sync(B);
     const settledA = await sync(A);
     expect(settledA.conflicts).toEqual([]);
     expect(settledA.written).toEqual([]); // A already had that version on disk
     for (const d of [A, B]) {
-      expect(d.ws.conflicts()).toEqual([]);
+      expect(await conflicts(d.session)).toEqual([]);
       expect(Buffer.compare(await readFile(join(d.folder, 'diagram.bin')), Buffer.from(seededBytes(2, 70_000)))).toBe(0);
       await passesCheck(d);
     }
-    expect(numbered(A)).toEqual(numbered(B));
+    expect(await numbered(A)).toEqual(await numbered(B));
   });
 
   it('brings other devices\' additions, renames and deletions into place; an edit wins over a concurrent deletion; one name wins', async () => {
@@ -200,8 +206,8 @@ describe('two devices, one remote', () => {
     await rename(join(B.folder, 'twice.md'), join(B.folder, 'twice-b.md'));
     const past = (Date.now() - 300_000) / 1000;
     await utimes(join(B.folder, 'twice-b.md'), past, past); // B's copy was put there just now: settled all the same
-    await A.ws.scan();
-    await B.ws.scan();
+    await scan(A.session);
+    await scan(B.session);
     await sync(A);
     const atB = await sync(B);
     expect(atB.versions.map((v) => `${v.path} ${v.op}`).sort()).toEqual(['contested.md merge', 'twice-b.md merge']);
@@ -209,9 +215,9 @@ describe('two devices, one remote', () => {
     for (const d of [A, B]) {
       expect((await readdir(d.folder)).sort()).toEqual(['contested.md', 'keep.md', 'new-name.md', 'new.md', 'twice-b.md']);
       expect(await readFile(join(d.folder, 'contested.md'), 'utf8')).toBe('edit or delete? edited on B\n');
-      expect((await d.ws.scan()).versions).toEqual([]); // nothing on disk disagrees with history
+      expect((await scan(d.session)).versions).toEqual([]); // nothing on disk disagrees with history
     }
-    expect(numbered(A)).toEqual(numbered(B));
+    expect(await numbered(A)).toEqual(await numbered(B));
   });
 });
 
@@ -221,8 +227,8 @@ describe('merging concurrent line edits', () => {
     const [A, B] = await twoDevices({ 'text.md': base });
     await put(join(A.folder, 'text.md'), 'line 4\nline 6\n');
     await put(join(B.folder, 'text.md'), 'line 4\nbefore 5\nline 5\nafter 5\nline 6\n');
-    await A.ws.scan();
-    await B.ws.scan();
+    await scan(A.session);
+    await scan(B.session);
     await sync(A);
     await sync(B);
     await sync(A);
@@ -261,7 +267,7 @@ describe('merging concurrent line edits', () => {
           protect.add(victim);
         }
         await put(join(d.folder, 'text.md'), lines.join(''));
-        await d.ws.scan();
+        await scan(d.session);
       }
       await sync(A);
       await sync(B);
@@ -272,7 +278,7 @@ describe('merging concurrent line edits', () => {
       for (const line of inserted) expect(lines).toContain(line);
       for (const line of removed) expect(lines).not.toContain(line);
       expect(lines.length).toBe(base.length + inserted.length - removed.size);
-      expect(numbered(A)).toEqual(numbered(B));
+      expect(await numbered(A)).toEqual(await numbered(B));
     }
     for (const d of [A, B]) await passesCheck(d);
   });

@@ -15,7 +15,10 @@ import { MemoryBackend } from '../../src/engine/storage/memory';
 import { contentClass } from '../../src/engine/files/content-class';
 import { versionChunks } from '../../src/engine/versions/content';
 import type { VersionRecord } from '../../src/engine/versions/records';
-import { Workspace } from '../../src/engine/versions/workspace';
+import { addFolder, scan } from '../../src/engine/ops/folders';
+import { content } from '../../src/engine/ops/history';
+import type { Session } from '../../src/engine/ops/session';
+import { sessionOf } from './sessions';
 import { fastKdf, seededBytes, tempDir, writeSettled } from '../helpers';
 
 const PASS = 'pack lanes test passphrase';
@@ -173,7 +176,7 @@ describe('versions scan lanes', () => {
   }
 
   /** Lane of every blob a version uses: Yjs update and checkpoint blobs, or chunks. */
-  async function blobLanes(ws: Workspace, records: VersionRecord[], into: Map<string, string>): Promise<void> {
+  async function blobLanes(session: Session, records: VersionRecord[], into: Map<string, string>): Promise<void> {
     for (const record of records) {
       if (record.op === 'delete') continue;
       if (record.yjs) {
@@ -181,7 +184,7 @@ describe('versions scan lanes', () => {
         continue;
       }
       const lane = `${record.folder}:${contentClass(record.path, record.size)}`;
-      for (const id of await versionChunks(ws.repo, record)) into.set(toHex(id), lane);
+      for (const id of await versionChunks(session.repo, record)) into.set(toHex(id), lane);
     }
   }
 
@@ -190,10 +193,10 @@ describe('versions scan lanes', () => {
     const b = join(dir.path, 'course-b');
     await course(a, 10); // seeds far apart: no chunk is shared between the folders
     await course(b, 20);
-    const ws = await Workspace.open(await openRepositoryAt(repoDir, PASS), repoDir);
-    const folderA = await ws.addFolder(a);
-    const folderB = await ws.addFolder(b);
-    const first = await ws.scan();
+    const session = await sessionOf(await openRepositoryAt(repoDir, PASS), repoDir);
+    const folderA = await addFolder(session, a);
+    const folderB = await addFolder(session, b);
+    const first = await scan(session);
     expect(first.versions).toHaveLength(16);
     expect(first.versions.filter((v) => v.yjs?.blob)).toHaveLength(8);
     expect(first.versions.filter((v) => v.contentList)).toHaveLength(4); // the videos: chunk lists, metadata packs
@@ -201,13 +204,13 @@ describe('versions scan lanes', () => {
     // Edits: a text file grows (an update blob), a video is replaced.
     await writeSettled(join(a, 'notes', 'week-0.md'), `${await readFile(join(a, 'notes', 'week-0.md'), 'utf8')}${prose(99, 1000)}`);
     await writeSettled(join(b, 'video', 'lecture-1.mp4'), seededBytes(77, 2 * MiB));
-    const second = await ws.scan();
+    const second = await scan(session);
     expect(second.versions.map((v) => `${v.op} ${v.path}`).sort()).toEqual(['edit notes/week-0.md', 'edit video/lecture-1.mp4']);
 
     // Through index objects, as another process sees them.
-    const fresh = await Workspace.open(await openRepositoryAt(repoDir, PASS), repoDir);
+    const fresh = await sessionOf(await openRepositoryAt(repoDir, PASS), repoDir);
     await fresh.repo.ensureIndex();
-    const records = fresh.history.allFiles().flatMap((f) => f.versions);
+    const records = (await fresh.versions()).history.allFiles().flatMap((f) => f.versions);
     const blobs = new Map<string, string>();
     await blobLanes(fresh, records, blobs);
     const packs = lanesByPack(fresh.repo, blobs);
@@ -224,7 +227,7 @@ describe('versions scan lanes', () => {
     // Every version reads back byte for byte.
     for (const record of records) {
       const pieces: Buffer[] = [];
-      for await (const piece of fresh.content(record)) pieces.push(Buffer.from(piece));
+      for await (const piece of content(fresh, record)) pieces.push(Buffer.from(piece));
       expect(createHashHex(Buffer.concat(pieces)), `${record.path}@${record.n}`).toBe(record.sha256);
     }
   });

@@ -13,7 +13,9 @@ import { Repository } from '../../src/engine/repo/repository';
 import { backup } from '../../src/engine/snapshot/archiver';
 import { restore } from '../../src/engine/snapshot/restorer';
 import { LocalBackend } from '../../src/engine/storage/local';
-import { Workspace } from '../../src/engine/versions/workspace';
+import { addFolder, scan } from '../../src/engine/ops/folders';
+import { restoreVersions } from '../../src/engine/ops/restore-versions';
+import { sessionOf } from './sessions';
 import { fastKdf, snapshotOfDisk, tempDirPerTest, writeSettled } from '../helpers';
 
 const dir = tempDirPerTest('strata-restore-fence-');
@@ -64,12 +66,12 @@ describe('a restore target that holds the repository', () => {
   it('version restore elsewhere refuses each file whose path leads into the repository, and restores the rest', async () => {
     const { repo, repoDir, home, source } = await setup();
     await writeSettled(join(source, 'notes.txt'), 'notes\n');
-    const ws = await Workspace.open(repo, repoDir);
-    await ws.addFolder(source, 'home');
-    await ws.scan([], { settleMs: 0 });
+    const session = await sessionOf(repo, repoDir);
+    await addFolder(session, source, 'home');
+    await scan(session, [], { settleMs: 0 });
     const before = await repositoryState(repoDir);
 
-    const outcome = await ws.restoreVersions(source, { at: new Date(), target: home });
+    const outcome = await restoreVersions(session, source, { at: new Date(), target: home });
     expect(outcome.written.sort()).toEqual(['notes.txt', 'sub/a.txt']);
     expect(outcome.refused.map((r) => r.path).sort()).toEqual(['Strata/config', 'Strata/keys/planted', 'Strata/new.txt']);
     expect(outcome.refused[0]?.message).toMatch(/inside the repository/);

@@ -12,7 +12,10 @@ import { initLocalStoreAt, initRepositoryAt, openRepositoryAt } from '../../src/
 import { Repository } from '../../src/engine/repo/repository';
 import { LocalBackend } from '../../src/engine/storage/local';
 import { syncRepositories } from '../../src/engine/sync/replicate';
-import { Workspace } from '../../src/engine/versions/workspace';
+import { addFolder, scan } from '../../src/engine/ops/folders';
+import { log } from '../../src/engine/ops/history';
+import { restoreVersions } from '../../src/engine/ops/restore-versions';
+import { sessionOf } from './sessions';
 import { fastKdf, seededBytes, tempDirPerTest, writeSettled } from '../helpers';
 import { damagedTimeline } from './damaged-timeline';
 
@@ -23,31 +26,31 @@ const damageMessage = (how: 'truncated' | 'missing'): RegExp => (how === 'missin
 describe('restoring versions over a damaged pack', () => {
   for (const how of ['truncated', 'missing'] as const) {
     it(`elsewhere (--at): names the file a ${how} pack costs, restores the others, leaves nothing half-written`, async () => {
-      const { ws, course, at } = await damagedTimeline(dir.path, how);
+      const { session, course, at } = await damagedTimeline(dir.path, how);
       const target = join(dir.path, 'out');
-      const outcome = await ws.restoreVersions(course, { at, target });
+      const outcome = await restoreVersions(session, course, { at, target });
       expect(outcome.written).toEqual(['a.bin']);
       expect(outcome.damaged.map((d) => d.path)).toEqual(['b.bin']);
       expect(outcome.damaged[0]?.message).toMatch(damageMessage(how));
       expect(outcome.refused).toEqual([]);
       expect(Buffer.from(await readFile(join(target, 'a.bin'))).equals(Buffer.from(seededBytes(1, 150_000)))).toBe(true);
       expect(await readdir(target)).toEqual(['a.bin']); // no b.bin, no temporary file
-      await ws.repo.backend.close();
+      await session.repo.backend.close();
     });
 
     it(`elsewhere (--version): a file whose version needs a ${how} pack is named, not thrown`, async () => {
-      const { ws, course } = await damagedTimeline(dir.path, how);
+      const { session, course } = await damagedTimeline(dir.path, how);
       const target = join(dir.path, 'out');
-      const outcome = await ws.restoreVersions(join(course, 'b.bin'), { version: 1, target });
+      const outcome = await restoreVersions(session, join(course, 'b.bin'), { version: 1, target });
       expect(outcome.written).toEqual([]);
       expect(outcome.damaged.map((d) => d.path)).toEqual(['b.bin']);
       expect(await readdir(target)).toEqual([]);
-      await ws.repo.backend.close();
+      await session.repo.backend.close();
     });
 
     it(`in place (--at): a file whose old version needs a ${how} pack stays as it is on disk; the rest is put back`, async () => {
-      const { ws, course, at } = await damagedTimeline(dir.path, how);
-      const outcome = await ws.restoreVersions(course, { at });
+      const { session, course, at } = await damagedTimeline(dir.path, how);
+      const outcome = await restoreVersions(session, course, { at });
       expect(outcome.written).toEqual(['a.bin']);
       expect(outcome.removed).toEqual(['c.bin']);
       expect(outcome.damaged.map((d) => d.path)).toEqual(['b.bin']);
@@ -58,8 +61,8 @@ describe('restoring versions over a damaged pack', () => {
       expect((await readdir(course)).sort()).toEqual(['a.bin', 'b.bin']);
       // Recorded: a.bin put back, c.bin deleted; b.bin's history gains nothing (it was not put back).
       expect(outcome.versions.map((v) => [v.path, v.op]).sort()).toEqual([['a.bin', 'restore'], ['c.bin', 'delete']]);
-      expect(ws.log(join(course, 'b.bin')).map((e) => e.record.op)).toEqual(['edit', 'add']);
-      await ws.repo.backend.close();
+      expect((await log(session, join(course, 'b.bin'))).map((e) => e.record.op)).toEqual(['edit', 'add']);
+      await session.repo.backend.close();
     });
   }
 
@@ -68,25 +71,25 @@ describe('restoring versions over a damaged pack', () => {
     const repo = await Repository.init(await LocalBackend.create(repoDir), 'pw', { kdf: fastKdf() });
     const course = join(dir.path, 'course');
     await writeSettled(join(course, 'keep.txt'), 'keep\n');
-    const ws = await Workspace.open(repo, repoDir);
-    await ws.addFolder(course);
-    await ws.scan([], { settleMs: 0 });
+    const session = await sessionOf(repo, repoDir);
+    await addFolder(session, course);
+    await scan(session, [], { settleMs: 0 });
     await writeSettled(join(course, 'clip.bin'), seededBytes(6, 150_000));
-    await ws.scan([], { settleMs: 0 });
+    await scan(session, [], { settleMs: 0 });
     await new Promise((r) => setTimeout(r, 20));
     const at = new Date();
     await new Promise((r) => setTimeout(r, 20));
     await rename(join(course, 'clip.bin'), join(course, 'moved.bin'));
-    await ws.scan([], { settleMs: 0 });
-    expect(ws.log(join(course, 'moved.bin')).map((e) => e.record.op)).toEqual(['rename', 'add']);
+    await scan(session, [], { settleMs: 0 });
+    expect((await log(session, join(course, 'moved.bin'))).map((e) => e.record.op)).toEqual(['rename', 'add']);
     await repo.ensureIndex();
-    const chunk = ws.history.allFiles().flatMap((f) => f.versions).find((v) => v.path === 'clip.bin')?.content?.[0] as string;
+    const chunk = (await session.versions()).history.allFiles().flatMap((f) => f.versions).find((v) => v.path === 'clip.bin')?.content?.[0] as string;
     const pack = repo.index.get(fromHex(chunk))?.pack as string;
     await repo.backend.close();
     await rm(join(repoDir, 'data', pack.slice(0, 2), pack));
 
-    const reopened = await Workspace.open(await Repository.open(new LocalBackend(repoDir), 'pw'), repoDir);
-    const outcome = await reopened.restoreVersions(course, { at });
+    const reopened = await sessionOf(await Repository.open(new LocalBackend(repoDir), 'pw'), repoDir);
+    const outcome = await restoreVersions(reopened, course, { at });
     expect(outcome.damaged.map((d) => d.path)).toEqual(['clip.bin']);
     expect(outcome.removed).toEqual([]); // its only copy, under its new name, stays
     expect(Buffer.from(await readFile(join(course, 'moved.bin'))).equals(Buffer.from(seededBytes(6, 150_000)))).toBe(true);
@@ -100,28 +103,28 @@ describe('restoring versions over a damaged pack', () => {
     const folderA = join(dir.path, 'on-A');
     await writeSettled(join(folderA, 'a.md'), '# a\n');
     await writeSettled(join(folderA, 'clip.bin'), seededBytes(7, 150_000));
-    const A = await Workspace.open(await initRepositoryAt(repoA, 'pw', { kdf: fastKdf() }), repoA);
-    await A.addFolder(folderA, 'course');
-    await A.scan([], { settleMs: 0 });
+    const A = await sessionOf(await initRepositoryAt(repoA, 'pw', { kdf: fastKdf() }), repoA);
+    await addFolder(A, folderA, 'course');
+    await scan(A, [], { settleMs: 0 });
     await syncRepositories(A.repo.backend, remote);
     const repoB = join(dir.path, 'B');
     await syncRepositories(await initLocalStoreAt(repoB), remote);
     const folderB = join(dir.path, 'on-B');
     await writeSettled(join(folderB, 'a.md'), '# a\n');
-    const B = await Workspace.open(await openRepositoryAt(repoB, 'pw'), repoB);
-    expect((await B.addFolder(folderB, 'course')).observed).toBe(false);
+    const B = await sessionOf(await openRepositoryAt(repoB, 'pw'), repoB);
+    expect((await addFolder(B, folderB, 'course')).observed).toBe(false);
     // B's copy of clip.bin's pack is lost.
     await B.repo.ensureIndex();
-    const chunk = B.history.allFiles().flatMap((f) => f.versions).find((v) => v.path === 'clip.bin')?.content?.[0] as string;
+    const chunk = (await B.versions()).history.allFiles().flatMap((f) => f.versions).find((v) => v.path === 'clip.bin')?.content?.[0] as string;
     const pack = B.repo.index.get(fromHex(chunk))?.pack as string;
     await rm(join(repoB, 'data', pack.slice(0, 2), pack));
 
-    const outcome = await B.restoreVersions(folderB, { at: new Date() });
+    const outcome = await restoreVersions(B, folderB, { at: new Date() });
     expect(outcome.damaged.map((d) => d.path)).toEqual(['clip.bin']);
-    expect(B.state.folders()[0]?.observed).toBe(false);
-    const scan = await B.scan([], { settleMs: 0 });
-    expect(scan.versions).toEqual([]);
-    expect(scan.notHere).toEqual(['course/clip.bin']);
+    expect((await B.versions()).state.folders()[0]?.observed).toBe(false);
+    const scanned = await scan(B, [], { settleMs: 0 });
+    expect(scanned.versions).toEqual([]);
+    expect(scanned.notHere).toEqual(['course/clip.bin']);
     await A.repo.backend.close();
     await B.repo.backend.close();
   });

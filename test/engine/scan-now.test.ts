@@ -8,20 +8,22 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { initRepositoryAt } from '../../src/engine/repo/location';
 import { escapeName } from '../../src/engine/versions/scanner';
-import { Workspace } from '../../src/engine/versions/workspace';
+import { addFolder, scan } from '../../src/engine/ops/folders';
+import type { Session } from '../../src/engine/ops/session';
+import { sessionOf } from './sessions';
 import { fastKdf, tempDir, writeSettled } from '../helpers';
 
 let dir: { path: string; cleanup: () => Promise<void> };
 let course = '';
-let ws: Workspace;
+let session: Session;
 
 beforeEach(async () => {
   dir = await tempDir('strata-scan-now-');
   course = join(dir.path, 'course');
   await mkdir(course);
   const repoDir = join(dir.path, 'repo');
-  ws = await Workspace.open(await initRepositoryAt(repoDir, 'scan now passphrase', { kdf: fastKdf() }), repoDir);
-  await ws.addFolder(course);
+  session = await sessionOf(await initRepositoryAt(repoDir, 'scan now passphrase', { kdf: fastKdf() }), repoDir);
+  await addFolder(session, course);
 });
 afterEach(async () => {
   await dir.cleanup();
@@ -31,9 +33,9 @@ describe('an explicit scan', () => {
   it('records a file saved the moment before; a background pass with a quiet time waits for it', async () => {
     await writeFile(join(course, 'notes.md'), 'just saved\n');
     const savedAt = (await stat(join(course, 'notes.md'))).mtimeMs;
-    const background = await ws.scan([], { settleMs: 2000, now: () => savedAt });
+    const background = await scan(session, [], { settleMs: 2000, now: () => savedAt });
     expect(background.settling).toEqual(['course/notes.md']);
-    const explicit = await ws.scan([], { now: () => savedAt });
+    const explicit = await scan(session, [], { now: () => savedAt });
     expect(explicit.versions.map((v) => `${v.op} ${v.path}`)).toEqual(['add notes.md']);
     expect(explicit.settling).toEqual([]);
   });
@@ -46,7 +48,7 @@ describe('an explicit scan', () => {
     await writeFile(Buffer.concat([Buffer.from(course), Buffer.from('/week'), Buffer.from([0xe9]), Buffer.from('/inside.md')]), 'inside\n');
     await writeSettled(join(course, 'back\\slash.md'), 'x\n');
     const warnings: string[] = [];
-    const result = await ws.scan([], { onWarning: (path, message) => warnings.push(`${path}: ${message}`) });
+    const result = await scan(session, [], { onWarning: (path, message) => warnings.push(`${path}: ${message}`) });
     expect(result.versions.map((v) => v.path)).toEqual(['fine.md']);
     expect(result.unrecordable).toEqual(['course/back\\slash.md', 'course/bad\\xff\\xfe.md', 'course/week\\xe9']);
     expect(result.warnings).toBe(3);

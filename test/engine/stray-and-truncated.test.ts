@@ -20,7 +20,8 @@ import { listSnapshots, resolveSnapshot } from '../../src/engine/snapshot/snapsh
 import { decodeTree, validateSnapshot, type Snapshot } from '../../src/engine/snapshot/tree';
 import { LocalBackend } from '../../src/engine/storage/local';
 import { syncRepositories } from '../../src/engine/sync/replicate';
-import { Workspace } from '../../src/engine/versions/workspace';
+import { addFolder, scan } from '../../src/engine/ops/folders';
+import { sessionOf } from './sessions';
 import { fastKdf, seededBytes, tempDirPerTest, writeSettled } from '../helpers';
 
 const dir = tempDirPerTest('strata-stray-');
@@ -130,9 +131,9 @@ describe('stray files in the repository (point 4)', () => {
     await writeSettled(join(course, 'lesson.md'), '# Lesson\n');
     await writeSettled(join(course, 'clip.bin'), seededBytes(4, 100_000));
     await backup(repo, { paths: [course] });
-    const ws = await Workspace.open(repo, repoDir);
-    await ws.addFolder(course);
-    await ws.scan();
+    const session = await sessionOf(repo, repoDir);
+    await addFolder(session, course);
+    await scan(session);
     return { repo, repoDir, course };
   }
 
@@ -145,8 +146,8 @@ describe('stray files in the repository (point 4)', () => {
     const restored = await restore(repo, snapshot, { target: join(dir.path, 'restored') });
     expect(restored.failed).toEqual([]);
     expect(await readFile(join(dir.path, 'restored', 'course', 'lesson.md'), 'utf8')).toBe('# Lesson\n');
-    const ws = await Workspace.open(repo, repoDir);
-    expect(ws.history.allFiles()).toHaveLength(2);
+    const session = await sessionOf(repo, repoDir);
+    expect((await session.versions()).history.allFiles()).toHaveLength(2);
 
     const result = await check(repo, { readData: true });
     expect(result.problems).toEqual([]);

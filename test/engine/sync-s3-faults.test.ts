@@ -21,7 +21,8 @@ import { UnavailableError, type Backend } from '../../src/engine/storage/backend
 import { RetryingBackend, type RetryInfo } from '../../src/engine/storage/retry';
 import { S3Backend, type S3Config } from '../../src/engine/storage/s3';
 import { syncRepositories } from '../../src/engine/sync/replicate';
-import { Workspace } from '../../src/engine/versions/workspace';
+import { addFolder, scan } from '../../src/engine/ops/folders';
+import { sessionOf } from './sessions';
 import { fastKdf, MARKER, seededBytes, snapshotOfDisk, tempDir, writeSettled } from '../helpers';
 import { FAULT_KINDS, startFaultProxy, type FaultProxy, type FaultProxyOptions } from '../storage/fault-proxy';
 import { rgwAvailable, startRgw, type RgwServer } from '../storage/rgw-server';
@@ -187,9 +188,9 @@ describe.skipIf(!available)('sync with an S3 remote through a faulty network', (
     const repoA = join(base, 'A');
     const repo = await initRepositoryAt(repoA, PASS, { kdf: fastKdf(), packSize: 1024 * 1024 });
     await backup(repo, { paths: [source] });
-    const ws = await Workspace.open(repo, repoA);
-    await ws.addFolder(source);
-    await ws.scan();
+    const session = await sessionOf(repo, repoA);
+    await addFolder(session, source);
+    await scan(session);
     const local = await repositoryObjects(repo.backend);
     expect([...local.keys()].filter((n) => n.startsWith(objectNames.packPrefix)).length).toBeGreaterThan(2);
     expect([...local.keys()].some((n) => n.startsWith(objectNames.versionsPrefix))).toBe(true);

@@ -14,7 +14,10 @@ import { listSnapshots } from '../../src/engine/snapshot/snapshots';
 import { UnavailableError, type Backend, type PutOptions } from '../../src/engine/storage/backend';
 import { LocalBackend } from '../../src/engine/storage/local';
 import { syncRepositories } from '../../src/engine/sync/replicate';
-import { Workspace } from '../../src/engine/versions/workspace';
+import { addFolder, scan } from '../../src/engine/ops/folders';
+import { log } from '../../src/engine/ops/history';
+import { restoreVersions } from '../../src/engine/ops/restore-versions';
+import { sessionOf } from './sessions';
 import { fastKdf, MARKER, seededBytes, snapshotOfDisk, tempDirPerTest, writeSettled } from '../helpers';
 
 const PASS = 'sync test passphrase';
@@ -46,9 +49,9 @@ describe('sync with a folder remote', () => {
     const repoA = join(dir.path, 'A');
     const repo = await initRepositoryAt(repoA, PASS, { kdf: fastKdf() });
     await backup(repo, { paths: [source] });
-    const ws = await Workspace.open(repo, repoA);
-    await ws.addFolder(source);
-    await ws.scan();
+    const session = await sessionOf(repo, repoA);
+    await addFolder(session, source);
+    await scan(session);
 
     const remote = await LocalBackend.create(join(dir.path, 'remote'));
     const first = await syncRepositories(repo.backend, remote);
@@ -79,12 +82,12 @@ describe('sync with a folder remote', () => {
     await restore(cloned, latest!.snapshot, { target });
     expect(await snapshotOfDisk(join(target, 'course'))).toEqual(await snapshotOfDisk(source));
     // Its history too: the folder, once placed on this machine, shows the first device's versions.
-    const wsB = await Workspace.open(cloned, repoB);
+    const sessionB = await sessionOf(cloned, repoB);
     const placeB = join(dir.path, 'course-on-B');
     await mkdir(placeB);
-    await wsB.addFolder(placeB, 'course');
-    expect(wsB.log(join(placeB, 'lesson.md')).map((e) => e.record.device)).toEqual([ws.state.device]);
-    await wsB.restoreVersions(placeB, { at: new Date() });
+    await addFolder(sessionB, placeB, 'course');
+    expect((await log(sessionB, join(placeB, 'lesson.md'))).map((e) => e.record.device)).toEqual([(await session.versions()).state.device]);
+    await restoreVersions(sessionB, placeB, { at: new Date() });
     expect(await readFile(join(placeB, 'lesson.md'), 'utf8')).toBe(`# Lesson\n${MARKER}\n`);
   });
 
@@ -93,30 +96,31 @@ describe('sync with a folder remote', () => {
     const a = await initRepositoryAt(join(dir.path, 'A'), PASS, { kdf: fastKdf() });
     const folderA = join(dir.path, 'on-A');
     await writeSettled(join(folderA, 'a.md'), 'from A\n');
-    const wsA = await Workspace.open(a, join(dir.path, 'A'));
-    await wsA.addFolder(folderA, 'course');
-    await wsA.scan();
+    const sessionA = await sessionOf(a, join(dir.path, 'A'));
+    await addFolder(sessionA, folderA, 'course');
+    await scan(sessionA);
     await syncRepositories(a.backend, remote);
     const localB = await initLocalStoreAt(join(dir.path, 'B'));
     await syncRepositories(localB, remote);
     const b = await openRepositoryAt(join(dir.path, 'B'), PASS);
-    const wsB = await Workspace.open(b, join(dir.path, 'B'));
+    const sessionB = await sessionOf(b, join(dir.path, 'B'));
     const folderB = join(dir.path, 'on-B');
     await mkdir(folderB);
-    await wsB.addFolder(folderB, 'course');
-    await wsB.restoreVersions(folderB, { at: new Date() });
+    await addFolder(sessionB, folderB, 'course');
+    await restoreVersions(sessionB, folderB, { at: new Date() });
     await writeSettled(join(folderB, 'b.md'), 'from B\n');
-    await wsB.scan();
+    await scan(sessionB);
     await writeSettled(join(folderA, 'c.md'), 'also from A\n');
-    await wsA.scan();
+    await scan(sessionA);
     // A, B, A: then all three hold the same objects.
     await syncRepositories(a.backend, remote);
     await syncRepositories(b.backend, remote);
     await syncRepositories(a.backend, remote);
     expect(await names(a.backend)).toEqual(await names(remote));
     expect(await names(b.backend)).toEqual(await names(remote));
-    const merged = await Workspace.open(await openRepositoryAt(join(dir.path, 'A'), PASS), join(dir.path, 'A'));
-    expect(merged.log(folderA).map((e) => `${e.record.path} ${e.record.device === wsA.state.device ? 'A' : 'B'}`).sort()).toEqual(['a.md A', 'b.md B', 'c.md A']);
+    const merged = await sessionOf(await openRepositoryAt(join(dir.path, 'A'), PASS), join(dir.path, 'A'));
+    const deviceA = (await sessionA.versions()).state.device;
+    expect((await log(merged, folderA)).map((e) => `${e.record.path} ${e.record.device === deviceA ? 'A' : 'B'}`).sort()).toEqual(['a.md A', 'b.md B', 'c.md A']);
     // B put a.md in place from history: same content, so no version of its own.
     for (const r of [a, b]) expect((await check(await Repository.open(r.backend, PASS))).problems).toEqual([]);
   });

@@ -14,7 +14,9 @@ import { syncRepositories } from '../../src/engine/sync/replicate';
 import type { LocalView } from '../../src/engine/tiers/local-view';
 import { defaultPolicy, savePolicy } from '../../src/engine/tiers/policy';
 import { openLocalRepository, Tiers } from '../../src/engine/tiers/tiers';
-import { Workspace } from '../../src/engine/versions/workspace';
+import { addFolder, scan } from '../../src/engine/ops/folders';
+import { restoreVersions } from '../../src/engine/ops/restore-versions';
+import { sessionOf } from './sessions';
 import { fastKdf, seededBytes, tempDirPerTest, writeSettled } from '../helpers';
 import { rgwAvailable, startRgw, type RgwServer } from '../storage/rgw-server';
 
@@ -47,13 +49,13 @@ describe.runIf(available)('tiers on Ceph RGW', () => {
     await writeSettled(join(physics, 'notes.md'), '# Physics\n');
     await writeSettled(join(history, 'lecture.mov'), seededBytes(12, 2_500_000));
     await writeSettled(join(history, 'readme.md'), '# History\nEmpires.\n');
-    const ws = await Workspace.open(repo, repoDir);
-    await ws.addFolder(physics, 'physics');
-    await ws.addFolder(history, 'history');
-    await ws.scan();
+    const session = await sessionOf(repo, repoDir);
+    await addFolder(session, physics, 'physics');
+    await addFolder(session, history, 'history');
+    await scan(session);
     const prefix = `tiers-${Date.now()}`;
     const remote: RemoteConfig = { name: 's3', hot: `s3://strata-tiers/${prefix}?endpoint=${encodeURIComponent(s.endpoint)}&storage-class=STANDARD&cold-class=GLACIER` };
-    await ws.state.setRemotes([remote]);
+    await (await session.versions()).state.setRemotes([remote]);
     const backend = await openRemote(remote, { create: true });
     await syncRepositories((repo.backend as LocalView).local, backend);
 
@@ -84,7 +86,7 @@ describe.runIf(available)('tiers on Ceph RGW', () => {
     const evicted = await tiers.evict({ name: 's3', backend }, await tiers.report({ name: 's3', backend }));
     expect(evicted.evicted.objects).toBe(moved.size);
     const target = join(dir.path, 'out');
-    await ws.restoreVersions(history, { at: new Date(), target });
+    await restoreVersions(session, history, { at: new Date(), target });
     expect(Buffer.compare(await readFile(join(target, 'lecture.mov')), await readFile(join(history, 'lecture.mov')))).toBe(0);
     expect(await readFile(join(target, 'readme.md'), 'utf8')).toBe('# History\nEmpires.\n');
 

@@ -22,7 +22,10 @@ import { defaultPolicy, parsePolicy, savePolicy } from '../../src/engine/tiers/p
 import { readThawing, ThawingError } from '../../src/engine/tiers/thaw';
 import { TierState } from '../../src/engine/tiers/tier-state';
 import { openLocalRepository, Tiers } from '../../src/engine/tiers/tiers';
-import { Workspace } from '../../src/engine/versions/workspace';
+import { addFolder, scan } from '../../src/engine/ops/folders';
+import { restoreVersions } from '../../src/engine/ops/restore-versions';
+import type { Session } from '../../src/engine/ops/session';
+import { sessionOf } from './sessions';
 import { ArchiveSimulator } from '../storage/archive-sim';
 import { fastKdf, seededBytes, tempDirPerTest, writeSettled } from '../helpers';
 
@@ -33,7 +36,7 @@ const dir = tempDirPerTest('strata-tiers-');
 interface Setup {
   repoDir: string;
   repo: Repository;
-  ws: Workspace;
+  session: Session;
   remote: RemoteConfig;
   backend: Backend;
   physics: string;
@@ -52,15 +55,15 @@ async function setup(): Promise<Setup> {
   await writeSettled(join(history, 'lecture-1.mov'), seededBytes(2, 2_500_000));
   await writeSettled(join(history, 'map.png'), seededBytes(3, 400_000));
   await writeSettled(join(history, 'readme.md'), '# History\nThe long nineteenth century.\n');
-  const ws = await Workspace.open(repo, repoDir);
-  await ws.addFolder(physics, 'physics');
-  await ws.addFolder(history, 'history');
-  await ws.scan();
+  const session = await sessionOf(repo, repoDir);
+  await addFolder(session, physics, 'physics');
+  await addFolder(session, history, 'history');
+  await scan(session);
   const remote: RemoteConfig = { name: 'disk', hot: pathToFileURL(join(dir.path, 'remote', 'hot')).href, cold: pathToFileURL(join(dir.path, 'remote', 'cold')).href };
-  await ws.state.setRemotes([remote]);
+  await (await session.versions()).state.setRemotes([remote]);
   const backend = await openRemote(remote, { create: true });
   await syncRepositories((repo.backend as LocalView).local, backend);
-  return { repoDir, repo, ws, remote, backend, physics, history };
+  return { repoDir, repo, session, remote, backend, physics, history };
 }
 
 async function names(backend: Backend, prefix = 'data/'): Promise<string[]> {
@@ -113,9 +116,9 @@ describe('tiers on a folder remote', () => {
     expect((await check(repo2)).problems).toEqual([]);
 
     // Reading the archived course fetches its packs back, byte for byte.
-    const ws2 = await Workspace.open(repo2, s.repoDir);
+    const session2 = await sessionOf(repo2, s.repoDir);
     const target = join(dir.path, 'history-restored');
-    await ws2.restoreVersions(s.history, { at: new Date(), target });
+    await restoreVersions(session2, s.history, { at: new Date(), target });
     for (const f of ['lecture-1.mov', 'map.png', 'readme.md']) {
       expect(Buffer.compare(await readFile(join(target, f)), await readFile(join(s.history, f)))).toBe(0);
     }
@@ -136,8 +139,8 @@ describe('tiers on a folder remote', () => {
     expect(tiers.tierState.evicted().size).toBe(0);
     for (const m of report.moves) expect((await new LocalBackend(s.repoDir).head(m.name)).size).toBeGreaterThan(0);
     // A read now marks the pack as in use: the policy keeps it hot despite the archived course.
-    const ws = await Workspace.open(s.repo, s.repoDir);
-    await ws.restoreVersions(s.history, { at: new Date(), target: join(dir.path, 'out') });
+    const session = await sessionOf(s.repo, s.repoDir);
+    await restoreVersions(session, s.history, { at: new Date(), target: join(dir.path, 'out') });
     const after = await (await Tiers.open(s.repo, s.repoDir)).report({ name: 'disk', backend: s.backend });
     const read = [...after.placements.values()].filter((p) => p.info.courses.includes('history') && p.info.facts.daysSinceRead === 0);
     expect(read.length).toBeGreaterThan(0);

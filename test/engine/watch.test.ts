@@ -7,13 +7,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { initRepositoryAt } from '../../src/engine/repo/location';
 import type { VersionRecord } from '../../src/engine/versions/records';
 import { FolderWatcher } from '../../src/engine/watch/folder-watcher';
-import { Workspace } from '../../src/engine/versions/workspace';
+import { restoreVersions } from '../../src/engine/ops/restore-versions';
+import { content, log } from '../../src/engine/ops/history';
+import { addFolder, scan, trackedFolders } from '../../src/engine/ops/folders';
+import { Session } from '../../src/engine/ops/session';
 import { fastKdf, seededBytes, tempDir } from '../helpers';
 
 const QUIET = 500;
 let dir: { path: string; cleanup: () => Promise<void> };
 let course = '';
-let ws: Workspace;
+let session: Session;
 let watcher: FolderWatcher;
 const recorded: VersionRecord[] = [];
 const errors: unknown[] = [];
@@ -40,12 +43,13 @@ beforeEach(async () => {
   await mkdir(course);
   const repoDir = join(dir.path, 'repo');
   const repo = await initRepositoryAt(repoDir, 'pass', { kdf: fastKdf() });
-  ws = await Workspace.open(repo, repoDir);
-  await ws.addFolder(course);
+  session = Session.of(repo, repoDir);
+  await addFolder(session, course);
   recorded.length = 0;
   errors.length = 0;
-  watcher = new FolderWatcher(ws, {
+  watcher = new FolderWatcher(await trackedFolders(session), {
     quietMs: QUIET,
+    scan: (folder) => scan(session, [folder.name], { settleMs: QUIET }),
     onScan: (_folder, result) => recorded.push(...result.versions),
     onError: (error) => errors.push(error),
   });
@@ -79,7 +83,7 @@ describe('folder watcher', () => {
     expect(versionsOf('notes.md').length).toBe(1);
     const v = versionsOf('notes.md')[0] as VersionRecord;
     const pieces: Uint8Array[] = [];
-    for await (const p of ws.content(v)) pieces.push(p);
+    for await (const p of content(session, v)) pieces.push(p);
     expect(Buffer.concat(pieces).toString()).toBe('draft 8\n');
   });
 
@@ -93,10 +97,10 @@ describe('folder watcher', () => {
     expect(renamed.file).toBe(versionsOf('a.md')[0]?.file);
     await rm(join(course, 'b.md'));
     await until('the deletion', () => versionsOf('b.md').some((v) => v.op === 'delete'));
-    await ws.restoreVersions(join(course, 'b.md'), { version: 2 });
+    await restoreVersions(session, join(course, 'b.md'), { version: 2 });
     expect(await readFile(join(course, 'b.md'), 'utf8')).toBe('alpha\n');
     await settled();
-    expect(ws.log(join(course, 'b.md')).map((e) => e.record.op).sort()).toEqual(['add', 'delete', 'rename', 'restore']);
+    expect((await log(session, join(course, 'b.md'))).map((e) => e.record.op).sort()).toEqual(['add', 'delete', 'rename', 'restore']);
   });
 
   it('honours ignore rules, including a .strataignore written while watching', async () => {
@@ -125,7 +129,7 @@ describe('folder watcher', () => {
     expect(versions.length).toBe(1);
     expect(versions[0]?.size).toBe(data.length);
     const pieces: Uint8Array[] = [];
-    for await (const p of ws.content(versions[0] as VersionRecord)) pieces.push(p);
+    for await (const p of content(session, versions[0] as VersionRecord)) pieces.push(p);
     expect(Buffer.compare(Buffer.concat(pieces), Buffer.from(data))).toBe(0);
   });
 });

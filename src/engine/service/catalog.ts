@@ -34,8 +34,8 @@ export function toFileVersion(file: FileHistory, record: VersionRecord): FileVer
 }
 
 export async function catalogChanges(ctx: AppContext, cursor: CatalogCursor, repository: string | undefined): Promise<CatalogChanges & { repository: string }> {
-  const { ws, id } = ctx.session;
-  const history = ws.history;
+  const { id } = ctx.session;
+  const { history } = await ctx.session.versions();
   // Another repository's cursor, or one ahead of this history (a repository made anew at the same place): start over.
   const otherRepository = repository !== undefined && repository !== id;
   const ahead = Object.entries(cursor).some(([device, seq]) => seq > history.lastSeq(device));

@@ -8,26 +8,27 @@
 import { readFile } from 'node:fs/promises';
 import type { CompareSide, Comparison, DiffLine } from '../../shared/api';
 import { StrataError } from '../../shared/errors';
-import { sniff, type BinaryDiff, type DiffLine as EngineLine, type TextDiff } from '../versions/compare';
+import { diff as compare, type BinaryDiff, type DiffLine as EngineLine, type DiffSide, type TextDiff } from '../ops/compare';
+import type { Session } from '../ops/session';
+import { sniff } from '../versions/compare';
 import { versionBytes } from '../versions/content';
-import type { DiffSide, Workspace } from '../versions/workspace';
 import { absolutePath, findFile, versionOf, type FileRef } from './files';
 
 /** Largest image sent whole as a data: URL. */
 const IMAGE_LIMIT = 4 * 1024 * 1024;
 
-export async function compareVersions(ws: Workspace, course: string, rel: string, a: number, b: number | undefined): Promise<Comparison> {
-  const ref = findFile(ws, course, rel);
+export async function compareVersions(session: Session, course: string, rel: string, a: number, b: number | undefined): Promise<Comparison> {
+  const ref = findFile(await session.versions(), course, rel);
   const fromRecord = versionOf(ref, a, 'a');
   const toRecord = b !== undefined ? versionOf(ref, b, 'b') : undefined;
   if (fromRecord.op === 'delete' && toRecord?.op === 'delete') {
     throw new StrataError('INVALID_ARGUMENT', `Versions ${a} and ${b} of "${rel}" are both deletions: there is nothing to compare.`, 'b');
   }
-  const { from, to, diff } = await ws.diff(ref.abs, a, toRecord ? { path: ref.abs, n: toRecord.n } : undefined);
+  const { from, to, diff } = await compare(session, ref.abs, a, toRecord ? { path: ref.abs, n: toRecord.n } : undefined);
   const fromSide = side(from);
   const toSide = side(to);
   if (diff.kind === 'text') return { kind: 'text', from: fromSide, to: toSide, lines: textLines(diff), added: diff.added, removed: diff.removed };
-  const images = await imagesOf(ws, ref, diff, from, to);
+  const images = await imagesOf(session, ref, diff, from, to);
   if (images) return { kind: 'image', from: { ...fromSide, ...images.from }, to: { ...toSide, ...images.to } };
   return binary(diff, fromSide, toSide);
 }
@@ -79,9 +80,9 @@ export function imageType(bytes: Uint8Array): { type: string; width?: number; he
 }
 
 /** A side's bytes, if it may be shown whole (up to IMAGE_LIMIT; both sides are versions of `ref`, or the file on disk). */
-async function bytesOf(ws: Workspace, ref: FileRef, s: DiffSide): Promise<Uint8Array | undefined> {
+async function bytesOf(session: Session, ref: FileRef, s: DiffSide): Promise<Uint8Array | undefined> {
   if (s.size === 0 || s.size > IMAGE_LIMIT) return undefined;
-  if (s.record) return versionBytes(ws.repo, ref.file, s.record, IMAGE_LIMIT); // undefined for a deletion
+  if (s.record) return versionBytes(session.repo, ref.file, s.record, IMAGE_LIMIT); // undefined for a deletion
   try {
     const bytes = new Uint8Array(await readFile(absolutePath(ref.folder, s.path)));
     return bytes.length <= IMAGE_LIMIT ? bytes : undefined;
@@ -90,10 +91,10 @@ async function bytesOf(ws: Workspace, ref: FileRef, s: DiffSide): Promise<Uint8A
   }
 }
 
-async function imagesOf(ws: Workspace, ref: FileRef, diff: BinaryDiff, from: DiffSide, to: DiffSide): Promise<{ from: Partial<CompareSide>; to: Partial<CompareSide> } | undefined> {
+async function imagesOf(session: Session, ref: FileRef, diff: BinaryDiff, from: DiffSide, to: DiffSide): Promise<{ from: Partial<CompareSide>; to: Partial<CompareSide> } | undefined> {
   // Cheap first: the types the engine told from the first bytes.
   if (!IMAGE_TYPES.has(diff.old.type) || !IMAGE_TYPES.has(diff.new.type)) return undefined;
-  const [a, b] = await Promise.all([bytesOf(ws, ref, from), bytesOf(ws, ref, to)]);
+  const [a, b] = await Promise.all([bytesOf(session, ref, from), bytesOf(session, ref, to)]);
   if (!a || !b) return undefined;
   const ta = imageType(a);
   const tb = imageType(b);

@@ -7,7 +7,7 @@ import type { EventSink } from '../../shared/api';
 import type { ActivityLog } from './activity-log';
 import type { Notices } from './notices';
 import type { Operations } from './operations';
-import type { Session } from './session';
+import type { Session } from '../ops/session';
 
 export interface AppContext {
   readonly session: Session;

@@ -10,30 +10,29 @@ import { StrataError } from '../../shared/errors';
 import type { Course } from '../../shared/api';
 import { EngineError, errorMessage } from '../errors';
 import { printable } from '../printable';
+import { activeFolders, addFolder, pauseFolder, removeFolder, scan, type ScanResult, type TrackedFolder } from '../ops/folders';
+import type { Versions } from '../ops/session';
 import { loadPolicy, savePolicy, type PlacementPolicy } from '../tiers/policy';
 import { Tiers } from '../tiers/tiers';
-import type { TrackedFolder } from '../versions/local-state';
-import type { ScanResult } from '../versions/scanner';
-import type { Workspace } from '../versions/workspace';
+import type { LocalState } from '../versions/local-state';
 import type { AppContext } from './context';
 import type { Operation } from './operations';
 import { refuseRepositoryPath } from './repository-paths';
 
 /** The tracked course named by `ref` (its id or its name); untracked ones too with `anyState` (their history stays readable). */
-export function findCourse(ws: Workspace, ref: string, options: { anyState?: boolean; field?: string } = {}): TrackedFolder {
-  const folders = ws.state.folders().filter((f) => f.tracked || options.anyState);
+export function findCourse(state: LocalState, ref: string, options: { anyState?: boolean; field?: string } = {}): TrackedFolder {
+  const folders = state.folders().filter((f) => f.tracked || options.anyState);
   const found = folders.find((f) => f.id === ref) ?? folders.find((f) => f.name === ref && f.tracked) ?? folders.find((f) => f.name === ref);
   if (!found) throw new StrataError('NOT_FOUND', `There is no course "${ref}".`, options.field ?? 'course');
   return found;
 }
 
-function courseOf(ctx: AppContext, folder: TrackedFolder, policy: PlacementPolicy): Course {
-  const ws = ctx.session.ws;
-  const live = ws.history.current(folder.id, ws.state.diskView());
+function courseOf(ctx: AppContext, { state, history }: Versions, folder: TrackedFolder, policy: PlacementPolicy): Course {
+  const live = history.current(folder.id, state.diskView());
   let bytes = 0;
   for (const record of live.values()) bytes += record.size;
   let lastChange: string | undefined;
-  for (const file of ws.history.filesIn(folder.id)) {
+  for (const file of history.filesIn(folder.id)) {
     for (const v of file.versions) if (lastChange === undefined || v.time > lastChange) lastChange = v.time;
   }
   return {
@@ -57,14 +56,15 @@ function adoption(ctx: AppContext, folder: TrackedFolder): Pick<Course, 'adopted
 }
 
 export async function listCourses(ctx: AppContext): Promise<Course[]> {
-  const ws = ctx.session.ws;
+  const versions = await ctx.session.versions();
   const policy = await loadPolicy(ctx.session.dir);
-  return ws.state.folders().filter((f) => f.tracked).map((f) => courseOf(ctx, f, policy));
+  return versions.state.folders().filter((f) => f.tracked).map((f) => courseOf(ctx, versions, f, policy));
 }
 
 async function oneCourse(ctx: AppContext, folder: TrackedFolder): Promise<Course> {
-  const current = ctx.session.ws.state.folders().find((f) => f.id === folder.id) ?? folder;
-  return courseOf(ctx, current, await loadPolicy(ctx.session.dir));
+  const versions = await ctx.session.versions();
+  const current = versions.state.folders().find((f) => f.id === folder.id) ?? folder;
+  return courseOf(ctx, versions, current, await loadPolicy(ctx.session.dir));
 }
 
 /** Tracks a folder and records its files now (an operation: it can take a while, and be cancelled). */
@@ -73,11 +73,12 @@ export async function addCourse(ctx: AppContext, path: string, name: string | un
   await refuseRepositoryPath(ctx, path, 'course', 'path');
   const folder = await session.exclusive(async () => {
     const wanted = name ?? basename(path);
-    if (session.ws.state.folders().some((f) => f.tracked && f.name === wanted)) {
+    const { state } = await session.versions();
+    if (state.folders().some((f) => f.tracked && f.name === wanted)) {
       throw new StrataError('INVALID_ARGUMENT', `A course named "${wanted}" exists already; choose another name.`, name !== undefined ? 'name' : 'path');
     }
     try {
-      return await session.ws.addFolder(path, name);
+      return await addFolder(session, path, name);
     } catch (error) {
       throw withField(error, /name/i.test(errorMessage(error)) && name !== undefined ? 'name' : 'path');
     }
@@ -90,8 +91,8 @@ export async function addCourse(ctx: AppContext, path: string, name: string | un
 export async function removeCourse(ctx: AppContext, ref: string): Promise<Course[]> {
   const { session } = ctx;
   await session.exclusive(async () => {
-    const folder = findCourse(session.ws, ref);
-    await session.ws.removeFolder(folder.name);
+    const folder = findCourse((await session.versions()).state, ref);
+    await removeFolder(session, folder.name);
   });
   await ctx.coursesChanged();
   return listCourses(ctx);
@@ -100,8 +101,8 @@ export async function removeCourse(ctx: AppContext, ref: string): Promise<Course
 export async function pauseCourse(ctx: AppContext, ref: string, paused: boolean): Promise<Course> {
   const { session } = ctx;
   const folder = await session.exclusive(async () => {
-    const f = findCourse(session.ws, ref);
-    if ((f.paused === true) !== paused) await session.ws.state.setPaused(f.id, paused);
+    const f = findCourse((await session.versions()).state, ref);
+    if ((f.paused === true) !== paused) await pauseFolder(session, f.id, paused);
     return f;
   });
   await ctx.coursesChanged();
@@ -111,7 +112,8 @@ export async function pauseCourse(ctx: AppContext, ref: string, paused: boolean)
 /** Active or archived (the policy's `courses`); activating brings back the course's evicted current data. */
 export async function setCourseState(ctx: AppContext, ref: string, state: 'active' | 'archived'): Promise<Course> {
   const { session } = ctx;
-  const folder = findCourse(session.ws, ref);
+  const versions = await session.versions();
+  const folder = findCourse(versions.state, ref);
   const policy = await loadPolicy(session.dir);
   if ((policy.courses[folder.name] ?? 'active') !== state) {
     if (state === 'archived') policy.courses[folder.name] = 'archived';
@@ -120,24 +122,19 @@ export async function setCourseState(ctx: AppContext, ref: string, state: 'activ
     await ctx.coursesChanged();
   }
   if (state === 'active') {
-    const tiers = await Tiers.open(session.repo, session.dir, session.ws.history);
+    const tiers = await Tiers.open(session.repo, session.dir, versions.history);
     const fetched = await tiers.prefetch(folder.name, await tiers.report());
     if (fetched.objects > 0) void ctx.activity.add({ kind: 'migration', title: `Fetched back ${fetched.objects} packs of "${folder.name}"`, detail: `${fetched.bytes} bytes`, course: folder.id });
   }
   return oneCourse(ctx, folder);
 }
 
-/** The courses scanned and watched: tracked and not paused. */
-export function activeCourses(ws: Workspace): TrackedFolder[] {
-  return ws.state.folders().filter((f) => f.tracked && !f.paused);
-}
-
 /** Records what changed in the given courses (default: the active ones) now. */
 export async function scanCourses(ctx: AppContext, only?: TrackedFolder[]): Promise<{ versions: number }> {
   const { session } = ctx;
-  const folders = only ?? activeCourses(session.ws);
+  const folders = only ?? (await activeFolders(session));
   if (folders.length === 0) return { versions: 0 };
-  const result = await ctx.ops.run('scan', 'files', (op) => session.exclusive(() => scanWith(session.ws, folders, op)), `Scanning ${folders.map((f) => f.name).join(', ')}`);
+  const result = await ctx.ops.run('scan', 'files', (op) => session.exclusive(() => scanWith(ctx, folders, op)), `Scanning ${folders.map((f) => f.name).join(', ')}`);
   await reportScan(ctx, folders, result);
   return { versions: result.versions.length };
 }
@@ -149,22 +146,23 @@ export async function scanCourses(ctx: AppContext, only?: TrackedFolder[]): Prom
  */
 export async function confirmDeletions(ctx: AppContext, ref: string): Promise<Course> {
   const { session } = ctx;
-  const folder = findCourse(session.ws, ref);
+  const { state } = await session.versions();
+  const folder = findCourse(state, ref);
   const result = await ctx.ops.run(
     'scan',
     'files',
-    (op) => session.exclusive(() => scanWith(session.ws, [folder], op, { confirmDeletions: true })),
+    (op) => session.exclusive(() => scanWith(ctx, [folder], op, { confirmDeletions: true })),
     `Recording the deletions of ${folder.name}`,
   );
-  const confirmed = session.ws.state.folders().find((f) => f.id === folder.id) ?? folder;
+  const confirmed = state.folders().find((f) => f.id === folder.id) ?? folder;
   await reportScan(ctx, [confirmed], result);
   await ctx.coursesChanged({ watched: false });
   return oneCourse(ctx, confirmed);
 }
 
-async function scanWith(ws: Workspace, folders: TrackedFolder[], op: Operation, options: { confirmDeletions?: boolean } = {}): Promise<ScanResult> {
+async function scanWith(ctx: AppContext, folders: TrackedFolder[], op: Operation, options: { confirmDeletions?: boolean } = {}): Promise<ScanResult> {
   op.check();
-  return ws.scan(folders.map((f) => f.name), {
+  return scan(ctx.session, folders.map((f) => f.name), {
     settleMs: 0,
     signal: op.signal,
     onProgress: (p) => op.progress(p.files, undefined, p.path),
@@ -175,7 +173,8 @@ async function scanWith(ws: Workspace, folders: TrackedFolder[], op: Operation, 
 /** Activity items and events for what a scan found (here, or by the watcher): versions recorded, and notices; resolves once the courses are listed again, if they changed. */
 export async function reportScan(ctx: AppContext, folders: TrackedFolder[], result: ScanResult): Promise<void> {
   // Read again: a scan may have changed a folder's state (its deletions confirmed).
-  const current = folders.map((f) => ctx.session.ws.state.folders().find((g) => g.id === f.id) ?? f);
+  const { state } = await ctx.session.versions();
+  const current = folders.map((f) => state.folders().find((g) => g.id === f.id) ?? f);
   const before = current.map((f) => ctx.notices.notHere(f) ?? -1).join();
   ctx.notices.scanned(current, result);
   // The count of files not here is part of a course as listed.

@@ -12,6 +12,7 @@ import type { Alert, DashboardSummary, SyncStatus } from '../../shared/api';
 import { errorMessage } from '../errors';
 import { BlobType } from '../repo/format';
 import { repoStats } from '../maintenance/stats';
+import { conflicts } from '../ops/settle';
 import { openRemote } from '../sync/remote-location';
 import type { TierReport } from '../tiers/tier-report';
 import { Tiers } from '../tiers/tiers';
@@ -36,10 +37,11 @@ export async function diskSpace(path: string): Promise<DiskSpace> {
 
 /** Logical and stored bytes: every version's and every snapshot file's size, against the distinct data chunks as stored. */
 async function storageNumbers(ctx: AppContext): Promise<Pick<DashboardSummary, 'logicalBytes' | 'storedBytes' | 'dedupSavedBytes' | 'compressionSavedBytes'>> {
-  const { repo, ws } = ctx.session;
+  const { repo } = ctx.session;
+  const { history } = await ctx.session.versions();
   const stats = await repoStats(repo); // snapshots' logical bytes, and every object's stored bytes
   let logical = stats.logicalBytes;
-  for (const file of ws.history.allFiles()) for (const v of file.versions) if (v.op !== 'delete') logical += v.size;
+  for (const file of history.allFiles()) for (const v of file.versions) if (v.op !== 'delete') logical += v.size;
   let unique = 0;
   let uniqueStored = 0;
   for (const entry of repo.index.entries()) {
@@ -58,10 +60,11 @@ async function storageNumbers(ctx: AppContext): Promise<Pick<DashboardSummary, '
 export async function dashboard(ctx: AppContext, sync: SyncStatus, space: (path: string) => Promise<DiskSpace> = diskSpace): Promise<DashboardSummary> {
   const { session } = ctx;
   const alerts: Alert[] = [];
-  const tiers = await Tiers.open(session.repo, session.dir, session.ws.history);
+  const { state, history } = await session.versions();
+  const tiers = await Tiers.open(session.repo, session.dir, history);
   let report: TierReport | undefined;
   let remoteSummary: Pick<DashboardSummary, 'remote' | 'cost'> = {};
-  const remote = session.ws.state.remotes()[0];
+  const remote = state.remotes()[0];
   if (remote) {
     try {
       const backend = await withTimeout(openRemote(remote), REMOTE_TIMEOUT_MS, `remote "${remote.name}"`);
@@ -91,11 +94,11 @@ export async function dashboard(ctx: AppContext, sync: SyncStatus, space: (path:
   };
 
   if (sync.state === 'error') alerts.push({ level: 'error', kind: 'sync', message: `Sync with "${sync.remote ?? 'the remote'}" failed: ${sync.error ?? 'unknown error'}` });
-  for (const c of session.ws.conflicts()) {
+  for (const c of await conflicts(session)) {
     alerts.push({ level: 'warning', kind: 'conflict', message: `${c.folder}/${c.path}: ${c.kind === 'path' ? 'a different file is in the way of one from another device' : 'changed on two devices at once; keep one version'}` });
   }
   // Damaged or missing history, strays, a repaired tier state, files an adopted course lacks here, names not recorded.
-  alerts.push(...ctx.notices.alerts(session.ws.history.problems(session.ws.state), session.ws.state.folders().filter((f) => f.tracked)));
+  alerts.push(...ctx.notices.alerts(history.problems(state), state.folders().filter((f) => f.tracked)));
   try {
     const disk = await space(session.dir);
     if (disk.free < LOW_DISK_BYTES || (disk.total > 0 && disk.free / disk.total < LOW_DISK_FRACTION)) {

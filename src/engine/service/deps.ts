@@ -1,13 +1,13 @@
 // The real engine functions behind the service (ServiceDeps), in one place:
 // main and `strata serve` build their service from engineDeps(), tests use
 // fakes (or engineDeps with a fast key derivation and no background work).
-// The only module that imports the repository and backup code for the UI.
+// Creating, opening and backing up go through the same operations the CLI
+// calls (ops/repository.ts, ops/snapshots.ts).
 
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { Session, backupFolder } from './session';
-import type { KdfParams } from '../crypto/kdf';
-import { initRepositoryAt, localRepositoryExists, openRepositoryAt } from '../repo/location';
+import { backupFolder } from './backup';
+import { initRepository, openSession, repositoryExists, type KdfParams } from '../ops/repository';
 import type { ServiceDeps } from './service';
 
 /** Where a new repository goes unless the user chooses another place. */
@@ -29,23 +29,21 @@ export function engineDeps(defaultRepoPath: string = defaultRepositoryPath(), op
   return {
     defaultRepoPath,
     initRepository: async (path, passphrase) => {
-      const repo = await initRepositoryAt(path, passphrase, options.kdf ? { kdf: options.kdf } : {});
-      await repo.backend.close();
+      await initRepository(path, passphrase, options.kdf ? { kdf: options.kdf } : {});
     },
     openRepository: async (path, passphrase) => {
-      const repo = await openRepositoryAt(path, passphrase);
-      await repo.backend.close();
+      await (await openSession(path, passphrase)).close();
     },
-    openSession: (path, passphrase) => Session.open(path, passphrase),
+    openSession: (path, passphrase) => openSession(path, passphrase),
     backup: async (path, repoPath, passphrase) => {
-      const repo = await openRepositoryAt(repoPath, passphrase);
+      const session = await openSession(repoPath, passphrase);
       try {
-        return await backupFolder(repo, path);
+        return await backupFolder(session, path);
       } finally {
-        await repo.backend.close();
+        await session.close();
       }
     },
-    repositoryExists: (path) => localRepositoryExists(path),
+    repositoryExists: (path) => repositoryExists(path),
     ...(options.background !== undefined ? { background: options.background } : {}),
     ...(options.quietMs !== undefined ? { quietMs: options.quietMs } : {}),
     ...(options.syncDelayMs !== undefined ? { syncDelayMs: options.syncDelayMs } : {}),

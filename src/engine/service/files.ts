@@ -1,14 +1,17 @@
 // A course's files and their versions: the file tree (live and deleted
 // files), a file's versions, putting a version back in place (rollback) or
 // elsewhere (restoreTo), and tags. The contract names a file by course and
-// course-relative path; the Workspace by absolute path inside the folder.
+// course-relative path; the operations (engine/ops) by absolute path inside
+// the folder.
 
 import { join } from 'node:path';
 import type { FileEntry, FileVersion, RestoreSummary } from '../../shared/api';
 import { StrataError } from '../../shared/errors';
+import { tag } from '../ops/history';
+import { restoreVersions, rollback, type RestoreOutcome } from '../ops/restore-versions';
+import type { Session, Versions } from '../ops/session';
 import type { FileHistory } from '../versions/history';
 import type { TrackedFolder } from '../versions/local-state';
-import type { RestoreOutcome, Workspace } from '../versions/workspace';
 import { toFileVersion } from './catalog';
 import type { AppContext } from './context';
 import { findCourse } from './courses';
@@ -26,9 +29,9 @@ export function absolutePath(folder: TrackedFolder, rel: string): string {
   return join(folder.path, ...rel.split('/'));
 }
 
-export function findFile(ws: Workspace, course: string, rel: string): FileRef {
-  const folder = findCourse(ws, course, { anyState: true });
-  const file = ws.history.fileAt(folder.id, rel, ws.state.diskView());
+export function findFile({ state, history }: Versions, course: string, rel: string): FileRef {
+  const folder = findCourse(state, course, { anyState: true });
+  const file = history.fileAt(folder.id, rel, state.diskView());
   if (!file) throw new StrataError('NOT_FOUND', `"${rel}" has no history in "${folder.name}".`, 'path');
   return { folder, rel, abs: absolutePath(folder, rel), file };
 }
@@ -40,12 +43,13 @@ export function versionOf(ref: FileRef, n: number, fieldName = 'n'): FileHistory
   return record;
 }
 
-export function listFiles(ws: Workspace, course: string): FileEntry[] {
-  const folder = findCourse(ws, course, { anyState: true });
-  const view = ws.state.diskView();
+export async function listFiles(session: Session, course: string): Promise<FileEntry[]> {
+  const { state, history } = await session.versions();
+  const folder = findCourse(state, course, { anyState: true });
+  const view = state.diskView();
   const entries: FileEntry[] = [];
-  for (const file of ws.history.filesIn(folder.id)) {
-    const head = ws.history.headOf(file, view) ?? file.versions.at(-1);
+  for (const file of history.filesIn(folder.id)) {
+    const head = history.headOf(file, view) ?? file.versions.at(-1);
     if (!head) continue;
     let lastChange = head.time;
     for (const v of file.versions) if (v.time > lastChange) lastChange = v.time;
@@ -54,8 +58,8 @@ export function listFiles(ws: Workspace, course: string): FileEntry[] {
   return entries.sort((a, b) => a.path.localeCompare(b.path) || Number(a.deleted) - Number(b.deleted));
 }
 
-export function fileVersions(ws: Workspace, course: string, rel: string): FileVersion[] {
-  const ref = findFile(ws, course, rel);
+export async function fileVersions(session: Session, course: string, rel: string): Promise<FileVersion[]> {
+  const ref = findFile(await session.versions(), course, rel);
   return ref.file.versions.map((v) => toFileVersion(ref.file, v));
 }
 
@@ -71,11 +75,11 @@ export function summaryOf(outcome: RestoreOutcome): RestoreSummary {
 export async function rollbackFile(ctx: AppContext, course: string, rel: string, n: number): Promise<RestoreSummary> {
   const { session } = ctx;
   const outcome = await session.exclusive(async () => {
-    const ref = findFile(session.ws, course, rel);
+    const ref = findFile(await session.versions(), course, rel);
     const record = versionOf(ref, n);
     if (record.op === 'delete') throw new StrataError('INVALID_ARGUMENT', `Version ${n} of "${rel}" is its deletion; roll back to version ${n - 1} instead.`, 'n');
     if (!ref.folder.tracked) throw new StrataError('INVALID_ARGUMENT', `"${ref.folder.name}" is not tracked any more: restore the version elsewhere instead.`, 'course');
-    return { ref, outcome: await session.ws.rollback(ref.abs, n) };
+    return { ref, outcome: await rollback(session, ref.abs, n) };
   });
   void ctx.activity.add({ kind: 'rollback', title: `${rel} rolled back to version ${n}`, detail: `in "${outcome.ref.folder.name}"`, course: outcome.ref.folder.id });
   if (outcome.outcome.versions.length > 0) ctx.historyChanged(outcome.outcome.versions.length);
@@ -84,25 +88,26 @@ export async function rollbackFile(ctx: AppContext, course: string, rel: string,
 
 export async function restoreFileTo(ctx: AppContext, course: string, rel: string, n: number, target: string): Promise<RestoreSummary> {
   const { session } = ctx;
-  const ref = findFile(session.ws, course, rel);
+  const ref = findFile(await session.versions(), course, rel);
   const record = versionOf(ref, n);
   if (record.op === 'delete') throw new StrataError('INVALID_ARGUMENT', `Version ${n} of "${rel}" is its deletion; restore version ${n - 1} instead.`, 'n');
   await refuseRepositoryPath(ctx, target, 'target', 'target');
-  const outcome = await ctx.ops.run('restore', 'files', (op) => session.ws.restoreVersions(ref.abs, { version: n, target, signal: op.signal, onProgress: (done, total) => op.progress(done, total) }), `Restoring ${rel}`);
+  const outcome = await ctx.ops.run('restore', 'files', (op) => restoreVersions(session, ref.abs, { version: n, target, signal: op.signal, onProgress: (done, total) => op.progress(done, total) }), `Restoring ${rel}`);
   void ctx.activity.add({ kind: 'restore', title: `${rel} version ${n} restored to ${target}`, course: ref.folder.id });
   return summaryOf(outcome);
 }
 
-export async function tagVersion(ctx: AppContext, course: string, rel: string, n: number, tag: string): Promise<FileVersion> {
+export async function tagVersion(ctx: AppContext, course: string, rel: string, n: number, name: string): Promise<FileVersion> {
   const { session } = ctx;
+  const versions = await session.versions();
   const ref = await session.exclusive(async () => {
-    const found = findFile(session.ws, course, rel);
+    const found = findFile(versions, course, rel);
     versionOf(found, n);
-    await session.ws.tag(found.abs, n, tag);
+    await tag(session, found.abs, n, name);
     return found;
   });
   ctx.historyChanged(0);
-  const file = session.ws.history.file(ref.file.file) ?? ref.file;
+  const file = versions.history.file(ref.file.file) ?? ref.file;
   const record = file.versions.find((v) => v.n === n) ?? versionOf(ref, n);
   return toFileVersion(file, record);
 }

@@ -7,19 +7,20 @@
 import { join } from 'node:path';
 import type { PointInTimeEntry, RestoreSummary } from '../../shared/api';
 import { StrataError } from '../../shared/errors';
-import { stateAt } from '../versions/put-back';
-import type { Workspace } from '../versions/workspace';
+import { folderAt, restoreTo, restoreVersions } from '../ops/restore-versions';
+import type { Session } from '../ops/session';
 import type { AppContext } from './context';
 import { findCourse } from './courses';
 import { summaryOf } from './files';
 import type { Operation } from './operations';
 import { refuseRepositoryPath } from './repository-paths';
 
-export function courseAt(ws: Workspace, course: string, at: Date): PointInTimeEntry[] {
-  const folder = findCourse(ws, course, { anyState: true });
-  const live = ws.history.current(folder.id, ws.state.diskView());
+export async function courseAt(session: Session, course: string, at: Date): Promise<PointInTimeEntry[]> {
+  const { state, history } = await session.versions();
+  const folder = findCourse(state, course, { anyState: true });
+  const live = history.current(folder.id, state.diskView());
   const entries: PointInTimeEntry[] = [];
-  for (const [path, { file, record }] of stateAt(ws.history.filesIn(folder.id), at)) {
+  for (const [path, { file, record }] of await folderAt(session, folder.id, at)) {
     entries.push({ path, file: file.file, n: record.n, size: record.size, time: record.time, goneNow: live.get(path)?.file !== file.file });
   }
   return entries.sort((a, b) => a.path.localeCompare(b.path));
@@ -28,13 +29,14 @@ export function courseAt(ws: Workspace, course: string, at: Date): PointInTimeEn
 /** Puts the course (or `paths`, files or folders in it) back as it was at `at`: in place, or under `target`. */
 export async function restoreCourseAt(ctx: AppContext, course: string, at: Date, paths: string[] | undefined, target: string | undefined): Promise<RestoreSummary> {
   const { session } = ctx;
-  const folder = findCourse(session.ws, course, { anyState: true });
+  const { state } = await session.versions();
+  const folder = findCourse(state, course, { anyState: true });
   if (target === undefined && !folder.tracked) {
     throw new StrataError('INVALID_ARGUMENT', `"${folder.name}" is not tracked any more: restore it into another folder (target).`, 'target');
   }
   if (paths) {
     // Every path must have existed then (a typo must not silently restore nothing).
-    const then = stateAt(session.ws.history.filesIn(folder.id), at);
+    const then = await folderAt(session, folder.id, at);
     for (const p of paths) {
       if (!then.has(p) && ![...then.keys()].some((k) => k.startsWith(`${p}/`))) {
         throw new StrataError('NOT_FOUND', `"${p}" did not exist in "${folder.name}" at ${at.toISOString()}.`, 'paths');
@@ -47,26 +49,25 @@ export async function restoreCourseAt(ctx: AppContext, course: string, at: Date,
   void ctx.activity.add({ kind: 'restore', title: `${what} restored as of ${at.toISOString()}`, detail: `${summary.written.length} written, ${summary.removed.length} removed in ${summary.target}`, course: folder.id });
   if (summary.versions > 0) ctx.historyChanged(summary.versions);
   // A full restore makes a course adopted from other devices whole here: listed again, without files not here.
-  if (folder.observed === false && session.ws.state.folders().find((f) => f.id === folder.id)?.observed !== false) await ctx.coursesChanged({ watched: false });
+  if (folder.observed === false && state.folders().find((f) => f.id === folder.id)?.observed !== false) await ctx.coursesChanged({ watched: false });
   return summary;
 }
 
 /** Elsewhere: each file's version then, at its course-relative path under `target`; nothing in the course changes. */
 async function elsewhere(ctx: AppContext, folderId: string, at: Date, paths: string[] | undefined, target: string, op: Operation): Promise<RestoreSummary> {
-  const ws = ctx.session.ws;
-  const wanted = [...stateAt(ws.history.filesIn(folderId), at)].filter(([p]) => !paths || paths.some((q) => p === q || p.startsWith(`${q}/`)));
-  const outcome = await ws.restoreTo(target, wanted, { signal: op.signal, onProgress: (done, total, path) => op.progress(done, total, path) });
+  const wanted = [...(await folderAt(ctx.session, folderId, at))].filter(([p]) => !paths || paths.some((q) => p === q || p.startsWith(`${q}/`)));
+  const outcome = await restoreTo(ctx.session, target, wanted, { signal: op.signal, onProgress: (done, total, path) => op.progress(done, total, path) });
   return { ...summaryOf(outcome), target };
 }
 
-/** In place: the Workspace's restore, per path (each records what it put back; paths come back course-relative). */
+/** In place: the restore of versions (ops/restore-versions.ts), per path (each records what it put back; paths come back course-relative). */
 async function inPlace(ctx: AppContext, root: string, at: Date, paths: string[] | undefined, op: Operation): Promise<RestoreSummary> {
   const { session } = ctx;
   const summary: RestoreSummary = { written: [], removed: [], versions: 0, target: root };
   for (const path of paths ?? ['']) {
     op.check();
     const abs = path === '' ? root : join(root, ...path.split('/'));
-    const outcome = await session.exclusive(() => session.ws.restoreVersions(abs, { at, signal: op.signal, onProgress: (done, total) => op.progress(done, total, path || undefined) }));
+    const outcome = await session.exclusive(() => restoreVersions(session, abs, { at, signal: op.signal, onProgress: (done, total) => op.progress(done, total, path || undefined) }));
     summary.written.push(...outcome.written);
     summary.removed.push(...outcome.removed);
     summary.versions += outcome.versions.length;

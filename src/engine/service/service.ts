@@ -5,7 +5,7 @@
 // in as ServiceDeps so the service can be tested with fakes.
 
 import {
-  isApiErrorCode,
+  type ApiErrorCode,
   type ApiMethod,
   type ApiResponse,
   type ApiResult,
@@ -25,14 +25,15 @@ import { fileVersions, listFiles, restoreFileTo, rollbackFile, tagVersion } from
 import { Operations } from './operations';
 import { courseAt, restoreCourseAt } from './point-in-time';
 import { Runtime } from './runtime';
-import type { Session } from './session';
+import type { Session } from '../ops/session';
+import { backupFolder } from './backup';
 import { addRemote, getSettings, ignoreRules, removeRemote, setAuthor, setIgnoreRules, setPolicy } from './settings';
 import { DEFAULT_QUIET_MS } from '../watch/folder-watcher';
 import { ENGINE_VERSION } from '../version';
+import { classifyError, type ClassifiedError, type ErrorKind } from '../ops/error-kind';
 
-/** The engine functions the service needs. Errors they throw may carry a
- * `code`: an ApiErrorCode ('WRONG_PASSPHRASE', 'NO_REPOSITORY', ...) is passed
- * on as is, Node's ENOENT/EACCES/EPERM are translated, anything else is INTERNAL. */
+/** The engine functions the service needs. What they throw is classified by
+ * ops/error-kind.ts and answered by `apiErrors` (asStrataError). */
 export interface ServiceDeps {
   defaultRepoPath: string;
   initRepository(path: string, passphrase: string): Promise<void>;
@@ -41,7 +42,7 @@ export interface ServiceDeps {
   backup(path: string, repoPath: string, passphrase: string): Promise<BackupResult>;
   repositoryExists(path: string): Promise<boolean>;
   /**
-   * Opens the unlocked repository's session (app/session.ts) that courses,
+   * Opens the unlocked repository's session (ops/session.ts) that courses,
    * history, settings and sync work on. When present, repo.unlock opens the
    * repository through it (one key derivation); absent (hosts without the
    * engine, fakes), those methods fail with UNAVAILABLE.
@@ -108,7 +109,15 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
   /** Opens the repository's session, with the failures the user acts on worded for them. */
   async function open(path: string, passphrase: string): Promise<Session | undefined> {
     try {
-      if (deps.openSession) return await deps.openSession(path, passphrase);
+      if (deps.openSession) {
+        const opened = await deps.openSession(path, passphrase);
+        // The history and this machine's state now: unreadable ones fail the unlock (and close the repository).
+        await opened.versions().catch(async (error: unknown) => {
+          await opened.close();
+          throw error;
+        });
+        return opened;
+      }
       await deps.openRepository(path, passphrase);
       return undefined;
     } catch (err) {
@@ -185,7 +194,7 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
       }
       emit('backup.progress', { phase: 'started', path });
       try {
-        const result = await call(() => (current.runtime ? current.runtime.session.backup(path) : deps.backup(path, current.path, current.passphrase)));
+        const result = await call(() => (current.runtime ? backupFolder(current.runtime.session, path) : deps.backup(path, current.path, current.passphrase)));
         emit('backup.progress', { phase: 'finished', path, result });
         void current.runtime?.ctx.activity.add({ kind: 'backup', title: `Backed up ${path}`, detail: `${result.files} files, ${result.bytes} bytes (snapshot ${result.snapshot.slice(0, 12)})` });
         return result;
@@ -232,19 +241,19 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
 
     'files.list': async (args) => {
       const course = courseArg(args);
-      return withApp((a) => listFiles(a.session.ws, course));
+      return withApp((a) => listFiles(a.session, course));
     },
     'files.versions': async (args) => {
       const course = courseArg(args);
       const path = relPathArg(args);
-      return withApp((a) => fileVersions(a.session.ws, course, path));
+      return withApp((a) => fileVersions(a.session, course, path));
     },
     'files.compare': async (args) => {
       const course = courseArg(args);
       const path = relPathArg(args);
       const a = versionArg(args, 'a');
       const b = versionArg(args, 'b', true);
-      return withApp((r) => compareVersions(r.session.ws, course, path, a, b));
+      return withApp((r) => compareVersions(r.session, course, path, a, b));
     },
     'files.rollback': async (args) => {
       const course = courseArg(args);
@@ -270,7 +279,7 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
     'history.at': async (args) => {
       const course = courseArg(args);
       const at = timeArg(args, 'at');
-      return withApp((a) => courseAt(a.session.ws, course, at));
+      return withApp((a) => courseAt(a.session, course, at));
     },
     'history.restore': async (args) => {
       const course = courseArg(args);
@@ -285,7 +294,7 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
       const limit = countArg(args, 'limit', 1, 1000, 100);
       return withApp((a) => a.ctx.activity.list({ ...(before !== undefined ? { before } : {}), limit }));
     },
-    'dashboard.summary': async () => withApp((a) => dashboard(a.ctx, a.syncer.status(), deps.diskSpace)),
+    'dashboard.summary': async () => withApp((a) => dashboard(a.ctx, a.syncStatus(), deps.diskSpace)),
 
     'settings.get': async () => withApp((a) => getSettings(a.ctx)),
     'settings.setAuthor': async (args) => {
@@ -298,7 +307,7 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
       const cold = stringArg(args, 'cold', 'where the remote\'s cold tier is', { max: 4096, optional: true, allowEmpty: true })?.trim();
       return withApp(async (a) => {
         const settings = await addRemote(a.ctx, { name, hot, ...(cold ? { cold } : {}) });
-        a.syncer.configure();
+        await a.remotesChanged();
         return settings;
       });
     },
@@ -306,7 +315,7 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
       const name = stringArg(args, 'name', 'the remote\'s name', { max: 64 });
       return withApp(async (a) => {
         const settings = await removeRemote(a.ctx, name);
-        a.syncer.configure();
+        await a.remotesChanged();
         return settings;
       });
     },
@@ -324,7 +333,7 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
       return withApp((a) => setIgnoreRules(a.ctx, course, rules));
     },
 
-    'sync.now': async () => withApp((a) => a.syncer.now()),
+    'sync.now': async () => withApp((a) => a.syncNow()),
     'operations.cancel': async (args) => {
       const id = stringArg(args, 'id', 'an operation id', { max: 64 });
       return { cancelled: ops.cancel(id) };
@@ -352,24 +361,37 @@ export async function dispatch<M extends ApiMethod>(
   }
 }
 
-/** Maps anything thrown to a StrataError (see ServiceDeps for the rules). */
+/**
+ * Each kind of engine failure (ops/error-kind.ts) as the contract's code, and
+ * how the app words it (else the engine's message). DAMAGED and UNSAFE_PATH
+ * have no code of their own in the contract.
+ */
+type ApiAnswer = { code: ApiErrorCode; wording?: (failure: ClassifiedError) => string };
+const internal: ApiAnswer = { code: 'INTERNAL', wording: (f) => f.message || 'Unexpected error.' };
+
+export const apiErrors: Record<ErrorKind, ApiAnswer> = {
+  NO_REPOSITORY: { code: 'NO_REPOSITORY' },
+  REPO_EXISTS: { code: 'REPO_EXISTS' },
+  WRONG_PASSPHRASE: { code: 'WRONG_PASSPHRASE' },
+  DAMAGED: internal,
+  MISSING_DATA: { code: 'NOT_FOUND' },
+  INVALID_ARGUMENT: { code: 'INVALID_ARGUMENT' },
+  UNSAFE_PATH: internal,
+  NOT_FOUND: { code: 'NOT_FOUND' },
+  UNAVAILABLE: { code: 'UNAVAILABLE' },
+  CANCELLED: { code: 'CANCELLED' },
+  NO_SUCH_PATH: { code: 'NOT_FOUND', wording: (f) => (f.path === undefined ? f.message : `Nothing exists at ${f.path}.`) },
+  NOT_A_FOLDER: { code: 'INVALID_ARGUMENT', wording: (f) => (f.path === undefined ? f.message : `${f.path} is not a folder.`) },
+  PERMISSION_DENIED: { code: 'PERMISSION_DENIED', wording: (f) => (f.path === undefined ? f.message : `Access to ${f.path} was denied.`) },
+  UNKNOWN: internal,
+};
+
+/** Maps anything thrown to a StrataError: the service's own pass as they are, the engine's by `apiErrors`. */
 export function asStrataError(err: unknown): StrataError {
   if (err instanceof StrataError) return err;
-  const message = err instanceof Error ? err.message : String(err);
-  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
-  const path = typeof err === 'object' && err !== null ? (err as { path?: unknown }).path : undefined;
-  if (isApiErrorCode(code)) return new StrataError(code, message);
-  switch (code) {
-    case 'ENOENT':
-      return new StrataError('NOT_FOUND', typeof path === 'string' ? `Nothing exists at ${path}.` : message);
-    case 'ENOTDIR':
-      return new StrataError('INVALID_ARGUMENT', typeof path === 'string' ? `${path} is not a folder.` : message);
-    case 'EACCES':
-    case 'EPERM':
-      return new StrataError('PERMISSION_DENIED', typeof path === 'string' ? `Access to ${path} was denied.` : message);
-    default:
-      return new StrataError('INTERNAL', message || 'Unexpected error.');
-  }
+  const failure = classifyError(err);
+  const { code, wording } = apiErrors[failure.kind];
+  return new StrataError(code, wording ? wording(failure) : failure.message);
 }
 
 // Engine calls go through here so their failures leave the service as StrataErrors.

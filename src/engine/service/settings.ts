@@ -1,6 +1,6 @@
 // Settings: the author recorded in new versions (local state), remotes
 // (local state; checked field by field, then added as the CLI adds them,
-// sync/remotes.ts: outside the repository, reached, then kept),
+// ops/remotes.ts: outside the repository, reached, then kept),
 // the placement policy file (JSON text, checked setting by setting) and a
 // course's ignore rules (its `.strataignore`, gitignore syntax).
 
@@ -12,9 +12,9 @@ import { StrataError } from '../../shared/errors';
 import { EngineError, errorMessage } from '../errors';
 import { writeFileAtomic } from '../fs/atomic-file';
 import { RepositoryOverlapError } from '../fs/repository-guard';
-import { normaliseLocation, openRemote, validateRemote, type RemoteConfig } from '../sync/remote-location';
-import { addRemote as addRemoteTo } from '../sync/remotes';
+import { addRemote as addRemoteTo, listRemotes, normaliseLocation, reachRemote, removeRemote as removeRemoteFrom, validateRemote, type RemoteConfig } from '../ops/remotes';
 import { parsePolicy, policyPath, savePolicy, defaultPolicy } from '../tiers/policy';
+import { authorOf, setAuthor as setAuthorOf } from '../ops/author';
 import { IGNORE_FILE } from '../versions/ignore-rules';
 import type { AppContext } from './context';
 import { findCourse } from './courses';
@@ -27,8 +27,8 @@ const MAX_IGNORE_RULES = 64 * 1024;
 const REACH_TIMEOUT_MS = 15_000;
 
 export async function getSettings(ctx: AppContext): Promise<Settings> {
-  const ws = ctx.session.ws;
-  return { author: ws.author(), remotes: ws.state.remotes().map(remoteInfo), policy: await policyText(ctx.session.dir) };
+  const { state } = await ctx.session.versions();
+  return { author: authorOf(state), remotes: (await listRemotes(ctx.session)).map(remoteInfo), policy: await policyText(ctx.session.dir) };
 }
 
 function remoteInfo(r: RemoteConfig): RemoteInfo {
@@ -46,7 +46,7 @@ async function policyText(dir: string): Promise<string> {
 
 export async function setAuthor(ctx: AppContext, author: string): Promise<Settings> {
   try {
-    await ctx.session.ws.setAuthor(author);
+    await setAuthorOf(ctx.session, author);
   } catch (error) {
     if (error instanceof EngineError && error.code === 'INVALID_ARGUMENT') throw new StrataError('INVALID_ARGUMENT', 'The author must be 1 to 512 characters, like "Ada Lovelace <ada@example.org>".', 'author');
     throw error;
@@ -56,14 +56,13 @@ export async function setAuthor(ctx: AppContext, author: string): Promise<Settin
 
 /** Checks a remote field by field (name, hot, cold), reaches it, then keeps it. */
 export async function addRemote(ctx: AppContext, given: { name: string; hot: string; cold?: string }): Promise<Settings> {
-  const state = ctx.session.ws.state;
   let config: RemoteConfig;
   try {
     config = validateRemote({ name: given.name, hot: 'file:///' });
   } catch (error) {
     throw new StrataError('INVALID_ARGUMENT', `The name must be letters, digits, ".", "_" or "-" (up to 64), like "backup": ${errorMessage(error)}`, 'name');
   }
-  if (state.remotes().some((r) => r.name === given.name)) throw new StrataError('INVALID_ARGUMENT', `A remote named "${given.name}" exists; remove it first.`, 'name');
+  if ((await listRemotes(ctx.session)).some((r) => r.name === given.name)) throw new StrataError('INVALID_ARGUMENT', `A remote named "${given.name}" exists; remove it first.`, 'name');
   const location = (fieldName: 'hot' | 'cold', url: string): string => {
     if (!/^(s3|file):\/\//.test(url) && !url.startsWith('/')) {
       throw new StrataError('INVALID_ARGUMENT', 'Enter a full folder path, a file:///path URL or an s3://bucket/prefix URL.', fieldName);
@@ -76,7 +75,7 @@ export async function addRemote(ctx: AppContext, given: { name: string; hot: str
   };
   config = { name: config.name, hot: location('hot', given.hot), ...(given.cold ? { cold: location('cold', given.cold) } : {}) };
   try {
-    await addRemoteTo(ctx.session.dir, state, config, { reach });
+    await addRemoteTo(ctx.session, config, { reach });
   } catch (error) {
     // A folder remote in the repository itself (through any link) would copy the repository into itself.
     if (error instanceof RepositoryOverlapError) {
@@ -88,27 +87,18 @@ export async function addRemote(ctx: AppContext, given: { name: string; hot: str
   return getSettings(ctx);
 }
 
-/** Opens the remote (making a folder remote's folders) and lists it: reachable, with these credentials. */
+/** Reaches the remote (reachRemote: opened, a folder remote's folders made, and listed), waiting a while at most. */
 async function reach(config: RemoteConfig): Promise<void> {
-  const attempt = (async () => {
-    const backend = await openRemote(config, { create: true });
-    try {
-      for await (const info of backend.list('keys/')) void info;
-    } finally {
-      await backend.close();
-    }
-  })();
   try {
-    await withTimeout(attempt, REACH_TIMEOUT_MS, 'it');
+    await withTimeout(reachRemote(config), REACH_TIMEOUT_MS, 'it');
   } catch (error) {
     throw new StrataError('UNAVAILABLE', `The remote cannot be reached: ${errorMessage(error)}`, 'hot');
   }
 }
 
 export async function removeRemote(ctx: AppContext, name: string): Promise<Settings> {
-  const state = ctx.session.ws.state;
-  if (!state.remotes().some((r) => r.name === name)) throw new StrataError('NOT_FOUND', `There is no remote named "${name}".`, 'name');
-  await state.setRemotes(state.remotes().filter((r) => r.name !== name));
+  if (!(await listRemotes(ctx.session)).some((r) => r.name === name)) throw new StrataError('NOT_FOUND', `There is no remote named "${name}".`, 'name');
+  await removeRemoteFrom(ctx.session, name);
   return getSettings(ctx);
 }
 
@@ -127,13 +117,13 @@ export async function setPolicy(ctx: AppContext, text: string): Promise<Settings
     throw new StrataError('INVALID_ARGUMENT', errorMessage(error), 'policy');
   }
   await savePolicy(ctx.session.dir, policy);
-  ctx.session.ws.setMedia(policy.media); // what counts as media decides new chunks' pack lanes
+  (await ctx.session.versions()).media = policy.media; // what counts as media decides new chunks' pack lanes
   await ctx.coursesChanged(); // course states come from the policy
   return getSettings(ctx);
 }
 
 export async function ignoreRules(ctx: AppContext, course: string): Promise<{ rules: string }> {
-  const folder = findCourse(ctx.session.ws, course);
+  const folder = findCourse((await ctx.session.versions()).state, course);
   try {
     return { rules: await readFile(join(folder.path, IGNORE_FILE), 'utf8') };
   } catch (error) {
@@ -144,7 +134,7 @@ export async function ignoreRules(ctx: AppContext, course: string): Promise<{ ru
 
 /** Writes the course's `.strataignore` (empty rules remove it); the watcher picks the new rules up. */
 export async function setIgnoreRules(ctx: AppContext, course: string, rules: string): Promise<{ rules: string }> {
-  const folder = findCourse(ctx.session.ws, course);
+  const folder = findCourse((await ctx.session.versions()).state, course);
   if (Buffer.byteLength(rules) > MAX_IGNORE_RULES) throw new StrataError('INVALID_ARGUMENT', `Ignore rules are limited to ${MAX_IGNORE_RULES / 1024} KiB.`, 'rules');
   const path = join(folder.path, IGNORE_FILE);
   if (rules.trim() === '') await rm(path, { force: true });

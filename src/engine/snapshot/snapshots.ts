@@ -1,7 +1,7 @@
 // Reading and writing snapshot objects and the trees they name.
 
 import { hostname } from 'node:os';
-import { DamagedObjectError, EngineError } from '../errors';
+import { EngineError } from '../errors';
 import { BlobType, fromHex, objectNames } from '../repo/format';
 import type { Repository } from '../repo/repository';
 import { decodeTree, validateSnapshot, type Snapshot, type Tree } from './tree';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseWhen } from './when';
-import { parseVersionRef } from './workspace';
+import { parseVersionRef } from './lookup';
 
 const now = new Date(2026, 10, 28, 9, 30, 15); // local time
 

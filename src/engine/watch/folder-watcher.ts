@@ -3,7 +3,8 @@
 // quiet for `quietMs` (so rapid saves and an editor's write-temp-then-rename
 // settle into one version), and files still changing are picked up by a
 // later pass. The watcher only decides *when* to scan; what becomes a version
-// is decided by the same scan as `strata scan`, so both give the same history.
+// is decided by the same scan as `strata scan` (its caller's `scan`, ops/
+// folders.ts, under the session's lock), so both give the same history.
 
 import { relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
@@ -11,16 +12,14 @@ import { errorMessage } from '../errors';
 import type { TrackedFolder } from '../versions/local-state';
 import { IgnoreRules } from '../versions/ignore-rules';
 import type { ScanResult } from '../versions/scanner';
-import type { Workspace } from '../versions/workspace';
 
 export interface WatchOptions {
   /** Quiet time after the last change in a folder before it is scanned (ms). */
   quietMs: number;
+  /** Scans one folder, leaving files changed less than `quietMs` ago for a later pass (and under whatever lock the caller shares with other writers). */
+  scan: (folder: TrackedFolder) => Promise<ScanResult>;
   onScan?: (folder: TrackedFolder, result: ScanResult) => void;
-  onWarning?: (path: string, message: string) => void;
   onError?: (error: unknown) => void;
-  /** Runs each scan (e.g. under a lock shared with other work on the workspace); default: directly. */
-  exclusive?: <T>(task: () => Promise<T>) => Promise<T>;
 }
 
 export const DEFAULT_QUIET_MS = 2000;
@@ -33,15 +32,16 @@ export class FolderWatcher {
   private stopped = false;
   private readonly rules = new Map<string, IgnoreRules>();
 
-  constructor(private readonly ws: Workspace, private readonly options: WatchOptions) {}
+  /** `folders`: the tracked folders to watch (those not paused). */
+  constructor(readonly folders: TrackedFolder[], private readonly options: WatchOptions) {}
 
   /**
-   * Watches every tracked folder (not paused), then scans each once
-   * (catching up): a change made while the watch was being set up is
-   * recorded by that scan, one made after by the watch.
+   * Watches the folders, then scans each once (catching up): a change made
+   * while the watch was being set up is recorded by that scan, one made after
+   * by the watch.
    */
   async start(): Promise<TrackedFolder[]> {
-    const folders = this.ws.state.folders().filter((f) => f.tracked && !f.paused);
+    const folders = [...this.folders];
     if (folders.length === 0) throw new Error('no folders are tracked yet: add one with `strata add PATH`');
     for (const folder of folders) this.rules.set(folder.id, await IgnoreRules.forFolder(folder.path));
     const watcher = watch(folders.map((f) => f.path), {
@@ -100,11 +100,7 @@ export class FolderWatcher {
     this.queue = this.queue.then(async () => {
       if (this.stopped && this.watcher) return;
       try {
-        const scan = (): ReturnType<Workspace['scan']> => this.ws.scan([folder.name], {
-          settleMs: this.options.quietMs,
-          ...(this.options.onWarning ? { onWarning: this.options.onWarning } : {}),
-        });
-        const result = await (this.options.exclusive ? this.options.exclusive(scan) : scan());
+        const result = await this.options.scan(folder);
         this.options.onScan?.(folder, result);
         // Files still being written: look again once they may have settled.
         if (result.settling.length > 0) this.schedule(folder, this.options.quietMs);

@@ -1,0 +1,167 @@
+// Tiers and costs, as every host does them: where the bytes are and what the
+// placement policy would move (the report), moving them between a remote's
+// tiers, evicting cold packs here and fetching a course's back, course states
+// (archived or active), the monthly cost, and the policy file itself. All
+// over tiers/tiers.ts's facade, reading the session's history. The policy is
+// this machine's file, not sealed: reading and writing it needs no
+// passphrase, so those take a location too.
+
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { EngineError } from '../errors';
+import type { Backend } from '../storage/backend';
+import { openRemote, type RemoteConfig } from '../sync/remote-location';
+import type { CostReport } from '../tiers/cost-report';
+import type { EvictionResult } from '../tiers/evict';
+import type { MigrationProgress, MigrationResult } from '../tiers/migrate';
+import { defaultPolicy, loadPolicy, parsePolicy, policyPath, savePolicy, type CourseState, type PlacementPolicy } from '../tiers/policy';
+import type { TierReport } from '../tiers/tier-report';
+import { Tiers } from '../tiers/tiers';
+import { dirOf, listRemotes, pickRemote, type RepositoryAt } from './remotes';
+import type { Session } from './session';
+
+export type { CostReport, Recommendation, TierCost } from '../tiers/cost-report';
+export type { EvictionResult } from '../tiers/evict';
+export type { MigrationProgress, MigrationResult } from '../tiers/migrate';
+export type { CourseState, PlacementPolicy } from '../tiers/policy';
+export type { Bytes, CourseTiers, Move, TierReport } from '../tiers/tier-report';
+
+/** A remote opened: its name (as the tier state records it) and its backend. */
+export interface OpenedRemote {
+  name: string;
+  backend: Backend;
+}
+
+/** The session's tier facade, over the history it has loaded. */
+async function tiersOf(s: Session): Promise<Tiers> {
+  return Tiers.open(s.repo, s.dir, (await s.versions()).history);
+}
+
+/** The remote named, else the only one (pickRemote), opened for `run`. */
+async function withRemote<T>(s: Session, name: string | undefined, run: (remote: OpenedRemote, config: RemoteConfig) => Promise<T>): Promise<T> {
+  const config = pickRemote(await listRemotes(s), name);
+  const backend = await openRemote(config);
+  try {
+    return await run({ name: config.name, backend }, config);
+  } finally {
+    await backend.close();
+  }
+}
+
+/** withRemote, except that no remote at all is fine: `run` then gets none. */
+async function withAnyRemote<T>(s: Session, name: string | undefined, run: (remote?: OpenedRemote, config?: RemoteConfig) => Promise<T>): Promise<T> {
+  if (name === undefined && (await listRemotes(s)).length === 0) return run();
+  return withRemote(s, name, run);
+}
+
+/** Where the bytes are, and the moves the policy wants on `remote` (if given: it is listed). */
+export async function reportOn(s: Session, remote?: OpenedRemote): Promise<TierReport> {
+  return (await tiersOf(s)).report(remote);
+}
+
+/** The report with the remote named, else the only one; without any remote, what the policy would do. */
+export async function tierReport(s: Session, remoteName?: string): Promise<TierReport> {
+  return withAnyRemote(s, remoteName, (r) => reportOn(s, r));
+}
+
+export interface MigrateOptions {
+  onProgress?: (progress: MigrationProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** Moves packs between an opened remote's tiers as the policy says (resumable: the moves are recomputed each time); the report is what was planned. */
+export async function migrateOn(s: Session, remote: OpenedRemote, options: MigrateOptions = {}): Promise<{ report: TierReport; migration: MigrationResult }> {
+  const tiers = await tiersOf(s);
+  const report = await tiers.report(remote);
+  return { report, migration: await tiers.migrate(remote.backend, report, options) };
+}
+
+/** migrateOn with the remote named, else the only one. */
+export async function migrateTiers(s: Session, remoteName: string | undefined, options: MigrateOptions = {}): Promise<{ report: TierReport; migration: MigrationResult }> {
+  return withRemote(s, remoteName, (r) => migrateOn(s, r, options));
+}
+
+/** Frees space here: deletes the packs the policy places cold that the remote named (else the only one) holds; they are fetched back when read. */
+export async function evictPacks(s: Session, remoteName: string | undefined, options: { dryRun?: boolean } = {}): Promise<{ remote: string; result: EvictionResult }> {
+  return withRemote(s, remoteName, async (remote) => {
+    const tiers = await tiersOf(s);
+    return { remote: remote.name, result: await tiers.evict(remote, await tiers.report(remote), options) };
+  });
+}
+
+/** Fetches back the evicted data `course`'s current files need; NOT_FOUND (listing the courses) for an unknown course. */
+export async function prefetchCourse(s: Session, course: string): Promise<{ objects: number; bytes: number }> {
+  const tiers = await tiersOf(s);
+  tiers.assertCourse(course);
+  return tiers.prefetch(course, await tiers.report());
+}
+
+/**
+ * Marks `course` archived (its data goes cold on the remote and can be
+ * evicted here) or active again (its evicted current data is fetched back).
+ * The policy file is written only when the state changes. NOT_FOUND for an
+ * unknown course.
+ */
+export async function setCourseState(s: Session, course: string, state: CourseState): Promise<{ changed: boolean; fetched: { objects: number; bytes: number } }> {
+  const tiers = await tiersOf(s);
+  tiers.assertCourse(course);
+  const changed = (tiers.policy.courses[course] ?? 'active') !== state;
+  if (changed) {
+    if (state === 'archived') tiers.policy.courses[course] = 'archived';
+    else delete tiers.policy.courses[course];
+    await savePolicy(s.dir, tiers.policy);
+  }
+  const fetched = state === 'active' ? await tiers.prefetch(course, await tiers.report()) : { objects: 0, bytes: 0 };
+  return { changed, fetched };
+}
+
+/** The monthly cost of the remote named (else the only one; without any, as the policy would place it) by tier, against keeping it all hot. */
+export async function tierCost(s: Session, remoteName?: string): Promise<CostReport> {
+  return withAnyRemote(s, remoteName, async (r, config) => {
+    const tiers = await tiersOf(s);
+    return tiers.cost(await tiers.report(r), config);
+  });
+}
+
+/** The cost of a report made already (reportOn), the remote's URL pricing its tiers. */
+export async function costOf(s: Session, report: TierReport, remote: RemoteConfig | undefined): Promise<CostReport> {
+  return (await tiersOf(s)).cost(report, remote);
+}
+
+/** The policy in effect, the file that sets it, and whether it exists (else the defaults are in effect). */
+export async function policyOf(at: RepositoryAt): Promise<{ file: string; exists: boolean; policy: PlacementPolicy }> {
+  const dir = dirOf(at);
+  const policy = await loadPolicy(dir);
+  const file = await policyPath(dir);
+  return { file, exists: existsSync(file), policy };
+}
+
+/** The policy file as text to edit: the file, else the defaults. */
+export async function policyText(at: RepositoryAt): Promise<string> {
+  try {
+    return await readFile(await policyPath(dirOf(at)), 'utf8');
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ENOENT') throw error;
+    return `${JSON.stringify(defaultPolicy(), null, 2)}\n`;
+  }
+}
+
+/** Writes the default policy to the policy file, to edit; INVALID_ARGUMENT if the file exists. Returns the file. */
+export async function initPolicy(at: RepositoryAt): Promise<string> {
+  const dir = dirOf(at);
+  const file = await policyPath(dir);
+  if (existsSync(file)) throw new EngineError('INVALID_ARGUMENT', `${file} exists; edit it`);
+  await savePolicy(dir, await loadPolicy(dir));
+  return file;
+}
+
+/** Checks a policy setting by setting (INVALID_ARGUMENT naming the one at fault, under `where`), with the defaults filled in. */
+export function checkPolicy(value: unknown, where?: string): PlacementPolicy {
+  return parsePolicy(value, where);
+}
+
+/** Replaces the policy file; an unlocked repository takes its notion of media (new chunks' pack lanes) from it at once. */
+export async function setPolicy(at: RepositoryAt, policy: PlacementPolicy): Promise<void> {
+  await savePolicy(dirOf(at), policy);
+  if (typeof at !== 'string') (await at.versions()).media = policy.media;
+}

@@ -1,4 +1,5 @@
-// Build of the desktop app: main (ESM, Node built-ins and electron external),
+// Build of the desktop app: main (ESM, Node built-ins and electron external;
+// with the blob worker's entry),
 // preload (CommonJS: Electron's sandbox cannot load ESM preloads), renderer
 // (React; the built index.html gets the app's CSP as a meta tag).
 
@@ -27,7 +28,17 @@ export default defineConfig({
   main: {
     build: {
       outDir: 'out/main',
-      rolldownOptions: { input: { index: 'src/main/index.ts' } },
+      rolldownOptions: {
+        // The blob worker's entry is built beside the main process, which
+        // finds it as out/main/blob-worker.mjs (src/engine/workers/blob-workers.ts).
+        input: { index: 'src/main/index.ts', 'blob-worker': 'src/engine/workers/blob-worker.ts' },
+        output: {
+          entryFileNames: (chunk) => (chunk.name === 'blob-worker' ? '[name].mjs' : '[name].js'),
+          // Shared code in out/main too, not chunks/: whichever file ends up
+          // holding the worker pool, the entry is next to it.
+          chunkFileNames: '[name]-[hash].js',
+        },
+      },
     },
   },
   preload: {

@@ -24,7 +24,7 @@ export function registerWatchCommand(program: Command, ctx: CliContext): void {
       const remoteName = typeof opts.sync === 'string' ? opts.sync : undefined;
       const { state } = await s.versions();
       if (opts.sync !== undefined) {
-        const remotes = state.remotes();
+        const remotes = state.remotes.list();
         if (remotes.length === 0) throw new UsageError('--sync needs a remote: add one with `strata remote add NAME --hot URL`');
         if (remoteName !== undefined && !remotes.some((r) => r.name === remoteName)) throw new UsageError(`no remote named "${remoteName}" (see \`strata remote list\`)`);
       }

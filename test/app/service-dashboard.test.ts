@@ -133,7 +133,7 @@ describe('dashboard.summary', () => {
     await first.service['repo.lock']();
     // A remote nothing answers at (set in the local state as the CLI would).
     const state = await LocalState.load(first.repoPath);
-    await state.setRemotes([{ name: 'cloud', hot: 's3://bucket/strata?endpoint=http://127.0.0.1:9&region=us-east-1' }]);
+    await state.remotes.set([{ name: 'cloud', hot: 's3://bucket/strata?endpoint=http://127.0.0.1:9&region=us-east-1' }]);
     const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
     process.env.AWS_ACCESS_KEY_ID = 'test';
     process.env.AWS_SECRET_ACCESS_KEY = 'test';
@@ -255,7 +255,7 @@ describe('sync', () => {
     await syncRepositories(store, backend, { upload: false });
     await backend.close();
     await store.close();
-    await (await LocalState.load(bRepo)).setRemotes([{ name: 'disk', hot: `file://${remote}` }]);
+    await (await LocalState.load(bRepo)).remotes.set([{ name: 'disk', hot: `file://${remote}` }]);
     const b = await realService(join(tmp.path, 'b'), { diskSpace: plenty });
     await writeSettled(join(tmp.path, 'b', 'Shared', 'notes.md'), 'from a\n');
     await b.service['courses.add']({ path: join(tmp.path, 'b', 'Shared') });

@@ -95,7 +95,7 @@ describe('a folder adopted from another device', () => {
     const [, B] = await adopted(['a.md']);
     const restored = await restoreVersions(B.session, B.folder, { at: new Date() });
     expect(restored.written).toEqual(['b.md', 'c.md', 'd.md', 'e.md']);
-    expect((await B.session.versions()).state.folders()[0]?.observed).toBe(true);
+    expect((await B.session.versions()).state.folders.list()[0]?.observed).toBe(true);
     await rm(join(B.folder, 'e.md'));
     const scanned = await scan(B.session);
     expect(scanned.versions.map((v) => `${v.op} ${v.path}`)).toEqual(['delete e.md']);

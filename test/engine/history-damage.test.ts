@@ -83,7 +83,7 @@ describe('a missing version batch', () => {
     await rm(fileOf(lost));
 
     const session = await open();
-    const problems = (await session.versions()).history.problems((await session.versions()).state);
+    const problems = (await session.versions()).history.problems((await session.versions()).state.batches);
     expect(problems).toEqual([{ object: lost, kind: 'missing', message: expect.stringContaining(names[3] as string) as unknown }]);
     // What can be read is still shown: b.md whole, a.md without the lost edit.
     expect((await log(session, join(course, 'b.md'))).map((e) => e.record.n)).toEqual([1]);
@@ -108,8 +108,8 @@ describe('a missing version batch', () => {
 
     const session = await open();
     expect((await session.versions()).history.problems()).toEqual([]); // nothing in the repository names it...
-    expect((await session.versions()).history.problems((await session.versions()).state).map((p) => [p.object, p.kind])).toEqual([[newest, 'missing']]); // ...this machine knows it wrote it
-    expect((await check(session.repo, { own: (await session.versions()).state })).problems.map((p) => p.object)).toEqual([newest]);
+    expect((await session.versions()).history.problems((await session.versions()).state.batches).map((p) => [p.object, p.kind])).toEqual([[newest, 'missing']]); // ...this machine knows it wrote it
+    expect((await check(session.repo, { own: (await session.versions()).state.batches })).problems.map((p) => p.object)).toEqual([newest]);
     await writeSettled(join(course, 'a.md'), 'different now\n');
     await expect(scan(session)).rejects.toMatchObject({ code: 'DAMAGED' });
     expect(await batchNames()).toEqual(names.slice(0, 3));
@@ -118,7 +118,7 @@ describe('a missing version batch', () => {
   it('a number reserved but never written (a crash, a failed write) is no gap: the next batch names the batch before it', async () => {
     const names = await fourBatches();
     const session = await open();
-    await (await session.versions()).state.nextSeq(); // reserved as a crash before the write leaves it
+    await (await session.versions()).state.batches.next(); // reserved as a crash before the write leaves it
     await writeSettled(join(course, 'a.md'), 'after the crash\n');
     const result = await scan(session);
     expect(result.batch).toMatch(/-0000000006$/);
@@ -126,12 +126,12 @@ describe('a missing version batch', () => {
     expect(written.prev).toBe(4);
 
     const again = await open();
-    expect((await again.versions()).history.problems((await again.versions()).state)).toEqual([]);
-    expect((await check(again.repo, { own: (await again.versions()).state })).problems).toEqual([]);
+    expect((await again.versions()).history.problems((await again.versions()).state.batches)).toEqual([]);
+    expect((await check(again.repo, { own: (await again.versions()).state.batches })).problems).toEqual([]);
     // And losing the batch before the skipped number is a gap again.
     await rm(fileOf(names[3] as string));
     const after = await open();
-    expect((await after.versions()).history.problems((await after.versions()).state).map((p) => p.object)).toEqual([names[3]]);
+    expect((await after.versions()).history.problems((await after.versions()).state.batches).map((p) => p.object)).toEqual([names[3]]);
   });
 });
 
@@ -141,8 +141,8 @@ describe('a damaged version batch', () => {
     const victim = names[2] as string; // a.md's first edit
     await flipByte(victim);
     const session = await open();
-    expect((await session.versions()).history.problems((await session.versions()).state).map((p) => [p.object, p.kind])).toEqual([[victim, 'damaged']]);
-    expect((await session.versions()).history.problems((await session.versions()).state)[0]?.message).toMatch(/authentication/);
+    expect((await session.versions()).history.problems((await session.versions()).state.batches).map((p) => [p.object, p.kind])).toEqual([[victim, 'damaged']]);
+    expect((await session.versions()).history.problems((await session.versions()).state.batches)[0]?.message).toMatch(/authentication/);
 
     await writeSettled(join(course, 'a.md'), 'edited while damaged\n');
     const other = join(dir.path, 'other');
@@ -164,7 +164,7 @@ describe('a damaged version batch', () => {
     }
     expect(await batchNames()).toEqual(names);
     expect(await readFile(join(course, 'a.md'), 'utf8')).toBe('edited while damaged\n');
-    expect((await session.versions()).state.folders().map((f) => [f.name, f.tracked])).toEqual([['course', true]]);
+    expect((await session.versions()).state.folders.list().map((f) => [f.name, f.tracked])).toEqual([['course', true]]);
 
     // Reading is not refused: what the other batches hold is shown and restored elsewhere.
     expect((await log(session, join(course, 'b.md'))).map((e) => e.record.n)).toEqual([1]);
@@ -217,11 +217,11 @@ describe('self-healing', () => {
     const damagedOriginal = await flipByte(names[1] as string);
 
     const session = await open();
-    expect((await session.versions()).history.problems((await session.versions()).state).map((p) => [p.object, p.kind])).toEqual([[names[1], 'damaged'], [lost, 'missing']]);
+    expect((await session.versions()).history.problems((await session.versions()).state.batches).map((p) => [p.object, p.kind])).toEqual([[names[1], 'damaged'], [lost, 'missing']]);
     await writeFile(fileOf(lost), saved);
     await writeFile(fileOf(names[1] as string), damagedOriginal);
     await (await session.versions()).history.refresh(session.repo);
-    expect((await session.versions()).history.problems((await session.versions()).state)).toEqual([]);
+    expect((await session.versions()).history.problems((await session.versions()).state.batches)).toEqual([]);
     expect((await session.versions()).history.damaged).toEqual([]);
 
     await writeSettled(join(course, 'a.md'), 'one two three four\n');
@@ -237,10 +237,10 @@ describe('batches written before `prev` existed', () => {
     const repo = await openRepositoryAt(golden, 'golden passphrase');
     const session = await sessionOf(repo, golden);
     expect((await session.versions()).history.batchCount).toBe(6);
-    expect((await session.versions()).history.problems((await session.versions()).state)).toEqual([]);
-    expect((await check(repo, { own: (await session.versions()).state })).problems).toEqual([]);
+    expect((await session.versions()).history.problems((await session.versions()).state.batches)).toEqual([]);
+    expect((await check(repo, { own: (await session.versions()).state.batches })).problems).toEqual([]);
     await addFolder(session, course, 'elsewhere');
-    const { device } = (await session.versions()).state;
+    const { device } = (await session.versions()).state.batches;
     const mine = (await readdir(join(golden, 'versions'))).filter((n) => n.startsWith(device));
     expect(mine).toHaveLength(1);
     const batch = decodeBatch(`versions/${mine[0] as string}`, await repo.readObject('versions', `versions/${mine[0] as string}`));
@@ -248,7 +248,7 @@ describe('batches written before `prev` existed', () => {
     // An old batch missing among old ones: nothing claims it (its neighbours say nothing about it).
     await rm(join(golden, 'versions', '1eb83c1620dc98fd-0000000003'));
     const gap = await sessionOf(await openRepositoryAt(golden, 'golden passphrase'), golden);
-    expect((await gap.versions()).history.problems((await gap.versions()).state)).toEqual([]);
+    expect((await gap.versions()).history.problems((await gap.versions()).state.batches)).toEqual([]);
   });
 
   it('validates `prev`: a whole number below the batch\'s own', () => {

@@ -81,7 +81,7 @@ async function readBatch(session: Session, name: string): Promise<Batch> {
 /** a.md's versions as numbered: [n, content of the version's record summary's op]. */
 async function numbersOf(session: Session, path = 'a.md'): Promise<Array<[number, string, string]>> {
   const { state, history } = await session.versions();
-  const file = history.fileAt(state.folders()[0]?.id ?? '', path) ?? history.allFiles().find((f) => f.versions.some((v) => v.path === path));
+  const file = history.fileAt(state.folders.list()[0]?.id ?? '', path) ?? history.allFiles().find((f) => f.versions.some((v) => v.path === path));
   return (file?.versions ?? []).map((v) => [v.n, v.op, history.refOf(v)]);
 }
 
@@ -93,11 +93,11 @@ describe('recording a missing batch as lost', () => {
 
     const session = await open();
     await expect(scan(session)).rejects.toMatchObject({ code: 'DAMAGED' });
-    expect((await check(session.repo, { own: (await session.versions()).state })).problems.map((p) => p.object)).toEqual([lost]);
+    expect((await check(session.repo, { own: (await session.versions()).state.batches })).problems.map((p) => p.object)).toEqual([lost]);
 
     const recorded = await recordLosses(session.repo, (await session.versions()).state, (await session.versions()).history);
     expect(recorded.lost).toEqual([{ batch: lost, reason: 'missing', detail: expect.stringContaining(names[3] as string) as unknown }]);
-    expect(recorded.batch).toBe(batchName((await session.versions()).state.device, 5));
+    expect(recorded.batch).toBe(batchName((await session.versions()).state.batches.device, 5));
     const written = await readBatch(session, recorded.batch as string);
     expect(written.records).toEqual([]);
     expect(written.lost).toEqual(recorded.lost);
@@ -106,9 +106,9 @@ describe('recording a missing batch as lost', () => {
 
     // Read again from the repository, as any later command does.
     const after = await open();
-    expect((await after.versions()).history.problems((await after.versions()).state)).toEqual([]);
+    expect((await after.versions()).history.problems((await after.versions()).state.batches)).toEqual([]);
     expect((await after.versions()).history.losses()).toEqual([{ batch: lost, reason: 'missing', detail: expect.any(String) as unknown, recordedIn: recorded.batch, time: written.time }]);
-    const checked = await check(after.repo, { own: (await after.versions()).state });
+    const checked = await check(after.repo, { own: (await after.versions()).state.batches });
     expect(checked.problems).toEqual([]);
     expect(checked.losses.map((l) => l.batch)).toEqual([lost]);
     expect(checked.notes.filter((n) => n.includes(lost))).toHaveLength(1);
@@ -137,7 +137,7 @@ describe('recording a missing batch as lost', () => {
     // Numbering is the graph's: the same on a fresh read.
     const again = await open();
     expect(await numbersOf(again)).toEqual(await numbersOf(after));
-    expect((await check(again.repo, { own: (await again.versions()).state })).problems).toEqual([]);
+    expect((await check(again.repo, { own: (await again.versions()).state.batches })).problems).toEqual([]);
   });
 
   it('another device that syncs the record accepts the loss too, with the same numbers', async () => {
@@ -154,7 +154,7 @@ describe('recording a missing batch as lost', () => {
     for (const root of [repoDir, remoteDir, repoB]) await rm(join(root, lost));
 
     const sessionB = await open(repoB);
-    expect((await sessionB.versions()).history.problems((await sessionB.versions()).state).map((p) => p.object)).toEqual([lost]);
+    expect((await sessionB.versions()).history.problems((await sessionB.versions()).state.batches).map((p) => p.object)).toEqual([lost]);
     const otherFolder = join(dir.path, 'other');
     await mkdir(otherFolder);
     await expect(addFolder(sessionB, otherFolder)).rejects.toMatchObject({ code: 'DAMAGED' });
@@ -165,9 +165,9 @@ describe('recording a missing batch as lost', () => {
     await syncRepositories(localB, remote);
 
     const b = await open(repoB);
-    expect((await b.versions()).history.problems((await b.versions()).state)).toEqual([]);
+    expect((await b.versions()).history.problems((await b.versions()).state.batches)).toEqual([]);
     expect((await b.versions()).history.losses().map((l) => [l.batch, l.reason])).toEqual([[lost, 'missing']]);
-    expect((await check(b.repo, { own: (await b.versions()).state })).problems).toEqual([]);
+    expect((await check(b.repo, { own: (await b.versions()).state.batches })).problems).toEqual([]);
     await addFolder(b, otherFolder); // B writes history again
     const ids = async (session: Session): Promise<Array<[string, number]>> => {
       const { history } = await session.versions();
@@ -186,7 +186,7 @@ describe('recording a missing batch as lost', () => {
     expect(recorded.lost.map((l) => [l.batch, l.reason])).toEqual([[newest, 'missing']]);
     expect((await readBatch(session, recorded.batch as string)).prev).toBe(4);
     const after = await open();
-    expect((await after.versions()).history.problems((await after.versions()).state)).toEqual([]);
+    expect((await after.versions()).history.problems((await after.versions()).state.batches)).toEqual([]);
     await writeSettled(join(course, 'b.md'), 'bee two\n');
     expect((await scan(after)).versions.map((v) => [v.path, v.op])).toEqual([['a.md', 'edit'], ['b.md', 'edit']]);
   });
@@ -226,9 +226,9 @@ describe('recording a damaged batch as lost', () => {
     expect(await readFile(join(repoDir, victim))).toEqual(damaged);
 
     const after = await open();
-    expect((await after.versions()).history.problems((await after.versions()).state)).toEqual([]);
+    expect((await after.versions()).history.problems((await after.versions()).state.batches)).toEqual([]);
     expect((await after.versions()).history.losses().map((l) => [l.batch, l.reason])).toEqual([[victim, 'damaged']]);
-    const checked = await check(after.repo, { own: (await after.versions()).state });
+    const checked = await check(after.repo, { own: (await after.versions()).state.batches });
     expect(checked.problems).toEqual([]);
     expect(checked.losses.map((l) => l.batch)).toEqual([victim]);
     await writeSettled(join(course, 'a.md'), 'after the repair\n');
@@ -249,8 +249,8 @@ describe('recording a damaged batch as lost', () => {
     expect(await batchNames()).not.toContain(victim);
 
     const after = await open();
-    expect((await after.versions()).history.problems((await after.versions()).state)).toEqual([]);
-    expect((await check(after.repo, { own: (await after.versions()).state })).problems).toEqual([]);
+    expect((await after.versions()).history.problems((await after.versions()).state.batches)).toEqual([]);
+    expect((await check(after.repo, { own: (await after.versions()).state.batches })).problems).toEqual([]);
     // A damaged batch recorded before can be moved aside later too.
     await writeFile(join(repoDir, victim), damaged);
     const later = await open();
@@ -262,7 +262,7 @@ describe('recording a damaged batch as lost', () => {
     const healed = await open();
     expect((await healed.versions()).history.losses()).toEqual([]);
     expect((await numbersOf(healed)).map(([n, op]) => [n, op])).toEqual([[1, 'add'], [2, 'edit'], [3, 'edit']]);
-    expect((await check(healed.repo, { own: (await healed.versions()).state })).losses).toEqual([]);
+    expect((await check(healed.repo, { own: (await healed.versions()).state.batches })).losses).toEqual([]);
   });
 
   it('refuses to move aside into the repository', async () => {
@@ -270,7 +270,7 @@ describe('recording a damaged batch as lost', () => {
     await flipByte(join(repoDir, names[2] as string));
     const session = await open();
     await expect(recordLosses(session.repo, (await session.versions()).state, (await session.versions()).history, { moveAsideTo: join(repoDir, 'aside') })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    expect((await session.versions()).history.problems((await session.versions()).state)).toHaveLength(1); // nothing recorded
+    expect((await session.versions()).history.problems((await session.versions()).state.batches)).toHaveLength(1); // nothing recorded
     expect(await batchNames()).toEqual(names);
   });
 });
@@ -288,9 +288,9 @@ describe('a batch recorded as lost that comes back', () => {
 
     await writeFile(join(repoDir, lost), saved);
     const back = await open();
-    expect((await back.versions()).history.problems((await back.versions()).state)).toEqual([]);
+    expect((await back.versions()).history.problems((await back.versions()).state.batches)).toEqual([]);
     expect((await back.versions()).history.losses()).toEqual([]);
-    expect((await check(back.repo, { own: (await back.versions()).state })).losses).toEqual([]);
+    expect((await check(back.repo, { own: (await back.versions()).state.batches })).losses).toEqual([]);
     // a.md: add, the edit that was lost, the edit after it, and the edit recorded after the repair.
     expect((await numbersOf(back)).map(([n, op]) => [n, op])).toEqual([[1, 'add'], [2, 'edit'], [3, 'edit'], [4, 'edit']]);
     // c.md was recorded twice (the lost batch's record and the one after the repair): two files, both kept.
@@ -301,9 +301,9 @@ describe('a batch recorded as lost that comes back', () => {
     const names = await fourBatches();
     const session = await open();
     const whole = names[2] as string;
-    const seq = (await (await session.versions()).state.nextSeq((await session.versions()).history.lastSeq((await session.versions()).state.device)));
-    const name = batchName((await session.versions()).state.device, seq);
-    const batch: Batch = { format: 1, device: (await session.versions()).state.device, seq, prev: 4, time: new Date().toISOString(), records: [], lost: [{ batch: whole, reason: 'missing' }] };
+    const seq = (await (await session.versions()).state.batches.next((await session.versions()).history.lastSeq((await session.versions()).state.batches.device)));
+    const name = batchName((await session.versions()).state.batches.device, seq);
+    const batch: Batch = { format: 1, device: (await session.versions()).state.batches.device, seq, prev: 4, time: new Date().toISOString(), records: [], lost: [{ batch: whole, reason: 'missing' }] };
     await session.repo.putObjectExclusive('versions', name, encodeBatch(batch));
     const again = await open();
     expect((await again.versions()).history.losses()).toEqual([]);

@@ -170,14 +170,14 @@ describe('two devices, one remote', () => {
     const conflictA = await conflicts(A.session);
     const conflictB = await conflicts(B.session);
     expect(conflictA.map((c) => c.versions.map((v) => `${v.n} ${v.device}`))).toEqual(conflictB.map((c) => c.versions.map((v) => `${v.n} ${v.device}`)));
-    expect(new Set(conflictA[0]?.versions.map((v) => v.device))).toEqual(new Set([(await A.session.versions()).state.device, (await B.session.versions()).state.device]));
+    expect(new Set(conflictA[0]?.versions.map((v) => v.device))).toEqual(new Set([(await A.session.versions()).state.batches.device, (await B.session.versions()).state.batches.device]));
     expect(await numbered(A)).toEqual(await numbered(B));
     // Still a conflict after syncing again (nothing settles it but the user), and scans do not resolve it by themselves.
     expect((await sync(B)).conflicts.length).toBe(1);
     expect((await scan(B.session)).versions).toEqual([]);
 
     // On B, the user keeps A's version.
-    const deviceA = (await A.session.versions()).state.device;
+    const deviceA = (await A.session.versions()).state.batches.device;
     const aVersion = conflictB[0]?.versions.find((v) => v.device === deviceA);
     const rolled = await rollback(B.session, join(B.folder, 'diagram.bin'), aVersion?.n ?? 0);
     expect(rolled.versions.map((v) => v.op)).toEqual(['rollback']);

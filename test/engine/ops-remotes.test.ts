@@ -83,10 +83,10 @@ describe('remotes', () => {
     try {
       const { state } = await s.versions();
       await addRemote(s, { name: 'disk', hot: join(dir.path, 'disk') });
-      expect(state.remotes().map((r) => r.name)).toEqual(['disk']);
+      expect(state.remotes.list().map((r) => r.name)).toEqual(['disk']);
       expect((await listRemotes(repo)).map((r) => r.name)).toEqual(['disk']); // and it is kept
       await removeRemote(s, 'disk');
-      expect(state.remotes()).toEqual([]);
+      expect(state.remotes.list()).toEqual([]);
     } finally {
       await s.close();
     }

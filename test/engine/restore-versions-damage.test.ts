@@ -121,7 +121,7 @@ describe('restoring versions over a damaged pack', () => {
 
     const outcome = await restoreVersions(B, folderB, { at: new Date() });
     expect(outcome.damaged.map((d) => d.path)).toEqual(['clip.bin']);
-    expect((await B.versions()).state.folders()[0]?.observed).toBe(false);
+    expect((await B.versions()).state.folders.list()[0]?.observed).toBe(false);
     const scanned = await scan(B, [], { settleMs: 0 });
     expect(scanned.versions).toEqual([]);
     expect(scanned.notHere).toEqual(['course/clip.bin']);

@@ -43,23 +43,23 @@ describe('moved and copied repository folders', () => {
     const repo = join(tmp.path, 'repo');
     const course = join(tmp.path, 'course');
     const original = await LocalState.load(repo);
-    await original.addFolder({ id: 'f'.repeat(32), name: 'course', path: course, tracked: true });
+    await original.folders.add({ id: 'f'.repeat(32), name: 'course', path: course, tracked: true });
     const dir = await machineStateDir(repo);
 
     const moved = join(tmp.path, 'moved');
     await rename(repo, moved);
     expect(await machineStateDir(moved)).toBe(dir);
-    expect((await LocalState.load(moved)).folders().map((f) => f.path)).toEqual([course]);
+    expect((await LocalState.load(moved)).folders.list().map((f) => f.path)).toEqual([course]);
 
     const copy = join(tmp.path, 'copy');
     await cp(moved, copy, { recursive: true });
     const copied = await LocalState.load(copy);
     expect(await machineStateDir(copy)).not.toBe(dir);
-    expect(copied.folders().map((f) => f.path)).toEqual([course]); // this machine's settings come along
+    expect(copied.folders.list().map((f) => f.path)).toEqual([course]); // this machine's settings come along
     const again = await LocalState.load(moved);
-    expect(copied.device).not.toBe(again.device);
+    expect(copied.batches.device).not.toBe(again.batches.device);
     expect(await machineStateDir(moved)).toBe(dir); // the original's state is still its own
-    expect((await LocalState.load(moved)).device).toBe(again.device);
+    expect((await LocalState.load(moved)).batches.device).toBe(again.batches.device);
   });
 });
 

@@ -86,7 +86,7 @@ describe('sync with a folder remote', () => {
     const placeB = join(dir.path, 'course-on-B');
     await mkdir(placeB);
     await addFolder(sessionB, placeB, 'course');
-    expect((await log(sessionB, join(placeB, 'lesson.md'))).map((e) => e.record.device)).toEqual([(await session.versions()).state.device]);
+    expect((await log(sessionB, join(placeB, 'lesson.md'))).map((e) => e.record.device)).toEqual([(await session.versions()).state.batches.device]);
     await restoreVersions(sessionB, placeB, { at: new Date() });
     expect(await readFile(join(placeB, 'lesson.md'), 'utf8')).toBe(`# Lesson\n${MARKER}\n`);
   });
@@ -119,7 +119,7 @@ describe('sync with a folder remote', () => {
     expect(await names(a.backend)).toEqual(await names(remote));
     expect(await names(b.backend)).toEqual(await names(remote));
     const merged = await sessionOf(await openRepositoryAt(join(dir.path, 'A'), PASS), join(dir.path, 'A'));
-    const deviceA = (await sessionA.versions()).state.device;
+    const deviceA = (await sessionA.versions()).state.batches.device;
     expect((await log(merged, folderA)).map((e) => `${e.record.path} ${e.record.device === deviceA ? 'A' : 'B'}`).sort()).toEqual(['a.md A', 'b.md B', 'c.md A']);
     // B put a.md in place from history: same content, so no version of its own.
     for (const r of [a, b]) expect((await check(await Repository.open(r.backend, PASS))).problems).toEqual([]);

@@ -55,7 +55,7 @@ describe.runIf(available)('tiers on Ceph RGW', () => {
     await scan(session);
     const prefix = `tiers-${Date.now()}`;
     const remote: RemoteConfig = { name: 's3', hot: `s3://strata-tiers/${prefix}?endpoint=${encodeURIComponent(s.endpoint)}&storage-class=STANDARD&cold-class=GLACIER` };
-    await (await session.versions()).state.setRemotes([remote]);
+    await (await session.versions()).state.remotes.set([remote]);
     const backend = await openRemote(remote, { create: true });
     await syncRepositories((repo.backend as LocalView).local, backend);
 

@@ -60,7 +60,7 @@ async function setup(): Promise<Setup> {
   await addFolder(session, history, 'history');
   await scan(session);
   const remote: RemoteConfig = { name: 'disk', hot: pathToFileURL(join(dir.path, 'remote', 'hot')).href, cold: pathToFileURL(join(dir.path, 'remote', 'cold')).href };
-  await (await session.versions()).state.setRemotes([remote]);
+  await (await session.versions()).state.remotes.set([remote]);
   const backend = await openRemote(remote, { create: true });
   await syncRepositories((repo.backend as LocalView).local, backend);
   return { repoDir, repo, session, remote, backend, physics, history };

@@ -187,7 +187,7 @@ describe('devices and stored batches', () => {
     const copyDir = join(dir.path, 'repo-copy');
     await cp(repoDir, copyDir, { recursive: true });
     const copy = Session.of(await openRepositoryAt(copyDir, PASS), copyDir);
-    expect((await copy.versions()).state.device).not.toBe((await session.versions()).state.device); // a copied repository is a new device
+    expect((await copy.versions()).state.batches.device).not.toBe((await session.versions()).state.batches.device); // a copied repository is a new device
     await put('b.md', 'b\n');
     await put('b.bin', seededBytes(7, 50_000)); // binary: chunks in packs, not text history
     await scan(session);
@@ -205,7 +205,7 @@ describe('devices and stored batches', () => {
     const history = await History.load(await openRepositoryAt(repoDir, PASS));
     expect(history.damaged).toEqual([]);
     const devices = new Set(history.filesIn((await listFolders(session))[0]?.id ?? '').flatMap((f) => f.versions.map((v) => v.device)));
-    expect(devices).toEqual(new Set([(await session.versions()).state.device, (await copy.versions()).state.device]));
+    expect(devices).toEqual(new Set([(await session.versions()).state.batches.device, (await copy.versions()).state.batches.device]));
   });
 
   it('rejects hostile or malformed batches, reporting them while the rest stays usable', () => {

@@ -6,7 +6,7 @@ import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { innerKeyAndNonce, xchachaEncrypt } from '../crypto/aead';
 import { blobWorkers } from '../workers/blob-workers';
-import { Compression, compressionParams, looksIncompressible, MAX_KEPT_RATIO } from './compression';
+import { Compression, compressForStorage, compressionParams, decompressStored, DecompressionError, looksIncompressible, MAX_KEPT_RATIO } from './compression';
 
 /** Seeded word salad: text-like statistics (skewed letters, repeated words). */
 function text(length: number, seed = 1): Uint8Array {
@@ -206,5 +206,29 @@ describe('looksIncompressible', () => {
   it('never judges inputs under 512 bytes incompressible', () => {
     expect(looksIncompressible(randomBytes(511))).toBe(false);
     expect(looksIncompressible(new Uint8Array(0))).toBe(false);
+  });
+});
+
+describe('compressForStorage / decompressStored (the functions the blob workers run)', () => {
+  it('keeps brotli output only when it is at most maxKeptRatio of the input', () => {
+    const data = text(50_000);
+    const params = compressionParams(data);
+    const kept = compressForStorage(data, params);
+    expect(kept.compression).toBe(Compression.brotli);
+    expect(kept.stored.length).toBeLessThanOrEqual(data.length * MAX_KEPT_RATIO);
+    expect(sameBytes(decompressStored(kept.stored, kept.compression, data.length), data)).toBe(true);
+    // The same output, refused under a ratio it does not meet: stored raw.
+    const refused = compressForStorage(data, params, (kept.stored.length - 1) / data.length);
+    expect(refused.compression).toBe(Compression.none);
+    expect(refused.stored).toBe(data);
+    expect(compressForStorage(data, null)).toEqual({ stored: data, compression: Compression.none });
+  });
+
+  it('checks the length the index gives, for raw and compressed blobs', () => {
+    const data = text(10_000);
+    const { stored } = compressForStorage(data, compressionParams(data));
+    expect(() => decompressStored(stored, Compression.brotli, data.length + 1)).toThrow(/has 10000 bytes, expected 10001/);
+    expect(() => decompressStored(data, Compression.none, data.length - 1)).toThrow(/has 10000 bytes, expected 9999/);
+    expect(() => decompressStored(data, 2, data.length)).toThrow(DecompressionError);
   });
 });

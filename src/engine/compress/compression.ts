@@ -1,8 +1,9 @@
-// Per-blob compression policy: decides cheaply whether a blob is worth
-// compressing and with which brotli parameters. The blob workers
-// (workers/blob-workers.ts) compress, apply the keep rule and decompress
-// defensively. The algorithm codes are stored in the index, so they never
-// change meaning.
+// Per-blob compression: decides cheaply whether a blob is worth compressing
+// and with which brotli parameters (compressionParams, on the main thread),
+// compresses and applies the keep rule (compressForStorage) and decompresses
+// defensively (decompressStored). The blob workers (workers/blob-worker.ts)
+// run the last two off the main thread. The algorithm codes are stored in the
+// index, so they never change meaning.
 //
 // Choices, measured by bench/compress-micro.ts on make-corpus files (see there):
 // - Detection: order-0 entropy of up to 16 spread samples of 512 bytes. Media
@@ -19,7 +20,7 @@
 //   printable ASCII/UTF-8 (a hint: no ratio change measured at these levels).
 //   The default 4 MiB window covers any chunk (fitting it: no change measured).
 // - A result is kept only if it is at most MAX_KEPT_RATIO of the input.
-import { constants as zlibConstants, type BrotliOptions } from 'node:zlib';
+import { brotliCompressSync, brotliDecompressSync, constants as zlibConstants, type BrotliOptions } from 'node:zlib';
 
 /** Compression codes as stored in the repository index. Never renumber. */
 export const Compression = { none: 0, brotli: 1 } as const;
@@ -112,4 +113,54 @@ export function compressionParams(data: Uint8Array): Record<number, number> | nu
   const verdict = analyse(data);
   if (data.length === 0 || verdict.incompressible) return null;
   return brotliOptions(data.length, verdict).params as Record<number, number>;
+}
+
+/**
+ * What a blob is stored as: brotli under `params` (from compressionParams())
+ * if the result is at most `maxKeptRatio` of the input, else the data itself.
+ * `params` null: raw, without trying.
+ */
+export function compressForStorage(
+  data: Uint8Array,
+  params: Record<number, number> | null,
+  maxKeptRatio = MAX_KEPT_RATIO,
+): { stored: Uint8Array; compression: CompressionCode } {
+  if (params !== null) {
+    const packed = brotliCompressSync(data, { params });
+    if (packed.length <= data.length * maxKeptRatio) return { stored: packed, compression: Compression.brotli };
+  }
+  return { stored: data, compression: Compression.none };
+}
+
+/** A stored blob that does not decompress to what the index says (a short reason in the message). */
+export class DecompressionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DecompressionError';
+  }
+}
+
+/**
+ * The plaintext of a blob stored as `stored` under code `compression`, which
+ * the index says is `rawLength` bytes: decompressed with output bounded by
+ * rawLength (a decompression bomb stops there), and checked to be exactly
+ * rawLength bytes. Raw blobs are returned as they are. Throws
+ * DecompressionError ("does not decompress", "unknown compression N", "has
+ * N bytes, expected M").
+ */
+export function decompressStored(stored: Uint8Array, compression: number, rawLength: number): Uint8Array {
+  let out: Uint8Array;
+  if (compression === Compression.brotli) {
+    try {
+      out = brotliDecompressSync(stored, { maxOutputLength: Math.max(1, rawLength) });
+    } catch {
+      throw new DecompressionError('does not decompress');
+    }
+  } else if (compression === Compression.none) {
+    out = stored;
+  } else {
+    throw new DecompressionError(`unknown compression ${compression}`);
+  }
+  if (out.length !== rawLength) throw new DecompressionError(`has ${out.length} bytes, expected ${rawLength}`);
+  return out;
 }

@@ -4,9 +4,12 @@ import { describe, expect, it } from 'vitest';
 import {
   AuthenticationError,
   hchacha20,
+  innerKeyAndNonce,
   open,
+  openInner,
   seal,
   SEAL_OVERHEAD,
+  sealInnerInto,
   xchachaDecrypt,
   xchachaEncrypt,
 } from './aead';
@@ -182,5 +185,39 @@ describe('seal / open', () => {
 
   it('reports a wrong-length key as a caller error even for short input', () => {
     expect(() => open(new Uint8Array(31), new Uint8Array(10), new Uint8Array(0))).toThrow(RangeError);
+  });
+});
+
+describe('sealInnerInto / openInner (the two steps apart, as the blob workers run them)', () => {
+  it('write what seal() writes for the same nonce, and open() and openInner read each other', () => {
+    const key = rand(32);
+    const ad = rand(9);
+    const plaintext = rand(200_000);
+    const nonce = rand(24);
+    const out = new Uint8Array(plaintext.length + SEAL_OVERHEAD + 3);
+    expect(sealInnerInto(out, 3, nonce, innerKeyAndNonce(key, nonce), plaintext, ad)).toBe(plaintext.length + SEAL_OVERHEAD);
+    const sealed = out.subarray(3);
+    expect(toHex(sealed.subarray(0, 24))).toBe(toHex(nonce));
+    expect(toHex(sealed.subarray(24))).toBe(toHex(xchachaEncrypt(key, nonce, plaintext, ad)));
+    expect(toHex(open(key, sealed, ad))).toBe(toHex(plaintext));
+    const other = seal(key, plaintext, ad);
+    expect(toHex(openInner(innerKeyAndNonce(key, other.subarray(0, 24)), other, ad))).toBe(toHex(plaintext));
+    expect(() => sealInnerInto(new Uint8Array(10), 0, nonce, innerKeyAndNonce(key, nonce), plaintext, ad)).toThrow(/output buffer too small/);
+  });
+
+  it('decrypt in place over the ciphertext, and wipe it when it fails authentication', () => {
+    const key = rand(32);
+    const ad = rand(4);
+    const plaintext = rand(150_000);
+    const sealed = seal(key, plaintext, ad);
+    const inner = innerKeyAndNonce(key, sealed.subarray(0, 24));
+    const tampered = flipBit(sealed, 1000);
+    const opened = openInner(inner, sealed, ad, true);
+    expect(opened.buffer).toBe(sealed.buffer);
+    expect(opened.byteOffset).toBe(24);
+    expect(toHex(opened)).toBe(toHex(plaintext));
+    expect(() => openInner(inner, tampered, ad, true)).toThrow(AuthenticationError);
+    expect(tampered.subarray(24, 24 + plaintext.length).every((b) => b === 0)).toBe(true);
+    expect(() => openInner(inner, sealed.subarray(0, SEAL_OVERHEAD - 1), ad)).toThrow(AuthenticationError);
   });
 });

@@ -1,6 +1,8 @@
 // Keyed content ids: HMAC-SHA256 of a chunk's plaintext under the repository's
 // content-id key, and their hex form. Keyed so that whoever holds only the
 // stored objects (the remote) cannot confirm a guess of a known file's chunks.
+// The main thread and the blob workers (workers/blob-worker.ts: ids of new
+// chunks, and the check on restore) both compute them here.
 
 import { createHmac, createSecretKey, type KeyObject } from 'node:crypto';
 
@@ -31,6 +33,11 @@ export class ContentIdHasher {
   idInDomain(domain: Uint8Array, data: Uint8Array): Uint8Array {
     if (domain.length === 0) throw new RangeError('domain must not be empty');
     return new Uint8Array(createHmac('sha256', this.key).update(domain).update(data).digest());
+  }
+
+  /** id() for `domain` null (data blobs), else idInDomain(): what repo/format.ts's contentIdDomain() gives for a blob type. */
+  idFor(domain: Uint8Array | null, data: Uint8Array): Uint8Array {
+    return domain === null ? this.id(data) : this.idInDomain(domain, data);
   }
 }
 

@@ -44,6 +44,8 @@ export interface CheckOptions {
   readData?: boolean;
   /** This device's local state: its own last batch, if lost, is a problem too (nothing in the repository names it). */
   own?: OwnWrites;
+  /** The version history, if the caller has it loaded already (a session's), else it is read. */
+  history?: History;
   /** After each pack read with readData: packs done, total packs, the pack, its bytes. */
   onProgress?: (done: number, total: number, pack: string, bytes: number) => void;
 }
@@ -124,7 +126,7 @@ export async function check(repo: Repository, options: CheckOptions = {}): Promi
 
   // Version history: every batch must open and parse, none known written may be missing
   // (a gap a later batch names: history.ts) unless recorded as lost, and every blob its records name must be indexed.
-  const history = await History.load(repo);
+  const history = options.history ?? (await History.load(repo));
   for (const p of history.problems(options.own)) problem(p.object, p.message);
   const losses = history.losses();
   for (const l of losses) notes.push(`${l.batch} is lost (${l.reason}), accepted as lost by ${l.recordedIn} (strata repair versions): the versions it held are not in the history`);

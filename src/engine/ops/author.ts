@@ -11,7 +11,8 @@ import type { Session } from './session';
 export function authorOf(state: LocalState): string {
   const fromEnv = process.env.STRATA_AUTHOR?.trim();
   if (fromEnv) return fromEnv;
-  if (state.author) return state.author;
+  const set = state.author.get();
+  if (set) return set;
   let user = 'unknown';
   try {
     user = userInfo().username;
@@ -30,5 +31,5 @@ export async function author(s: Session): Promise<string> {
 export async function setAuthor(s: Session, value: string): Promise<void> {
   const trimmed = value.trim();
   if (trimmed === '' || trimmed.length > 512) throw new EngineError('INVALID_ARGUMENT', 'author must be 1 to 512 characters, like "Ada Lovelace <ada@example.org>"');
-  await (await s.versions()).state.setAuthor(trimmed);
+  await (await s.versions()).state.author.set(trimmed);
 }

@@ -11,17 +11,17 @@ import { EngineError, errorMessage } from '../errors';
 import { listNames } from '../repo/repository';
 import { objectNames } from '../repo/format';
 import type { Backend } from '../storage/backend';
-import { BackgroundSync } from '../sync/background-sync';
+import { BackgroundSync, retryDelay } from '../sync/background-sync';
 import { openRemote, type RemoteConfig } from '../sync/remote-location';
 import { syncRepositories, type SyncProgress, type SyncResult } from '../sync/replicate';
 import type { MigrationResult } from '../tiers/migrate';
-import { Tiers } from '../tiers/tiers';
 import type { HistoryProblem } from '../versions/history';
 import type { TrackedFolder } from '../versions/local-state';
 import { needsReconcile, type ReconcileResult } from '../versions/merge';
 import type { ScanResult } from '../versions/scanner';
 import { DEFAULT_QUIET_MS, FolderWatcher } from '../watch/folder-watcher';
 import { activeFolders, scan } from './folders';
+import { migrateOn } from './tiers';
 import type { Session } from './session';
 import { settle } from './settle';
 
@@ -49,6 +49,9 @@ export interface BackgroundOptions {
   syncDelayMs?: number;
   /** Files changed less than this long ago are left for a later pass when settling (ms; default: the scanner's). */
   settleMs?: number;
+  /** First and largest wait before trying a failed sync (or an unreachable remote) again (ms; default 5 s and 5 min). */
+  retryMs?: number;
+  maxRetryMs?: number;
 }
 
 /** What the runtime tells its host; every hook is optional and must not throw. */
@@ -92,6 +95,11 @@ export class BackgroundRuntime {
   private state: SyncState = { state: 'off' };
   private lastError: string | undefined;
   private stopped = false;
+  /** Settling what earlier syncs brought, started by start(). */
+  private catchingUp: Promise<unknown> = Promise.resolve();
+  /** Failed attempts to open the remote in a row, and the retry waiting. */
+  private connectFailures = 0;
+  private reconnect: NodeJS.Timeout | undefined;
 
   constructor(readonly session: Session, private readonly options: BackgroundOptions, private readonly events: BackgroundEvents = {}) {}
 
@@ -108,7 +116,7 @@ export class BackgroundRuntime {
   async start(): Promise<TrackedFolder[]> {
     this.running = true;
     await this.configure();
-    if (this.options.sync === 'automatic' && this.remote) void this.settleIfNeeded().catch(() => undefined);
+    if (this.options.sync === 'automatic' && this.remote) this.catchingUp = this.settleIfNeeded().catch(() => undefined);
     await this.restart();
     return this.watched();
   }
@@ -129,7 +137,7 @@ export class BackgroundRuntime {
   async configure(): Promise<void> {
     if (this.options.sync === 'off') return;
     const { state } = await this.session.versions();
-    const remotes = state.remotes();
+    const remotes = state.remotes.list();
     const remote = this.options.remote === undefined ? remotes[0] : remotes.find((r) => r.name === this.options.remote);
     if (remote?.name === this.remote?.name && remote?.hot === this.remote?.hot && remote?.cold === this.remote?.cold) return;
     void this.unlink();
@@ -178,6 +186,7 @@ export class BackgroundRuntime {
 
   /** Resolves when no scan is queued or running and no sync is running (tests, clean exits). */
   async idle(): Promise<void> {
+    await this.catchingUp;
     await this.watching;
     await this.watcher?.idle();
     const link = await this.link?.catch(() => undefined);
@@ -188,6 +197,8 @@ export class BackgroundRuntime {
   async stop(): Promise<void> {
     this.running = false;
     this.stopped = true;
+    if (this.reconnect) clearTimeout(this.reconnect);
+    await this.catchingUp;
     await this.watching;
     await this.watcher?.stop();
     this.watcher = undefined;
@@ -214,6 +225,10 @@ export class BackgroundRuntime {
     await watcher.start(); // catches up first: what changed while not watched is recorded now
   }
 
+  private retry(): { retryMs?: number; maxRetryMs?: number } {
+    return { ...(this.options.retryMs !== undefined ? { retryMs: this.options.retryMs } : {}), ...(this.options.maxRetryMs !== undefined ? { maxRetryMs: this.options.maxRetryMs } : {}) };
+  }
+
   private warnings(): { onWarning?: (path: string, message: string) => void } {
     const warning = this.events.warning;
     return warning ? { onWarning: (path, message) => warning(path, message) } : {};
@@ -233,10 +248,23 @@ export class BackgroundRuntime {
     const remote = this.remote;
     if (!remote || this.stopped) return Promise.reject(new Error('no remote to sync with'));
     if (!this.link) {
-      this.link = openRemote(remote, { create: true }).then((backend) => ({ remote, backend, sync: this.backgroundSync(remote, backend) }));
+      this.link = openRemote(remote, { create: true }).then((backend) => {
+        this.connectFailures = 0;
+        return { remote, backend, sync: this.backgroundSync(remote, backend) };
+      });
       this.link.catch((error: unknown) => {
-        this.link = undefined; // tried again at the next request
-        this.failed(remote, errorMessage(error), 0);
+        this.link = undefined;
+        // Tried again at the next request, and (syncing automatically) after a growing delay, as a failed sync is.
+        this.connectFailures++;
+        const retryInMs = retryDelay(this.connectFailures, this.retry());
+        this.failed(remote, errorMessage(error), retryInMs);
+        if (this.options.sync === 'automatic' && !this.stopped) {
+          if (this.reconnect) clearTimeout(this.reconnect);
+          this.reconnect = setTimeout(() => {
+            this.reconnect = undefined;
+            if (this.remote === remote) this.request(0);
+          }, retryInMs);
+        }
       });
     }
     return this.link;
@@ -246,6 +274,7 @@ export class BackgroundRuntime {
     const view = this.session.view;
     return new BackgroundSync(this.session.store, backend, {
       ...(this.options.syncDelayMs !== undefined ? { delayMs: this.options.syncDelayMs } : {}),
+      ...this.retry(),
       // Evicted packs stay on the remote; copying packs is not reading them.
       sync: () => {
         const hooks = this.events.syncStarting?.(remote.name) ?? {};
@@ -277,12 +306,9 @@ export class BackgroundRuntime {
     const settled = await this.settleIfNeeded();
     // Merges recorded here go up now, so the other devices have them at their next sync.
     if (settled && settled.versions.length > 0) await syncRepositories(this.session.store, backend, { upload: true, download: false, ...(signal ? { signal } : {}) });
-    const view = this.session.view;
-    if (!view || !backend.setTier) return;
-    const { history } = await this.session.versions();
-    const tiers = await Tiers.open(this.session.repo, this.session.dir, history);
-    const moved = await tiers.migrate(backend, await tiers.report({ name: remote.name, backend }), signal ? { signal } : {});
-    this.events.migrated?.(remote.name, moved);
+    if (!this.session.view || !backend.setTier) return;
+    const { migration } = await migrateOn(this.session, { name: remote.name, backend }, signal ? { signal } : {});
+    this.events.migrated?.(remote.name, migration);
   }
 
   /** Settles other devices' versions into the folders when batches arrived that this machine has not settled. */
@@ -295,7 +321,7 @@ export class BackgroundRuntime {
       settled = await s.exclusive(() => settle(s, { ...(this.options.settleMs !== undefined ? { settleMs: this.options.settleMs } : {}), ...this.warnings() }));
     } finally {
       // Batches that arrived damaged, or name one that did not arrive (settling refuses to write on top of them).
-      const problems = history.problems(state);
+      const problems = history.problems(state.batches);
       if (problems.length > 0) this.events.historyProblems?.(problems);
     }
     this.events.settled?.(settled);

@@ -87,13 +87,13 @@ async function sideOf(s: Session, file: FileHistory, record: VersionRecord): Pro
 
 /** The version the file on disk follows (for attributing its unrecorded changes). */
 function diskBase({ state, history }: StateAndHistory, file: FileHistory): { after?: VersionRecord } {
-  const head = history.headOf(file, state.diskView());
+  const head = history.headOf(file, state.settled.view());
   return head ? { after: head } : {};
 }
 
 async function diskSide({ state, history }: StateAndHistory, path: string, file: FileHistory): Promise<DiffSide> {
   const { folder } = resolvePath(state, path);
-  const newest = (history.headOf(file, state.diskView()) ?? file.versions.at(-1)) as VersionRecord;
+  const newest = (history.headOf(file, state.settled.view()) ?? file.versions.at(-1)) as VersionRecord;
   const rel = newest.path;
   let bytes: Uint8Array;
   try {

@@ -11,6 +11,7 @@ import { guardTrackedFolder, repositoryDirectory } from '../fs/repository-guard'
 import type { TrackedFolder } from '../versions/local-state';
 import { isInside, trackedByName } from '../versions/lookup';
 import { scanFolders, writeBatch, type ScanOptions, type ScanResult } from '../versions/scanner';
+import { ArgumentError, NameTakenError } from './argument-error';
 import { authorOf } from './author';
 import type { Session } from './session';
 
@@ -33,24 +34,28 @@ const FOLDER_NAME = /^[^/\\\0]{1,128}$/;
 
 /** The folders tracked on this machine (not those removed). */
 export async function trackedFolders(s: Session): Promise<TrackedFolder[]> {
-  return (await s.versions()).state.folders().filter((f) => f.tracked);
+  return (await s.versions()).state.folders.list().filter((f) => f.tracked);
 }
 
 /** The folders scanned and watched in the background: tracked and not paused. */
 export async function activeFolders(s: Session): Promise<TrackedFolder[]> {
-  return (await s.versions()).state.folders().filter((f) => f.tracked && !f.paused);
+  return (await s.versions()).state.folders.list().filter((f) => f.tracked && !f.paused);
 }
 
 /** Every folder this machine knows (removed ones too, their history readable), with its files and versions counted. */
 export async function listFolders(s: Session): Promise<FolderSummary[]> {
   const { state, history } = await s.versions();
-  return state.folders().map((f) => {
+  return state.folders.list().map((f) => {
     const files = history.filesIn(f.id);
     return { ...f, files: files.filter((h) => (history.headOf(h)?.op ?? 'delete') !== 'delete').length, versions: files.reduce((n, h) => n + h.versions.length, 0) };
   });
 }
 
-/** Starts tracking a folder (or tracks a removed one again). */
+/**
+ * Starts tracking a folder (or tracks a removed one again). A refusal of the
+ * name (invalid, or taken by a tracked folder: NameTakenError) is an
+ * ArgumentError naming 'name'; the rest are about the path.
+ */
 export async function addFolder(s: Session, path: string, name?: string): Promise<TrackedFolder> {
   const { state, history } = await s.versions();
   const absolute = resolve(path);
@@ -63,20 +68,20 @@ export async function addFolder(s: Session, path: string, name?: string): Promis
   if (!st.isDirectory()) throw new EngineError('INVALID_ARGUMENT', `${absolute} is not a folder`);
   await guardTrackedFolder(absolute, repositoryDirectory(s.repo)); // its scans would record the repository's own writes
   const folderName = name ?? basename(absolute);
-  if (!FOLDER_NAME.test(folderName)) throw new EngineError('INVALID_ARGUMENT', `folder name ${JSON.stringify(folderName)} must be 1 to 128 characters without slashes`);
-  const existing = state.folders();
+  if (!FOLDER_NAME.test(folderName)) throw new ArgumentError('INVALID_ARGUMENT', 'name', `folder name ${JSON.stringify(folderName)} must be 1 to 128 characters without slashes`);
+  const existing = state.folders.list();
   const samePlace = existing.find((f) => f.path === absolute);
   if (samePlace?.tracked) throw new EngineError('INVALID_ARGUMENT', `${absolute} is already tracked as "${samePlace.name}"`);
   const sameName = existing.find((f) => f.name === folderName && f.tracked);
-  if (sameName) throw new EngineError('INVALID_ARGUMENT', `a tracked folder is already named "${folderName}"; choose another with --name`);
+  if (sameName) throw new NameTakenError(folderName, `a tracked folder is already named "${folderName}"; choose another with --name`);
   const nested = existing.find((f) => f.tracked && (isInside(absolute, f.path) || isInside(f.path, absolute)));
   if (nested) throw new EngineError('INVALID_ARGUMENT', `${absolute} overlaps the tracked folder "${nested.name}" (${nested.path})`);
   // A folder known from history by this name (tracked on another device, or here before) continues its history.
   const known = history.folders().find((f) => f.name === folderName && !existing.some((e) => e.id === f.id && e.tracked));
   const adopted = !samePlace && known !== undefined && history.filesIn(known.id).length > 0;
   const folder: TrackedFolder = { id: samePlace?.id ?? known?.id ?? randomBytes(16).toString('hex'), name: folderName, path: absolute, tracked: true, ...(adopted ? { observed: false } : {}) };
-  await writeBatch(s.repo, state, history, [{ kind: 'folder', folder: folder.id, name: folder.name, op: 'add', time: new Date().toISOString(), device: state.device }]);
-  await state.addFolder(folder);
+  await writeBatch(s.repo, state, history, [{ kind: 'folder', folder: folder.id, name: folder.name, op: 'add', time: new Date().toISOString(), device: state.batches.device }]);
+  await state.folders.add(folder);
   return folder;
 }
 
@@ -84,14 +89,14 @@ export async function addFolder(s: Session, path: string, name?: string): Promis
 export async function removeFolder(s: Session, name: string): Promise<TrackedFolder> {
   const { state, history } = await s.versions();
   const folder = trackedByName(state, name);
-  await writeBatch(s.repo, state, history, [{ kind: 'folder', folder: folder.id, name: folder.name, op: 'remove', time: new Date().toISOString(), device: state.device }]);
-  await state.setTracked(folder.id, false);
+  await writeBatch(s.repo, state, history, [{ kind: 'folder', folder: folder.id, name: folder.name, op: 'remove', time: new Date().toISOString(), device: state.batches.device }]);
+  await state.folders.setTracked(folder.id, false);
   return { ...folder, tracked: false };
 }
 
 /** Pauses watching a folder on this machine (the app), or resumes it: kept in this machine's state. */
 export async function pauseFolder(s: Session, id: string, paused: boolean): Promise<void> {
-  await (await s.versions()).state.setPaused(id, paused);
+  await (await s.versions()).state.folders.setPaused(id, paused);
 }
 
 /**
@@ -103,11 +108,11 @@ export async function pauseFolder(s: Session, id: string, paused: boolean): Prom
 export async function scan(s: Session, names: string[] = [], options: ScanFoldersOptions = {}): Promise<ScanResult> {
   const { state, history, media } = await s.versions();
   const { confirmDeletions, ...scanOptions } = options;
-  let folders = names.length > 0 ? names.map((n) => trackedByName(state, n)) : state.folders().filter((f) => f.tracked);
+  let folders = names.length > 0 ? names.map((n) => trackedByName(state, n)) : state.folders.list().filter((f) => f.tracked);
   if (folders.length === 0) throw new EngineError('INVALID_ARGUMENT', 'no folders are tracked yet: add one with `strata add PATH`');
   if (confirmDeletions) {
-    for (const f of folders) await state.setObserved(f.id);
+    for (const f of folders) await state.folders.setObserved(f.id);
     folders = folders.map((f) => trackedByName(state, f.name));
   }
-  return scanFolders(s.repo, state, history, { ...scanOptions, folders, author: authorOf(state), view: state.diskView(), ...(media ? { media } : {}) });
+  return scanFolders(s.repo, state, history, { ...scanOptions, folders, author: authorOf(state), view: state.settled.view(), ...(media ? { media } : {}) });
 }

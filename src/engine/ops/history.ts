@@ -76,7 +76,7 @@ export async function tag(s: Session, path: string, n: number, name: string): Pr
   const v = await s.versions();
   const record = versionAt(v, path, n);
   const { state, history } = v;
-  await writeBatch(s.repo, state, history, [{ kind: 'tag', file: record.file, n: record.n, version: history.refOf(record), tag: value, time: new Date().toISOString(), author: authorOf(state), device: state.device }]);
+  await writeBatch(s.repo, state, history, [{ kind: 'tag', file: record.file, n: record.n, version: history.refOf(record), tag: value, time: new Date().toISOString(), author: authorOf(state), device: state.batches.device }]);
 }
 
 /**
@@ -86,5 +86,5 @@ export async function tag(s: Session, path: string, n: number, name: string): Pr
  */
 export async function historyProblems(s: Session): Promise<HistoryProblem[]> {
   const { state, history } = await s.versions();
-  return history.problems(state);
+  return history.problems(state.batches);
 }

@@ -15,7 +15,7 @@ export type { LostBatch } from '../versions/records';
 /** The batches the history lacks (damaged or missing) that are not recorded as lost yet. */
 export async function lostBatches(s: Session): Promise<LostBatch[]> {
   const { state, history } = await s.versions();
-  return lossesToRecord(history, state);
+  return lossesToRecord(history, state.batches);
 }
 
 /** Losses recorded before (by any device): accepted, still named. */

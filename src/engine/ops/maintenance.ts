@@ -6,6 +6,7 @@ import { errorMessage } from '../errors';
 import { check as checkRepository, type CheckResult } from '../maintenance/check';
 import { rebuildIndex, type RebuildResult } from '../maintenance/rebuild-index';
 import { repoStats, type RepoStats } from '../maintenance/stats';
+import { LocalState } from '../versions/local-state';
 import type { Session } from './session';
 
 export type { CheckProblem, CheckResult } from '../maintenance/check';
@@ -28,18 +29,19 @@ export interface CheckOptions {
  * Verifies the repository; never stops at the first problem. This device's
  * own newest version batch, if lost, only this machine's state knows of (no
  * batch in the repository names it): when that state cannot be read, the rest
- * is still checked and `onNote` says what was not.
+ * is still checked and `onNote` says what was not. The session's history is
+ * checked as it has loaded it (read once); where the session cannot load it
+ * (its state, or the policy file it also reads, is damaged), the state is
+ * read alone and the check reads the history itself.
  */
 export async function check(s: Session, options: CheckOptions = {}): Promise<CheckResult> {
   const { onNote, ...rest } = options;
-  const own = await s.versions().then(
-    (versions) => versions.state,
-    (error: unknown) => {
-      onNote?.(`this machine's state cannot be read (${errorMessage(error)}): its own newest version batch is not checked`);
-      return undefined;
-    },
-  );
-  return checkRepository(s.repo, { ...rest, ...(own ? { own } : {}) });
+  const loaded = await s.versions().catch(() => undefined);
+  const own = loaded?.state ?? (await LocalState.load(s.dir).catch((error: unknown) => {
+    onNote?.(`this machine's state cannot be read (${errorMessage(error)}): its own newest version batch is not checked`);
+    return undefined;
+  }));
+  return checkRepository(s.repo, { ...rest, ...(own ? { own: own.batches } : {}), ...(loaded ? { history: loaded.history } : {}) });
 }
 
 /** Sizes: logical, unique and stored bytes; deduplication and compression savings. */

@@ -19,12 +19,12 @@ import { normaliseLocation, openRemote, validateRemote, type RemoteConfig } from
 import { syncRepositories, type SyncProgress, type SyncResult } from '../sync/replicate';
 import { TierState } from '../tiers/tier-state';
 import { LocalState } from '../versions/local-state';
+import { NameTakenError, refusing } from './argument-error';
 import type { Session } from './session';
 import { prepareSettling, settlingNeeded } from './settle';
 
 export type { RemoteConfig } from '../sync/remote-location';
 export type { SyncProgress, SyncResult } from '../sync/replicate';
-export { normaliseLocation, validateRemote } from '../sync/remote-location';
 
 /** A repository whose remotes are meant: an unlocked one, or the one at a location (no passphrase needed). */
 export type RepositoryAt = Session | string;
@@ -40,7 +40,7 @@ async function stateOf(at: RepositoryAt): Promise<LocalState> {
 }
 
 export async function listRemotes(at: RepositoryAt): Promise<RemoteConfig[]> {
-  return (await stateOf(at)).remotes();
+  return (await stateOf(at)).remotes.list();
 }
 
 /** The remote named, else the only one: INVALID_ARGUMENT when there is none, or several and none is named; NOT_FOUND for an unknown name. */
@@ -75,31 +75,48 @@ export interface AddRemoteOptions {
   reach?: (remote: RemoteConfig) => Promise<void>;
 }
 
+/** The folder a remote location names on this machine (a file URL or a path), else undefined (S3). */
+export function remoteFolder(url: string): string | undefined {
+  const location = normaliseLocation(url);
+  return location.startsWith('file://') ? fileURLToPath(location) : undefined;
+}
+
 /**
  * Adds a remote to the repository at `at`, as both hosts do: checked (its
  * name free; a folder remote outside the repository, through any link, since
  * a sync would copy the repository into itself), then reached if asked, then
  * kept; nothing is made on disk before the checks pass. Throws
- * INVALID_ARGUMENT for a bad name or URL, a name in use, or a folder that is
- * the repository or inside it (RepositoryOverlapError, naming the folder).
+ * INVALID_ARGUMENT for a bad name or URL (an ArgumentError naming 'name',
+ * 'hot' or 'cold'), a name in use (NameTakenError), or a folder that is the
+ * repository or inside it (RepositoryOverlapError, naming the folder).
  */
 export async function addRemote(at: RepositoryAt, given: RemoteConfig, options: AddRemoteOptions = {}): Promise<RemoteConfig> {
   const state = await stateOf(at);
-  const remote = validateRemote(given);
-  if (state.remotes().some((r) => r.name === remote.name)) throw new EngineError('INVALID_ARGUMENT', `a remote named "${remote.name}" exists; remove it first`);
+  const remote = checkedRemote(given);
+  if (state.remotes.list().some((r) => r.name === remote.name)) throw new NameTakenError(remote.name, `a remote named "${remote.name}" exists; remove it first`);
   for (const url of [remote.hot, remote.cold]) {
-    if (url?.startsWith('file://')) await guardRemoteFolder(fileURLToPath(url), dirOf(at));
+    const folder = url === undefined ? undefined : remoteFolder(url);
+    if (folder !== undefined) await guardRemoteFolder(folder, dirOf(at));
   }
   await options.reach?.(remote);
-  await state.setRemotes([...state.remotes(), remote]);
+  await state.remotes.set([...state.remotes.list(), remote]);
   return remote;
+}
+
+/** validateRemote, part by part (the name first, as it checks it), each refusal naming its part. */
+function checkedRemote(given: RemoteConfig): RemoteConfig {
+  // With a location that is surely valid, validateRemote checks the name alone.
+  const { name } = refusing('name', () => validateRemote({ name: given.name, hot: 'file:///' }));
+  const hot = refusing('hot', () => normaliseLocation(given.hot));
+  const cold = given.cold ? refusing('cold', () => normaliseLocation(given.cold as string)) : undefined;
+  return { name, hot, ...(cold !== undefined ? { cold } : {}) };
 }
 
 /** Forgets a remote (nothing is deleted there); NOT_FOUND if there is none of that name. */
 export async function removeRemote(at: RepositoryAt, name: string): Promise<void> {
   const state = await stateOf(at);
-  pickRemote(state.remotes(), name);
-  await state.setRemotes(state.remotes().filter((r) => r.name !== name));
+  pickRemote(state.remotes.list(), name);
+  await state.remotes.set(state.remotes.list().filter((r) => r.name !== name));
 }
 
 /** A sync's transfers, and who is told how they go. */
@@ -145,7 +162,7 @@ function transfer(options: TransferOptions): Pick<TransferOptions, 'signal' | 'o
  */
 export async function syncOnce(at: RepositoryAt, remoteName: string | undefined, options: SyncOnceOptions = {}): Promise<SyncOnceResult> {
   const state = await stateOf(at);
-  const remote = pickRemote(state.remotes(), remoteName);
+  const remote = pickRemote(state.remotes.list(), remoteName);
   const atLocation = typeof at === 'string';
   const tierState = atLocation ? await TierState.load(dirOf(at), options.onNotice) : at.view?.tierState;
   // Objects are copied sealed as they are: a location needs no passphrase, only its plain store.
@@ -208,7 +225,7 @@ async function earlierClone(dir: string, remote: Backend, config: RemoteConfig):
   } finally {
     await local.close();
   }
-  const named = (await LocalState.load(dir)).remotes().find((r) => r.name === config.name);
+  const named = (await LocalState.load(dir)).remotes.list().find((r) => r.name === config.name);
   if (named && (named.hot !== config.hot || named.cold !== config.cold)) {
     throw new EngineError('REPO_EXISTS', `a clone of this repository exists at ${dir} with its remote "${config.name}" at ${named.hot}: run \`strata sync ${config.name}\` there, or clone with another --name`);
   }
@@ -243,8 +260,8 @@ export async function clone(url: string, location: string, passphrase: string | 
     try {
       const sync = await syncRepositories(local, backend, { ...transfer(options), upload: false, download: true });
       const state = await LocalState.load(dir);
-      const recorded = state.remotes().some((r) => r.name === config.name);
-      if (!recorded) await state.setRemotes([...state.remotes(), config]);
+      const recorded = state.remotes.list().some((r) => r.name === config.name);
+      if (!recorded) await state.remotes.set([...state.remotes.list(), config]);
       return { repository: resolve(dir), remote: config, continued, recorded, sync, remoteLocation: backend.location };
     } finally {
       await local.close();

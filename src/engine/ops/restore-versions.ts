@@ -15,7 +15,8 @@ import type { FileHistory } from '../versions/history';
 import { assertTracked, fileOf, filesUnder, resolvePath, versionAt } from '../versions/lookup';
 import { fileSha256, putBack, removeIfHolds, stateAt, writeInto, type NotPutBack } from '../versions/put-back';
 import type { VersionRecord } from '../versions/records';
-import { scan } from './folders';
+import { ArgumentError, refusing } from './argument-error';
+import { scan, type TrackedFolder } from './folders';
 import type { Session } from './session';
 
 export type { NotPutBack } from '../versions/put-back';
@@ -52,6 +53,29 @@ export interface VersionToWrite {
   record: VersionRecord;
 }
 
+/** How a refused deletion points at the version before it, by what was asked. */
+const instead = {
+  rollback: (n: number) => `roll back to version ${n} instead`,
+  restore: (n: number) => `restore version ${n}`,
+} as const;
+
+/**
+ * Version `n` of the file at `path`, to put back (`doing` a rollback or a
+ * restore): NOT_FOUND if there is none; its deletion is refused (there is
+ * nothing to write: an ArgumentError naming 'version', pointing at the
+ * version before it).
+ */
+export async function versionToPutBack(s: Session, path: string, n: number, doing: keyof typeof instead): Promise<VersionRecord> {
+  const record = versionAt(await s.versions(), path, n);
+  if (record.op === 'delete') throw new ArgumentError('INVALID_ARGUMENT', 'version', `version ${n} of ${record.path} is its deletion; ${instead[doing](n - 1)}`);
+  return record;
+}
+
+/** Refuses to put versions back into a folder not tracked any more (an ArgumentError naming 'folder'): restore elsewhere instead. */
+export function assertInPlace(folder: TrackedFolder): void {
+  refusing('folder', () => assertTracked(folder));
+}
+
 /**
  * Makes version `n` of a file current again, on disk and as a new version
  * (history is never rewritten). Unrecorded changes to the file are recorded
@@ -60,12 +84,11 @@ export interface VersionToWrite {
 export async function rollback(s: Session, path: string, n: number, message?: string): Promise<RestoreOutcome> {
   const v = await s.versions();
   const { folder } = resolvePath(v.state, path);
-  const target = versionAt(v, path, n);
-  if (target.op === 'delete') throw new EngineError('INVALID_ARGUMENT', `version ${n} of ${target.path} is its deletion; roll back to version ${n - 1} instead`);
+  const target = await versionToPutBack(s, path, n, 'rollback');
   const file = fileOf(v.history, target);
-  assertTracked(folder);
+  assertInPlace(folder);
   await scan(s, [folder.name], { settleMs: 0 }); // unrecorded local changes become versions first
-  const newest = v.history.headOf(file, v.state.diskView()) ?? target;
+  const newest = v.history.headOf(file, v.state.settled.view()) ?? target;
   const rel = newest.op === 'delete' ? target.path : newest.path; // keeps a rename made since
   await writeInto(folder.path, rel, versionContent(s.repo, file, target), target.mode, await fence(s.repo));
   const intents = new Map([[`${folder.id}/${rel}`, { op: 'rollback' as const, message: message ?? `rolled back to version ${n}`, file }]]);
@@ -89,13 +112,11 @@ export async function restoreVersions(s: Session, path: string, options: Restore
   const v = await s.versions();
   const { state, history } = v;
   const { folder, rel } = resolvePath(state, path);
-  const single = rel !== '' ? history.fileAt(folder.id, rel, state.diskView()) : undefined;
+  const single = rel !== '' ? history.fileAt(folder.id, rel, state.settled.view()) : undefined;
   let wanted: Map<string, VersionToWrite>;
   if (options.version !== undefined) {
     if (!single) throw new EngineError('NOT_FOUND', `no history for ${path} (--version needs a file; use --at for folders)`);
-    const record = versionAt(v, path, options.version);
-    if (record.op === 'delete') throw new EngineError('INVALID_ARGUMENT', `version ${options.version} of ${record.path} is its deletion; restore version ${options.version - 1}`);
-    wanted = new Map([[rel, { file: single, record }]]);
+    wanted = new Map([[rel, { file: single, record: await versionToPutBack(s, path, options.version, 'restore') }]]);
   } else {
     const files = single ? [single] : filesUnder(v, folder, rel);
     const all = stateAt(files, options.at as Date);
@@ -109,9 +130,9 @@ export async function restoreVersions(s: Session, path: string, options: Restore
     const files = [...wanted].map(([at, version]): [string, VersionToWrite] => [at.slice(base.length), version]);
     return restoreTo(s, options.target, files, options);
   }
-  assertTracked(folder);
+  assertInPlace(folder);
   await scan(s, [folder.name], { settleMs: 0 }); // unrecorded local changes become versions first
-  const live = history.current(folder.id, state.diskView());
+  const live = history.current(folder.id, state.settled.view());
   const fenced = await fence(s.repo);
   const written: string[] = [];
   const removed: string[] = [];
@@ -148,7 +169,7 @@ export async function restoreVersions(s: Session, path: string, options: Restore
   // A whole adopted folder put as it was: it is now whole here, and what goes missing from now on is deleted.
   // Not when files could not be put back: they are still missing here, and must not be recorded as deleted.
   const whole = damaged.length + refused.length === 0;
-  if (!single && rel === '' && options.at !== undefined && !options.signal?.aborted && whole) await state.setObserved(folder.id);
+  if (!single && rel === '' && options.at !== undefined && !options.signal?.aborted && whole) await state.folders.setObserved(folder.id);
   const result = written.length + removed.length > 0 ? await scan(s, [folder.name], { settleMs: 0, intents, message: what }) : undefined;
   options.signal?.throwIfAborted();
   return { written, removed, versions: result?.versions ?? [], target: folder.path, damaged, refused };

@@ -85,7 +85,7 @@ export class Session {
     if (!this.loading) {
       const loading = (async (): Promise<Versions> => {
         const [state, history, policy] = await Promise.all([LocalState.load(this.dir), History.load(this.repo), loadPolicy(this.dir)]);
-        if (!state.diskView().applied) await state.setApplied(history.lastSeqs(), {});
+        if (!state.settled.view().applied) await state.settled.setApplied(history.lastSeqs(), {});
         return { state, history, media: policy.media };
       })();
       this.loading = loading;

@@ -36,9 +36,9 @@ export async function settle(s: Session, options: SettleOptions = {}): Promise<R
   await history.refresh(s.repo);
   // Index objects that came with the batches (they name the blobs of other devices' versions); a damaged one is check's to report.
   await s.repo.loadIndex(() => undefined);
-  const folders = state.folders().filter((f) => f.tracked);
+  const folders = state.folders.list().filter((f) => f.tracked);
   if (folders.length === 0) {
-    await state.setApplied(history.lastSeqs(), state.diskView().holding ?? {});
+    await state.settled.setApplied(history.lastSeqs(), state.settled.view().holding ?? {});
     return { versions: [], written: [], removed: [], conflicts: [], waiting: [], kept: [], caughtUp: [] };
   }
   await scan(s, folders.map((f) => f.name), { settleMs: options.settleMs ?? DEFAULT_SETTLE_MS, ...(options.onWarning ? { onWarning: options.onWarning } : {}) });
@@ -48,7 +48,7 @@ export async function settle(s: Session, options: SettleOptions = {}): Promise<R
 /** Open conflicts in the tracked folders: versions of a file with different content that do not merge (the user chooses one by recording a version). */
 export async function conflicts(s: Session): Promise<Conflict[]> {
   const { state, history } = await s.versions();
-  return findConflicts(history, state.folders().filter((f) => f.tracked));
+  return findConflicts(history, state.folders.list().filter((f) => f.tracked));
 }
 
 /**
@@ -68,6 +68,6 @@ export async function settlingNeeded(location: string, store: Backend): Promise<
  */
 export async function prepareSettling(location: string, store: Backend): Promise<void> {
   const state = await LocalState.load(localPath(location));
-  if (state.diskView().applied || !state.folders().some((f) => f.tracked)) return;
-  await state.setApplied(lastSeqsOf(await listNames(store, objectNames.versionsPrefix)), {});
+  if (state.settled.view().applied || !state.folders.list().some((f) => f.tracked)) return;
+  await state.settled.setApplied(lastSeqsOf(await listNames(store, objectNames.versionsPrefix)), {});
 }

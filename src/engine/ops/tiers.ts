@@ -17,6 +17,7 @@ import type { MigrationProgress, MigrationResult } from '../tiers/migrate';
 import { defaultPolicy, loadPolicy, parsePolicy, policyPath, savePolicy, type CourseState, type PlacementPolicy } from '../tiers/policy';
 import type { TierReport } from '../tiers/tier-report';
 import { Tiers } from '../tiers/tiers';
+import type { TrackedFolder } from './folders';
 import { dirOf, listRemotes, pickRemote, type RepositoryAt } from './remotes';
 import type { Session } from './session';
 
@@ -96,22 +97,31 @@ export async function prefetchCourse(s: Session, course: string): Promise<{ obje
   return tiers.prefetch(course, await tiers.report());
 }
 
+export interface CourseStateOptions {
+  /** Told once the policy file is written (only when the state changed), before any data is fetched back: a host lists the courses again. */
+  onChanged?: () => Promise<void> | void;
+}
+
 /**
  * Marks `course` archived (its data goes cold on the remote and can be
  * evicted here) or active again (its evicted current data is fetched back).
- * The policy file is written only when the state changes. NOT_FOUND for an
- * unknown course.
+ * The policy file is written only when the state changes. A course is named
+ * as the history knows it (NOT_FOUND, listing the courses, for an unknown
+ * one), or given as a folder tracked here (one added but never scanned is
+ * not in the history yet).
  */
-export async function setCourseState(s: Session, course: string, state: CourseState): Promise<{ changed: boolean; fetched: { objects: number; bytes: number } }> {
+export async function setCourseState(s: Session, course: string | TrackedFolder, state: CourseState, options: CourseStateOptions = {}): Promise<{ changed: boolean; fetched: { objects: number; bytes: number } }> {
   const tiers = await tiersOf(s);
-  tiers.assertCourse(course);
-  const changed = (tiers.policy.courses[course] ?? 'active') !== state;
+  if (typeof course === 'string') tiers.assertCourse(course);
+  const name = typeof course === 'string' ? course : course.name;
+  const changed = (tiers.policy.courses[name] ?? 'active') !== state;
   if (changed) {
-    if (state === 'archived') tiers.policy.courses[course] = 'archived';
-    else delete tiers.policy.courses[course];
+    if (state === 'archived') tiers.policy.courses[name] = 'archived';
+    else delete tiers.policy.courses[name];
     await savePolicy(s.dir, tiers.policy);
+    await options.onChanged?.();
   }
-  const fetched = state === 'active' ? await tiers.prefetch(course, await tiers.report()) : { objects: 0, bytes: 0 };
+  const fetched = state === 'active' ? await tiers.prefetch(name, await tiers.report()) : { objects: 0, bytes: 0 };
   return { changed, fetched };
 }
 

@@ -5,15 +5,15 @@
 // deletions. Pausing is kept in the local state; the placement state is the
 // policy file's `courses` setting.
 
-import { basename } from 'node:path';
 import { StrataError } from '../../shared/errors';
 import type { Course } from '../../shared/api';
-import { EngineError, errorMessage } from '../errors';
+import { EngineError } from '../errors';
 import { printable } from '../printable';
+import { ArgumentError, NameTakenError } from '../ops/argument-error';
 import { activeFolders, addFolder, pauseFolder, removeFolder, scan, type ScanResult, type TrackedFolder } from '../ops/folders';
 import type { Versions } from '../ops/session';
-import { loadPolicy, savePolicy, type PlacementPolicy } from '../tiers/policy';
-import { Tiers } from '../tiers/tiers';
+import { setCourseState as setState } from '../ops/tiers';
+import { loadPolicy, type PlacementPolicy } from '../tiers/policy';
 import type { LocalState } from '../versions/local-state';
 import type { AppContext } from './context';
 import type { Operation } from './operations';
@@ -21,14 +21,14 @@ import { refuseRepositoryPath } from './repository-paths';
 
 /** The tracked course named by `ref` (its id or its name); untracked ones too with `anyState` (their history stays readable). */
 export function findCourse(state: LocalState, ref: string, options: { anyState?: boolean; field?: string } = {}): TrackedFolder {
-  const folders = state.folders().filter((f) => f.tracked || options.anyState);
+  const folders = state.folders.list().filter((f) => f.tracked || options.anyState);
   const found = folders.find((f) => f.id === ref) ?? folders.find((f) => f.name === ref && f.tracked) ?? folders.find((f) => f.name === ref);
   if (!found) throw new StrataError('NOT_FOUND', `There is no course "${ref}".`, options.field ?? 'course');
   return found;
 }
 
 function courseOf(ctx: AppContext, { state, history }: Versions, folder: TrackedFolder, policy: PlacementPolicy): Course {
-  const live = history.current(folder.id, state.diskView());
+  const live = history.current(folder.id, state.settled.view());
   let bytes = 0;
   for (const record of live.values()) bytes += record.size;
   let lastChange: string | undefined;
@@ -58,12 +58,12 @@ function adoption(ctx: AppContext, folder: TrackedFolder): Pick<Course, 'adopted
 export async function listCourses(ctx: AppContext): Promise<Course[]> {
   const versions = await ctx.session.versions();
   const policy = await loadPolicy(ctx.session.dir);
-  return versions.state.folders().filter((f) => f.tracked).map((f) => courseOf(ctx, versions, f, policy));
+  return versions.state.folders.list().filter((f) => f.tracked).map((f) => courseOf(ctx, versions, f, policy));
 }
 
 async function oneCourse(ctx: AppContext, folder: TrackedFolder): Promise<Course> {
   const versions = await ctx.session.versions();
-  const current = versions.state.folders().find((f) => f.id === folder.id) ?? folder;
+  const current = versions.state.folders.list().find((f) => f.id === folder.id) ?? folder;
   return courseOf(ctx, versions, current, await loadPolicy(ctx.session.dir));
 }
 
@@ -72,15 +72,13 @@ export async function addCourse(ctx: AppContext, path: string, name: string | un
   const { session } = ctx;
   await refuseRepositoryPath(ctx, path, 'course', 'path');
   const folder = await session.exclusive(async () => {
-    const wanted = name ?? basename(path);
-    const { state } = await session.versions();
-    if (state.folders().some((f) => f.tracked && f.name === wanted)) {
-      throw new StrataError('INVALID_ARGUMENT', `A course named "${wanted}" exists already; choose another name.`, name !== undefined ? 'name' : 'path');
-    }
     try {
       return await addFolder(session, path, name);
     } catch (error) {
-      throw withField(error, /name/i.test(errorMessage(error)) && name !== undefined ? 'name' : 'path');
+      // The name refused is the one given, else the folder's own (its path's).
+      const field = error instanceof ArgumentError && error.argument === 'name' && name !== undefined ? 'name' : 'path';
+      if (error instanceof NameTakenError) throw new StrataError('INVALID_ARGUMENT', `A course named "${error.taken}" exists already; choose another name.`, field);
+      throw withField(error, field);
     }
   });
   await ctx.coursesChanged();
@@ -109,23 +107,11 @@ export async function pauseCourse(ctx: AppContext, ref: string, paused: boolean)
   return oneCourse(ctx, folder);
 }
 
-/** Active or archived (the policy's `courses`); activating brings back the course's evicted current data. */
+/** Active or archived (the policy's `courses`, ops/tiers.ts); activating brings back the course's evicted current data. */
 export async function setCourseState(ctx: AppContext, ref: string, state: 'active' | 'archived'): Promise<Course> {
-  const { session } = ctx;
-  const versions = await session.versions();
-  const folder = findCourse(versions.state, ref);
-  const policy = await loadPolicy(session.dir);
-  if ((policy.courses[folder.name] ?? 'active') !== state) {
-    if (state === 'archived') policy.courses[folder.name] = 'archived';
-    else delete policy.courses[folder.name];
-    await savePolicy(session.dir, policy);
-    await ctx.coursesChanged();
-  }
-  if (state === 'active') {
-    const tiers = await Tiers.open(session.repo, session.dir, versions.history);
-    const fetched = await tiers.prefetch(folder.name, await tiers.report());
-    if (fetched.objects > 0) void ctx.activity.add({ kind: 'migration', title: `Fetched back ${fetched.objects} packs of "${folder.name}"`, detail: `${fetched.bytes} bytes`, course: folder.id });
-  }
+  const folder = findCourse((await ctx.session.versions()).state, ref);
+  const { fetched } = await setState(ctx.session, folder, state, { onChanged: () => ctx.coursesChanged() });
+  if (fetched.objects > 0) void ctx.activity.add({ kind: 'migration', title: `Fetched back ${fetched.objects} packs of "${folder.name}"`, detail: `${fetched.bytes} bytes`, course: folder.id });
   return oneCourse(ctx, folder);
 }
 
@@ -154,7 +140,7 @@ export async function confirmDeletions(ctx: AppContext, ref: string): Promise<Co
     (op) => session.exclusive(() => scanWith(ctx, [folder], op, { confirmDeletions: true })),
     `Recording the deletions of ${folder.name}`,
   );
-  const confirmed = state.folders().find((f) => f.id === folder.id) ?? folder;
+  const confirmed = state.folders.list().find((f) => f.id === folder.id) ?? folder;
   await reportScan(ctx, [confirmed], result);
   await ctx.coursesChanged({ watched: false });
   return oneCourse(ctx, confirmed);
@@ -174,7 +160,7 @@ async function scanWith(ctx: AppContext, folders: TrackedFolder[], op: Operation
 export async function reportScan(ctx: AppContext, folders: TrackedFolder[], result: ScanResult): Promise<void> {
   // Read again: a scan may have changed a folder's state (its deletions confirmed).
   const { state } = await ctx.session.versions();
-  const current = folders.map((f) => state.folders().find((g) => g.id === f.id) ?? f);
+  const current = folders.map((f) => state.folders.list().find((g) => g.id === f.id) ?? f);
   const before = current.map((f) => ctx.notices.notHere(f) ?? -1).join();
   ctx.notices.scanned(current, result);
   // The count of files not here is part of a course as listed.
@@ -199,10 +185,14 @@ function reportVersions(ctx: AppContext, folders: TrackedFolder[], result: ScanR
   ctx.historyChanged(result.versions.length);
 }
 
-/** An engine INVALID_ARGUMENT (or NOT_FOUND of the path itself) as a StrataError naming the argument at fault. */
-function withField(error: unknown, field: string): unknown {
+/**
+ * An engine refusal (INVALID_ARGUMENT, or NOT_FOUND of what the argument
+ * names) as a StrataError naming the argument at fault, in the engine's words
+ * (or as `word` puts them); anything else as it is.
+ */
+export function withField(error: unknown, field: string, word: (message: string) => string = (message) => message): unknown {
   if (error instanceof EngineError && (error.code === 'INVALID_ARGUMENT' || error.code === 'NOT_FOUND')) {
-    return new StrataError(error.code, error.message, field);
+    return new StrataError(error.code, word(error.message), field);
   }
   return error;
 }

@@ -1,21 +1,22 @@
 // The Dashboard's numbers: where the packs are (here, evicted), what the
 // repository holds against what it stores (logical bytes of every version
-// and snapshot, deduplication and compression savings, from repo/stats.ts
-// and the chunk index), the remote's tiers and monthly cost (an unreachable
-// remote is an alert, not a failure), the sync status, and alerts: sync
-// errors, conflicts, what the notices still hold (damaged or missing
-// history, stray files, a repaired tier state, files an adopted course lacks
-// here, names not recorded), and low disk space where the repository lives.
+// and snapshot, deduplication and compression savings, from ops/maintenance.ts
+// stats and the chunk index), the remote's tiers and monthly cost
+// (ops/tiers.ts; an unreachable remote is an alert, not a failure), the sync
+// status, and alerts: sync errors, conflicts, what the notices still hold
+// (damaged or missing history, stray files, a repaired tier state, files an
+// adopted course lacks here, names not recorded), and low disk space where
+// the repository lives.
 
 import { statfs } from 'node:fs/promises';
 import type { Alert, DashboardSummary, SyncStatus } from '../../shared/api';
 import { errorMessage } from '../errors';
 import { BlobType } from '../repo/format';
-import { repoStats } from '../maintenance/stats';
+import { stats } from '../ops/maintenance';
+import { listRemotes } from '../ops/remotes';
 import { conflicts } from '../ops/settle';
+import { costOf, reportOn, type TierReport } from '../ops/tiers';
 import { openRemote } from '../sync/remote-location';
-import type { TierReport } from '../tiers/tier-report';
-import { Tiers } from '../tiers/tiers';
 import type { AppContext } from './context';
 import { withTimeout } from './timeout';
 
@@ -39,8 +40,8 @@ export async function diskSpace(path: string): Promise<DiskSpace> {
 async function storageNumbers(ctx: AppContext): Promise<Pick<DashboardSummary, 'logicalBytes' | 'storedBytes' | 'dedupSavedBytes' | 'compressionSavedBytes'>> {
   const { repo } = ctx.session;
   const { history } = await ctx.session.versions();
-  const stats = await repoStats(repo); // snapshots' logical bytes, and every object's stored bytes
-  let logical = stats.logicalBytes;
+  const snapshots = await stats(ctx.session); // snapshots' logical bytes, and every object's stored bytes
+  let logical = snapshots.logicalBytes;
   for (const file of history.allFiles()) for (const v of file.versions) if (v.op !== 'delete') logical += v.size;
   let unique = 0;
   let uniqueStored = 0;
@@ -51,7 +52,7 @@ async function storageNumbers(ctx: AppContext): Promise<Pick<DashboardSummary, '
   }
   return {
     logicalBytes: logical,
-    storedBytes: stats.storedBytes,
+    storedBytes: snapshots.storedBytes,
     dedupSavedBytes: Math.max(0, logical - unique),
     compressionSavedBytes: Math.max(0, unique - uniqueStored),
   };
@@ -61,16 +62,15 @@ export async function dashboard(ctx: AppContext, sync: SyncStatus, space: (path:
   const { session } = ctx;
   const alerts: Alert[] = [];
   const { state, history } = await session.versions();
-  const tiers = await Tiers.open(session.repo, session.dir, history);
   let report: TierReport | undefined;
   let remoteSummary: Pick<DashboardSummary, 'remote' | 'cost'> = {};
-  const remote = state.remotes()[0];
+  const remote = (await listRemotes(session))[0];
   if (remote) {
     try {
       const backend = await withTimeout(openRemote(remote), REMOTE_TIMEOUT_MS, `remote "${remote.name}"`);
       try {
-        report = await withTimeout(tiers.report({ name: remote.name, backend }), REMOTE_TIMEOUT_MS, `remote "${remote.name}"`);
-        const cost = tiers.cost(report, remote);
+        report = await withTimeout(reportOn(session, { name: remote.name, backend }), REMOTE_TIMEOUT_MS, `remote "${remote.name}"`);
+        const cost = await costOf(session, report, remote);
         remoteSummary = {
           ...(report.remote ? { remote: { name: remote.name, hot: report.remote.hot, cold: report.remote.cold, tiered: report.remote.tiered } } : {}),
           cost: { perMonth: cost.perMonth.total, allHot: cost.allHot, savingsPercent: cost.savingsPercent, currency: cost.currency },
@@ -83,7 +83,7 @@ export async function dashboard(ctx: AppContext, sync: SyncStatus, space: (path:
       alerts.push({ level: 'warning', kind: 'sync', message: `Remote "${remote.name}" cannot be reached: ${errorMessage(error)}` });
     }
   }
-  report ??= await tiers.report();
+  report ??= await reportOn(session);
   const summary: DashboardSummary = {
     local: { ...report.local.kept },
     evicted: { ...report.local.evicted },
@@ -98,7 +98,7 @@ export async function dashboard(ctx: AppContext, sync: SyncStatus, space: (path:
     alerts.push({ level: 'warning', kind: 'conflict', message: `${c.folder}/${c.path}: ${c.kind === 'path' ? 'a different file is in the way of one from another device' : 'changed on two devices at once; keep one version'}` });
   }
   // Damaged or missing history, strays, a repaired tier state, files an adopted course lacks here, names not recorded.
-  alerts.push(...ctx.notices.alerts(history.problems(state), state.folders().filter((f) => f.tracked)));
+  alerts.push(...ctx.notices.alerts(history.problems(state.batches), state.folders.list().filter((f) => f.tracked)));
   try {
     const disk = await space(session.dir);
     if (disk.free < LOW_DISK_BYTES || (disk.total > 0 && disk.free / disk.total < LOW_DISK_FRACTION)) {

@@ -15,15 +15,11 @@ export function defaultRepositoryPath(home: string = homedir()): string {
   return join(home, 'Strata');
 }
 
-export interface EngineDepsOptions {
+/** How the engine behind the service runs: ServiceDeps' settings (background work, its timings, the disk space probe), and new repositories' key derivation. */
+export type EngineDepsOptions = Partial<Pick<ServiceDeps, 'background' | 'quietMs' | 'syncDelayMs' | 'diskSpace'>> & {
   /** Key derivation of new repositories (tests use cheap parameters). */
   kdf?: KdfParams;
-  /** Watch courses and sync automatically while unlocked (default true). */
-  background?: boolean;
-  quietMs?: number;
-  syncDelayMs?: number;
-  diskSpace?: ServiceDeps['diskSpace'];
-}
+};
 
 export function engineDeps(defaultRepoPath: string = defaultRepositoryPath(), options: EngineDepsOptions = {}): ServiceDeps {
   return {

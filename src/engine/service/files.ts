@@ -7,14 +7,17 @@
 import { join } from 'node:path';
 import type { FileEntry, FileVersion, RestoreSummary } from '../../shared/api';
 import { StrataError } from '../../shared/errors';
-import { tag } from '../ops/history';
-import { restoreVersions, rollback, type RestoreOutcome } from '../ops/restore-versions';
+import { EngineError } from '../errors';
+import { ArgumentError } from '../ops/argument-error';
+import { tag, version, type VersionRecord } from '../ops/history';
+import { restoreVersions, rollback, versionToPutBack, type RestoreOutcome } from '../ops/restore-versions';
 import type { Session, Versions } from '../ops/session';
 import type { FileHistory } from '../versions/history';
 import type { TrackedFolder } from '../versions/local-state';
 import { toFileVersion } from './catalog';
 import type { AppContext } from './context';
-import { findCourse } from './courses';
+import { findCourse, withField } from './courses';
+import { sentence } from './notices';
 import { refuseRepositoryPath } from './repository-paths';
 
 /** A course and a file in it (live, else the one deleted last from that path). */
@@ -31,22 +34,35 @@ export function absolutePath(folder: TrackedFolder, rel: string): string {
 
 export function findFile({ state, history }: Versions, course: string, rel: string): FileRef {
   const folder = findCourse(state, course, { anyState: true });
-  const file = history.fileAt(folder.id, rel, state.diskView());
+  const file = history.fileAt(folder.id, rel, state.settled.view());
   if (!file) throw new StrataError('NOT_FOUND', `"${rel}" has no history in "${folder.name}".`, 'path');
   return { folder, rel, abs: absolutePath(folder, rel), file };
 }
 
-/** Version `n` of a file, as a NOT_FOUND naming the range when there is none. */
-export function versionOf(ref: FileRef, n: number, fieldName = 'n'): FileHistory['versions'][number] {
-  const record = ref.file.versions.find((v) => v.n === n);
-  if (!record) throw new StrataError('NOT_FOUND', `"${ref.rel}" has no version ${n} (it has 1 to ${ref.file.versions.length}).`, fieldName);
-  return record;
+/** Version `n` of a file (ops/history.ts), a NOT_FOUND on the argument `field` when there is none. */
+export async function versionOf(session: Session, ref: FileRef, n: number, field = 'n'): Promise<VersionRecord> {
+  try {
+    return await version(session, ref.abs, n);
+  } catch (error) {
+    throw versionRefusal(error, ref, n, field);
+  }
+}
+
+/**
+ * A refusal of version `n` of a file found already (findFile), on the
+ * argument `field`: a NOT_FOUND from looking the version up can only be the
+ * version's, in the app's words; the rest (a deletion that cannot be put
+ * back) in the engine's.
+ */
+function versionRefusal(error: unknown, ref: FileRef, n: number, field: string): unknown {
+  if (error instanceof EngineError && error.code === 'NOT_FOUND') return new StrataError('NOT_FOUND', `"${ref.rel}" has no version ${n} (it has 1 to ${ref.file.versions.length}).`, field);
+  return withField(error, field, sentence);
 }
 
 export async function listFiles(session: Session, course: string): Promise<FileEntry[]> {
   const { state, history } = await session.versions();
   const folder = findCourse(state, course, { anyState: true });
-  const view = state.diskView();
+  const view = state.settled.view();
   const entries: FileEntry[] = [];
   for (const file of history.filesIn(folder.id)) {
     const head = history.headOf(file, view) ?? file.versions.at(-1);
@@ -72,14 +88,28 @@ export function summaryOf(outcome: RestoreOutcome): RestoreSummary {
   return { written: outcome.written, removed: outcome.removed, versions: outcome.versions.length, target: outcome.target, ...(notRestored.length > 0 ? { notRestored } : {}) };
 }
 
+/** Refuses (on 'n') a version that cannot be put back: ops/restore-versions.ts decides (there is one, and it is not a deletion). */
+async function assertPutBack(session: Session, ref: FileRef, n: number, doing: 'rollback' | 'restore'): Promise<void> {
+  try {
+    await versionToPutBack(session, ref.abs, n, doing);
+  } catch (error) {
+    throw versionRefusal(error, ref, n, 'n');
+  }
+}
+
 export async function rollbackFile(ctx: AppContext, course: string, rel: string, n: number): Promise<RestoreSummary> {
   const { session } = ctx;
   const outcome = await session.exclusive(async () => {
     const ref = findFile(await session.versions(), course, rel);
-    const record = versionOf(ref, n);
-    if (record.op === 'delete') throw new StrataError('INVALID_ARGUMENT', `Version ${n} of "${rel}" is its deletion; roll back to version ${n - 1} instead.`, 'n');
-    if (!ref.folder.tracked) throw new StrataError('INVALID_ARGUMENT', `"${ref.folder.name}" is not tracked any more: restore the version elsewhere instead.`, 'course');
-    return { ref, outcome: await rollback(session, ref.abs, n) };
+    await assertPutBack(session, ref, n, 'rollback');
+    try {
+      return { ref, outcome: await rollback(session, ref.abs, n) };
+    } catch (error) {
+      if (error instanceof ArgumentError && error.argument === 'folder') {
+        throw new StrataError('INVALID_ARGUMENT', `"${ref.folder.name}" is not tracked any more: restore the version elsewhere instead.`, 'course');
+      }
+      throw error;
+    }
   });
   void ctx.activity.add({ kind: 'rollback', title: `${rel} rolled back to version ${n}`, detail: `in "${outcome.ref.folder.name}"`, course: outcome.ref.folder.id });
   if (outcome.outcome.versions.length > 0) ctx.historyChanged(outcome.outcome.versions.length);
@@ -89,8 +119,7 @@ export async function rollbackFile(ctx: AppContext, course: string, rel: string,
 export async function restoreFileTo(ctx: AppContext, course: string, rel: string, n: number, target: string): Promise<RestoreSummary> {
   const { session } = ctx;
   const ref = findFile(await session.versions(), course, rel);
-  const record = versionOf(ref, n);
-  if (record.op === 'delete') throw new StrataError('INVALID_ARGUMENT', `Version ${n} of "${rel}" is its deletion; restore version ${n - 1} instead.`, 'n');
+  await assertPutBack(session, ref, n, 'restore'); // before the operation starts
   await refuseRepositoryPath(ctx, target, 'target', 'target');
   const outcome = await ctx.ops.run('restore', 'files', (op) => restoreVersions(session, ref.abs, { version: n, target, signal: op.signal, onProgress: (done, total) => op.progress(done, total) }), `Restoring ${rel}`);
   void ctx.activity.add({ kind: 'restore', title: `${rel} version ${n} restored to ${target}`, course: ref.folder.id });
@@ -102,12 +131,11 @@ export async function tagVersion(ctx: AppContext, course: string, rel: string, n
   const versions = await session.versions();
   const ref = await session.exclusive(async () => {
     const found = findFile(versions, course, rel);
-    versionOf(found, n);
-    await tag(session, found.abs, n, name);
+    await versionOf(session, found, n);
+    await tag(session, found.abs, n, name); // the tag itself was checked with the arguments
     return found;
   });
   ctx.historyChanged(0);
-  const file = versions.history.file(ref.file.file) ?? ref.file;
-  const record = file.versions.find((v) => v.n === n) ?? versionOf(ref, n);
-  return toFileVersion(file, record);
+  const record = await versionOf(session, ref, n);
+  return toFileVersion(versions.history.file(record.file) ?? ref.file, record);
 }

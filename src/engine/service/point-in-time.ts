@@ -7,7 +7,8 @@
 import { join } from 'node:path';
 import type { PointInTimeEntry, RestoreSummary } from '../../shared/api';
 import { StrataError } from '../../shared/errors';
-import { folderAt, restoreTo, restoreVersions } from '../ops/restore-versions';
+import { ArgumentError } from '../ops/argument-error';
+import { assertInPlace, folderAt, restoreTo, restoreVersions } from '../ops/restore-versions';
 import type { Session } from '../ops/session';
 import type { AppContext } from './context';
 import { findCourse } from './courses';
@@ -18,7 +19,7 @@ import { refuseRepositoryPath } from './repository-paths';
 export async function courseAt(session: Session, course: string, at: Date): Promise<PointInTimeEntry[]> {
   const { state, history } = await session.versions();
   const folder = findCourse(state, course, { anyState: true });
-  const live = history.current(folder.id, state.diskView());
+  const live = history.current(folder.id, state.settled.view());
   const entries: PointInTimeEntry[] = [];
   for (const [path, { file, record }] of await folderAt(session, folder.id, at)) {
     entries.push({ path, file: file.file, n: record.n, size: record.size, time: record.time, goneNow: live.get(path)?.file !== file.file });
@@ -31,8 +32,14 @@ export async function restoreCourseAt(ctx: AppContext, course: string, at: Date,
   const { session } = ctx;
   const { state } = await session.versions();
   const folder = findCourse(state, course, { anyState: true });
-  if (target === undefined && !folder.tracked) {
-    throw new StrataError('INVALID_ARGUMENT', `"${folder.name}" is not tracked any more: restore it into another folder (target).`, 'target');
+  if (target === undefined) {
+    // Refused before the operation starts (ops/restore-versions.ts decides; the restore asks again).
+    try {
+      assertInPlace(folder);
+    } catch (error) {
+      if (error instanceof ArgumentError) throw new StrataError('INVALID_ARGUMENT', `"${folder.name}" is not tracked any more: restore it into another folder (target).`, 'target');
+      throw error;
+    }
   }
   if (paths) {
     // Every path must have existed then (a typo must not silently restore nothing).
@@ -49,7 +56,7 @@ export async function restoreCourseAt(ctx: AppContext, course: string, at: Date,
   void ctx.activity.add({ kind: 'restore', title: `${what} restored as of ${at.toISOString()}`, detail: `${summary.written.length} written, ${summary.removed.length} removed in ${summary.target}`, course: folder.id });
   if (summary.versions > 0) ctx.historyChanged(summary.versions);
   // A full restore makes a course adopted from other devices whole here: listed again, without files not here.
-  if (folder.observed === false && state.folders().find((f) => f.id === folder.id)?.observed !== false) await ctx.coursesChanged({ watched: false });
+  if (folder.observed === false && state.folders.list().find((f) => f.id === folder.id)?.observed !== false) await ctx.coursesChanged({ watched: false });
   return summary;
 }
 

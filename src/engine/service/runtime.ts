@@ -64,7 +64,7 @@ export class Runtime {
     // What opening met, and strays any later listing finds (the repository reports each once).
     for (const message of session.repaired) notices.repairedOnOpen(message);
     this.stopStrays = session.repo.strays.listen((name) => notices.stray(name));
-    void session.versions().then(({ state, history }) => notices.history(history.problems(state)), () => undefined);
+    void session.versions().then(({ state, history }) => notices.history(history.problems(state.batches)), () => undefined);
     this.background = new BackgroundRuntime(session, {
       watch: options.background,
       sync: options.background ? 'automatic' : 'manual',

@@ -1,23 +1,24 @@
 // Settings: the author recorded in new versions (local state), remotes
-// (local state; checked field by field, then added as the CLI adds them,
-// ops/remotes.ts: outside the repository, reached, then kept),
-// the placement policy file (JSON text, checked setting by setting) and a
-// course's ignore rules (its `.strataignore`, gitignore syntax).
+// (local state; added as the CLI adds them, ops/remotes.ts: checked part by
+// part, outside the repository, reached, then kept; each refusal on its
+// field), the placement policy file (JSON text, checked setting by setting,
+// ops/tiers.ts) and a course's ignore rules (its `.strataignore`, gitignore
+// syntax).
 
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RemoteInfo, Settings } from '../../shared/api';
 import { StrataError } from '../../shared/errors';
 import { EngineError, errorMessage } from '../errors';
 import { writeFileAtomic } from '../fs/atomic-file';
 import { RepositoryOverlapError } from '../fs/repository-guard';
-import { addRemote as addRemoteTo, listRemotes, normaliseLocation, reachRemote, removeRemote as removeRemoteFrom, validateRemote, type RemoteConfig } from '../ops/remotes';
-import { parsePolicy, policyPath, savePolicy, defaultPolicy } from '../tiers/policy';
+import { ArgumentError, NameTakenError } from '../ops/argument-error';
 import { authorOf, setAuthor as setAuthorOf } from '../ops/author';
+import { addRemote as addRemoteTo, listRemotes, reachRemote, remoteFolder, removeRemote as removeRemoteFrom, type RemoteConfig } from '../ops/remotes';
+import { checkPolicy, policyText, setPolicy as setPolicyOf } from '../ops/tiers';
 import { IGNORE_FILE } from '../versions/ignore-rules';
 import type { AppContext } from './context';
-import { findCourse } from './courses';
+import { findCourse, withField } from './courses';
 import { sentence } from './notices';
 import { withTimeout } from './timeout';
 
@@ -28,20 +29,11 @@ const REACH_TIMEOUT_MS = 15_000;
 
 export async function getSettings(ctx: AppContext): Promise<Settings> {
   const { state } = await ctx.session.versions();
-  return { author: authorOf(state), remotes: (await listRemotes(ctx.session)).map(remoteInfo), policy: await policyText(ctx.session.dir) };
+  return { author: authorOf(state), remotes: (await listRemotes(ctx.session)).map(remoteInfo), policy: await policyText(ctx.session) };
 }
 
 function remoteInfo(r: RemoteConfig): RemoteInfo {
   return { name: r.name, hot: r.hot, ...(r.cold ? { cold: r.cold } : {}) };
-}
-
-async function policyText(dir: string): Promise<string> {
-  try {
-    return await readFile(await policyPath(dir), 'utf8');
-  } catch (error) {
-    if ((error as { code?: string }).code !== 'ENOENT') throw error;
-    return `${JSON.stringify(defaultPolicy(), null, 2)}\n`;
-  }
 }
 
 export async function setAuthor(ctx: AppContext, author: string): Promise<Settings> {
@@ -54,37 +46,37 @@ export async function setAuthor(ctx: AppContext, author: string): Promise<Settin
   return getSettings(ctx);
 }
 
-/** Checks a remote field by field (name, hot, cold), reaches it, then keeps it. */
+/**
+ * Adds a remote as the CLI does (ops/remotes.ts: checked part by part, kept
+ * out of the repository, reached, then kept), each refusal on its field. The
+ * app asks for full paths: a relative one would be relative to wherever the
+ * engine runs.
+ */
 export async function addRemote(ctx: AppContext, given: { name: string; hot: string; cold?: string }): Promise<Settings> {
-  let config: RemoteConfig;
-  try {
-    config = validateRemote({ name: given.name, hot: 'file:///' });
-  } catch (error) {
-    throw new StrataError('INVALID_ARGUMENT', `The name must be letters, digits, ".", "_" or "-" (up to 64), like "backup": ${errorMessage(error)}`, 'name');
+  for (const part of ['hot', 'cold'] as const) {
+    const url = given[part];
+    if (url !== undefined && !/^(s3|file):\/\//.test(url) && !url.startsWith('/')) {
+      throw new StrataError('INVALID_ARGUMENT', 'Enter a full folder path, a file:///path URL or an s3://bucket/prefix URL.', part);
+    }
   }
-  if ((await listRemotes(ctx.session)).some((r) => r.name === given.name)) throw new StrataError('INVALID_ARGUMENT', `A remote named "${given.name}" exists; remove it first.`, 'name');
-  const location = (fieldName: 'hot' | 'cold', url: string): string => {
-    if (!/^(s3|file):\/\//.test(url) && !url.startsWith('/')) {
-      throw new StrataError('INVALID_ARGUMENT', 'Enter a full folder path, a file:///path URL or an s3://bucket/prefix URL.', fieldName);
-    }
-    try {
-      return normaliseLocation(url);
-    } catch (error) {
-      throw new StrataError('INVALID_ARGUMENT', errorMessage(error), fieldName);
-    }
-  };
-  config = { name: config.name, hot: location('hot', given.hot), ...(given.cold ? { cold: location('cold', given.cold) } : {}) };
   try {
-    await addRemoteTo(ctx.session, config, { reach });
+    await addRemoteTo(ctx.session, given, { reach });
   } catch (error) {
-    // A folder remote in the repository itself (through any link) would copy the repository into itself.
-    if (error instanceof RepositoryOverlapError) {
-      const fieldName = config.hot.startsWith('file://') && fileURLToPath(config.hot) === error.path ? 'hot' : 'cold';
-      throw new StrataError('INVALID_ARGUMENT', sentence(error.message), fieldName);
-    }
-    throw error;
+    throw remoteRefusal(error, given);
   }
   return getSettings(ctx);
+}
+
+/** A refusal of addRemote on the field at fault, in the app's words where it has its own. */
+function remoteRefusal(error: unknown, given: { hot: string }): unknown {
+  if (error instanceof NameTakenError) return new StrataError('INVALID_ARGUMENT', `A remote named "${error.taken}" exists; remove it first.`, 'name');
+  if (error instanceof ArgumentError && error.argument === 'name') {
+    return new StrataError('INVALID_ARGUMENT', `The name must be letters, digits, ".", "_" or "-" (up to 64), like "backup": ${error.message}`, 'name');
+  }
+  if (error instanceof ArgumentError) return withField(error, error.argument);
+  // A folder remote in the repository itself (through any link) would copy the repository into itself.
+  if (error instanceof RepositoryOverlapError) return new StrataError('INVALID_ARGUMENT', sentence(error.message), remoteFolder(given.hot) === error.path ? 'hot' : 'cold');
+  return error;
 }
 
 /** Reaches the remote (reachRemote: opened, a folder remote's folders made, and listed), waiting a while at most. */
@@ -97,12 +89,17 @@ async function reach(config: RemoteConfig): Promise<void> {
 }
 
 export async function removeRemote(ctx: AppContext, name: string): Promise<Settings> {
-  if (!(await listRemotes(ctx.session)).some((r) => r.name === name)) throw new StrataError('NOT_FOUND', `There is no remote named "${name}".`, 'name');
-  await removeRemoteFrom(ctx.session, name);
+  try {
+    await removeRemoteFrom(ctx.session, name);
+  } catch (error) {
+    // Its one refusal: no remote of that name (none at all, says the CLI, is a usage error; here it is one more name not found).
+    if (error instanceof EngineError && (error.code === 'NOT_FOUND' || error.code === 'INVALID_ARGUMENT')) throw new StrataError('NOT_FOUND', `There is no remote named "${name}".`, 'name');
+    throw error;
+  }
   return getSettings(ctx);
 }
 
-/** Replaces the policy file: JSON, every setting checked (the error names the one at fault); saved with the defaults filled in. */
+/** Replaces the policy file: JSON, every setting checked (ops/tiers.ts; the error names the one at fault); saved with the defaults filled in. */
 export async function setPolicy(ctx: AppContext, text: string): Promise<Settings> {
   let value: unknown;
   try {
@@ -112,12 +109,11 @@ export async function setPolicy(ctx: AppContext, text: string): Promise<Settings
   }
   let policy;
   try {
-    policy = parsePolicy(value, 'policy');
+    policy = checkPolicy(value, 'policy');
   } catch (error) {
     throw new StrataError('INVALID_ARGUMENT', errorMessage(error), 'policy');
   }
-  await savePolicy(ctx.session.dir, policy);
-  (await ctx.session.versions()).media = policy.media; // what counts as media decides new chunks' pack lanes
+  await setPolicyOf(ctx.session, policy); // what counts as media decides new chunks' pack lanes at once
   await ctx.coursesChanged(); // course states come from the policy
   return getSettings(ctx);
 }

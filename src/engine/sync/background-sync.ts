@@ -25,6 +25,11 @@ export interface BackgroundSyncOptions {
   afterSync?: () => Promise<void>;
 }
 
+/** The wait before attempt `failures + 1` after `failures` failures in a row: doubling from `retryMs` (5 s) up to `maxRetryMs` (5 min). */
+export function retryDelay(failures: number, options: Pick<BackgroundSyncOptions, 'retryMs' | 'maxRetryMs'> = {}): number {
+  return Math.min(options.maxRetryMs ?? 300_000, (options.retryMs ?? 5_000) * 2 ** (failures - 1));
+}
+
 export class BackgroundSync {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -99,8 +104,7 @@ export class BackgroundSync {
         return; // cancelled: not a failure to retry
       }
       this.failures++;
-      const base = this.options.retryMs ?? 5_000;
-      const retry = Math.min(this.options.maxRetryMs ?? 300_000, base * 2 ** (this.failures - 1));
+      const retry = retryDelay(this.failures, this.options);
       this.options.onError?.(errorMessage(error), retry);
       for (const w of waiting) w.reject(error);
       if (!this.stopped) this.request(retry);

@@ -35,7 +35,7 @@ async function openLocalView(location: string, options: OpenLocalOptions = {}): 
     ...viewOptions,
     tierState,
     openRemote: async (name) => {
-      const remote = (await LocalState.load(dir)).remotes().find((r) => r.name === name);
+      const remote = (await LocalState.load(dir)).remotes.list().find((r) => r.name === name);
       if (!remote) throw new EngineError('NOT_FOUND', `data this needs was moved to remote "${name}", which is no longer configured: add it back with \`strata remote add ${name} --hot URL\``);
       return openRemote(remote);
     },

@@ -37,7 +37,7 @@ export interface AcceptedLoss extends LostBatch {
   time: string;
 }
 
-/** What this device wrote (its local state, local-state.ts): its id and the last batch it stored. */
+/** What this device wrote (its local state, state/batches.ts): its id and the last batch it stored. */
 export interface OwnWrites {
   readonly device: string;
   lastWritten(): number | undefined;
@@ -83,7 +83,7 @@ export interface FolderInfo {
 }
 
 /**
- * Which versions this machine's folders hold (kept in local-state.ts): all of
+ * Which versions this machine's folders hold (kept in local state, state/settled.ts): all of
  * this device's own, other devices' up to the batches applied here, except
  * files held back at an older version.
  */

@@ -24,7 +24,7 @@ export function isInside(child: string, parent: string): boolean {
 /** Which folder a filesystem path (absolute or relative to the working directory) is in, and where. */
 export function resolvePath(state: LocalState, path: string): { folder: TrackedFolder; rel: string } {
   const absolute = resolve(path);
-  const candidates = state.folders().filter((f) => absolute === f.path || isInside(absolute, f.path));
+  const candidates = state.folders.list().filter((f) => absolute === f.path || isInside(absolute, f.path));
   // Tracked folders first; among them the deepest.
   candidates.sort((a, b) => Number(b.tracked) - Number(a.tracked) || b.path.length - a.path.length);
   const folder = candidates[0];
@@ -35,7 +35,7 @@ export function resolvePath(state: LocalState, path: string): { folder: TrackedF
 
 /** The tracked folder named `name`. */
 export function trackedByName(state: LocalState, name: string): TrackedFolder {
-  const folder = state.folders().find((f) => f.name === name && f.tracked);
+  const folder = state.folders.list().find((f) => f.name === name && f.tracked);
   if (!folder) throw new EngineError('NOT_FOUND', `no tracked folder named "${name}" (see \`strata folders\`)`);
   return folder;
 }
@@ -47,7 +47,7 @@ export function assertTracked(folder: TrackedFolder): void {
 
 /** Files at `rel` or below it in a folder ('' = all), each once. */
 export function filesUnder({ state, history }: StateAndHistory, folder: TrackedFolder, rel: string): FileHistory[] {
-  const exact = rel === '' ? undefined : history.fileAt(folder.id, rel, state.diskView());
+  const exact = rel === '' ? undefined : history.fileAt(folder.id, rel, state.settled.view());
   if (exact) return [exact];
   const prefix = rel === '' ? '' : `${rel}/`;
   return history.filesIn(folder.id).filter((f) => f.versions.some((v) => v.path.startsWith(prefix)));
@@ -56,7 +56,7 @@ export function filesUnder({ state, history }: StateAndHistory, folder: TrackedF
 /** Version `n` of the file at `path` (its newest, as this machine's folder holds it, with n undefined). */
 export function versionAt({ state, history }: StateAndHistory, path: string, n?: number): VersionRecord {
   const { folder, rel } = resolvePath(state, path);
-  const view = state.diskView();
+  const view = state.settled.view();
   const file = history.fileAt(folder.id, rel, view);
   if (!file) throw new EngineError('NOT_FOUND', `no history for ${path}`);
   const record = n === undefined ? history.headOf(file, view) : file.versions.find((v) => v.n === n);

@@ -40,7 +40,7 @@ export function lossesToRecord(history: History, own: OwnWrites): LostBatch[] {
 
 /** Records every batch the history lacks as lost, in one new batch of this device; then moves damaged ones aside if asked. */
 export async function recordLosses(repo: Repository, state: LocalState, history: History, options: RecordLossesOptions = {}): Promise<RecordedLosses> {
-  const lost = lossesToRecord(history, state);
+  const lost = lossesToRecord(history, state.batches);
   if (lost.length > MAX_LOST) throw new EngineError('DAMAGED', `${lost.length} version batches are lost, more than one record may name (${MAX_LOST})`);
   // Checked before anything is written: a refused folder leaves the history as it was.
   if (options.moveAsideTo !== undefined) await guardMoveAsideTarget(options.moveAsideTo, repositoryDirectory(repo));

@@ -22,7 +22,8 @@ import { BlobStore } from '../repo/blob-store';
 import type { Repository } from '../repo/repository';
 import { versionContent } from './content';
 import type { FileHistory, History } from './history';
-import { type LocalState, statKey, type StatKey, type TrackedFolder } from './local-state';
+import type { LocalState, TrackedFolder } from './local-state';
+import { statKey, type StatKey } from './state/seen';
 import { onDiskAt, removeIfHolds, writeInto } from './put-back';
 import { parseBatchName } from '../repo/format';
 import type { VersionRecord } from './records';
@@ -87,7 +88,7 @@ function people(records: VersionRecord[]): string {
  * conflict. Unrecorded changes must have been recorded just before (a scan).
  */
 export async function reconcileFolders(repo: Repository, state: LocalState, history: History, options: { folders: TrackedFolder[]; author: string }): Promise<ReconcileResult> {
-  const before = state.diskView();
+  const before = state.settled.view();
   const holding: Record<string, string | null> = {};
   const settling = new Set(options.folders.map((f) => f.id));
   for (const [file, ref] of Object.entries(before.holding ?? {})) {
@@ -119,8 +120,8 @@ export async function reconcileFolders(repo: Repository, state: LocalState, hist
     const written = await writeBatchRecords(repo, state, history, records);
     result.versions = written.records.filter((r): r is VersionRecord => r.kind === 'version');
   }
-  await state.addSeen(seen);
-  await state.setApplied(history.lastSeqs(), holding);
+  await state.seen.add(seen);
+  await state.settled.setApplied(history.lastSeqs(), holding);
   result.conflicts = [...findConflicts(history, options.folders), ...result.conflicts];
   result.caughtUp.sort((a, b) => a.path.localeCompare(b.path));
   return result;
@@ -141,7 +142,7 @@ export async function reconcileFolders(repo: Repository, state: LocalState, hist
     const live = heads.filter((h) => h.op !== 'delete');
     const states = new Set(live.map((h) => h.sha256));
     const conflict = states.size > 1 && !sameTextHistory(file, live);
-    const mine = pick(live, state.device);
+    const mine = pick(live, state.batches.device);
     const here = (r: VersionRecord | undefined): boolean => r !== undefined && old !== undefined && old.op !== 'delete' && old.sha256 === r.sha256 && old.path === r.path;
     // Already as it should be: one state (or this device's side of a conflict) that this disk holds.
     if (conflict ? here(mine) : live.length === heads.length && live.every(here)) return true;
@@ -226,7 +227,7 @@ export async function reconcileFolders(repo: Repository, state: LocalState, hist
     const st = await lstat(join(folder.path, ...newest.path.split('/')));
     records.push({
       kind: 'version', folder: folder.id, file: file.file, n: file.versions.length + 1, parents: heads.map((h) => history.refOf(h)),
-      path: newest.path, ...(oldPath !== undefined && oldPath !== newest.path ? { from: oldPath } : {}), op: 'merge', time, author: options.author, device: state.device,
+      path: newest.path, ...(oldPath !== undefined && oldPath !== newest.path ? { from: oldPath } : {}), op: 'merge', time, author: options.author, device: state.batches.device,
       size, sha256, mode: st.mode & 0o7777, mtimeMs: st.mtimeMs, ctimeMs: st.ctimeMs, inode: st.ino,
       ...content, summary: summary.slice(0, 1024), tags: [], meta: {},
     });
@@ -302,9 +303,9 @@ export function lastSeqsOf(batchNames: string[]): Record<string, number> {
  * waiting to be put in place.
  */
 export function needsReconcile(state: LocalState, batchNames: string[]): boolean {
-  if (!state.folders().some((f) => f.tracked)) return false;
-  const view = state.diskView();
+  if (!state.folders.list().some((f) => f.tracked)) return false;
+  const view = state.settled.view();
   if (Object.keys(view.holding ?? {}).length > 0) return true;
   const applied = view.applied ?? {};
-  return Object.entries(lastSeqsOf(batchNames)).some(([device, seq]) => device !== state.device && seq > (applied[device] ?? 0));
+  return Object.entries(lastSeqsOf(batchNames)).some(([device, seq]) => device !== state.batches.device && seq > (applied[device] ?? 0));
 }

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { EngineError, UnsafePathError } from '../errors';
 import { InsideRepositoryError, type RepositoryFence } from '../fs/repository-guard';
 import type { FileHistory } from './history';
-import { sameKey, statKey } from './local-state';
+import { sameKey, statKey } from './state/seen';
 import { isSafeRelativePath, type VersionRecord } from './records';
 
 /** Each file's version current at `at` (its newest at or before it), if it existed then. */

@@ -31,7 +31,8 @@ import { contentClass, type ContentClassOptions } from '../files/content-class';
 import { asText, TEXT_LIMIT, versionBytes } from './content';
 import type { DiskView, FileHistory, History } from './history';
 import { IgnoreRules } from './ignore-rules';
-import { type LocalState, sameKey, statKey, type StatKey, type TrackedFolder } from './local-state';
+import type { LocalState, TrackedFolder } from './local-state';
+import { sameKey, statKey, type StatKey } from './state/seen';
 import { BATCH_FORMAT, batchName, encodeBatch, isSafeRelativePath, type Batch, type HistoryRecord, type LostBatch, type VersionRecord, type YjsRef } from './records';
 import { LostHistoryError, rebuildDoc, rebuildUnion, recordText, sameTextHistory, textOf } from './text-history';
 import { addedSummary, changeSummary } from './summary';
@@ -113,7 +114,7 @@ interface Found {
 
 /** Records changes in `options.folders` as one batch of versions. */
 export async function scanFolders(repo: Repository, state: LocalState, history: History, options: ScanOptions): Promise<ScanResult> {
-  history.assertWritable(state); // not on a history read in part (before anything is stored or put on disk)
+  history.assertWritable(state.batches); // not on a history read in part (before anything is stored or put on disk)
   await repo.ensureIndex();
   const store = new BlobStore(repo);
   const files = new FileStore(repo, store);
@@ -147,14 +148,14 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
       const heldDeleted = intent?.file ? history.headOf(intent.file, options.view) : undefined;
       const prev = live.get(entry.path) ?? (heldDeleted?.op === 'delete' ? heldDeleted : undefined);
       const key = statKey(entry.st);
-      if (prev && (sameKey(key, [prev.size, prev.mtimeMs, prev.ctimeMs, prev.inode]) || sameKey(key, state.seen(folder.id, entry.path)))) {
+      if (prev && (sameKey(key, [prev.size, prev.mtimeMs, prev.ctimeMs, prev.inode]) || sameKey(key, state.seen.get(folder.id, entry.path)))) {
         if (!sameKey(key, [prev.size, prev.mtimeMs, prev.ctimeMs, prev.inode])) seen[entry.path] = key;
         result.unchanged++;
         return undefined;
       }
       // Not read in this pass: a file seen here before stays seen (it is not met for the first time again: earlierCopy).
       const notRead = (): undefined => {
-        const was = state.seen(folder.id, entry.path);
+        const was = state.seen.get(folder.id, entry.path);
         if (was) seen[entry.path] = was;
         return undefined;
       };
@@ -255,7 +256,7 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
       if (claimed.has(v.file)) continue;
       const { parents } = following(v);
       result.versions.push({
-        kind: 'version', folder: folder.id, file: v.file, n: nextNumber(v.file), parents: parents.map((p) => history.refOf(p)), path: v.path, op: 'delete', time, author: options.author, device: state.device,
+        kind: 'version', folder: folder.id, file: v.file, n: nextNumber(v.file), parents: parents.map((p) => history.refOf(p)), path: v.path, op: 'delete', time, author: options.author, device: state.batches.device,
         size: 0, sha256: '', mode: v.mode, mtimeMs: v.mtimeMs, ctimeMs: v.ctimeMs, inode: v.inode, summary: 'deleted', tags: options.tags ?? [], meta: options.meta ?? {},
         ...(options.message ? { message: options.message } : {}),
       });
@@ -286,8 +287,8 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
    * here, a copy of an old version is the user's doing: an edit.
    */
   function earlierCopy(folder: TrackedFolder, file: FileHistory, current: VersionRecord, path: string, sha256: string): VersionRecord | undefined {
-    if (folder.observed !== false || state.seen(folder.id, path) !== undefined) return undefined;
-    if (file.versions.some((v) => v.device === state.device)) return undefined;
+    if (folder.observed !== false || state.seen.get(folder.id, path) !== undefined) return undefined;
+    if (file.versions.some((v) => v.device === state.batches.device)) return undefined;
     let match: VersionRecord | undefined;
     const visited = new Set<VersionRecord>();
     const stack = [...(file.parents.get(current) ?? [])];
@@ -366,7 +367,7 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
 
   function version(file: string, folder: string, parents: VersionRecord[], path: string, op: VersionRecord['op'], stored: Stored, content: ContentFields, summary: string): VersionRecord {
     return {
-      kind: 'version', folder, file, n: nextNumber(file), parents: parents.map((p) => history.refOf(p)), path, op, time, author: options.author, device: state.device,
+      kind: 'version', folder, file, n: nextNumber(file), parents: parents.map((p) => history.refOf(p)), path, op, time, author: options.author, device: state.batches.device,
       size: stored.size, sha256: stored.sha256, mode: stored.st.mode & 0o7777, mtimeMs: stored.st.mtimeMs, ctimeMs: stored.st.ctimeMs, inode: stored.st.ino,
       ...content, summary, ...(options.message ? { message: options.message } : {}), tags: options.tags ?? [], meta: options.meta ?? {},
     };
@@ -383,10 +384,10 @@ export async function scanFolders(repo: Repository, state: LocalState, history: 
     result.batch = written.name;
     result.versions = written.records.filter((r): r is VersionRecord => r.kind === 'version'); // as numbered in the history
     // This disk now holds these files' new versions, whatever it held back before.
-    await state.release(result.versions.map((v) => v.file));
+    await state.settled.release(result.versions.map((v) => v.file));
   }
-  await state.hold(held); // copies found behind: settling puts their current versions in place
-  for (const [folder, seen] of seenUpdates) await state.setSeen(folder, seen);
+  await state.settled.hold(held); // copies found behind: settling puts their current versions in place
+  for (const [folder, seen] of seenUpdates) await state.seen.replace(folder, seen);
   return result;
 }
 
@@ -401,20 +402,20 @@ export async function writeBatch(repo: Repository, state: LocalState, history: H
 
 /** writeBatch, also returning the records as folded into `history` (numbered there); `lost`: batches it records as lost (losses.ts). */
 export async function writeBatchRecords(repo: Repository, state: LocalState, history: History, records: HistoryRecord[], lost?: LostBatch[]): Promise<{ name: string; records: HistoryRecord[] }> {
-  history.assertWritable(state, lost); // never on top of a history read in part (history.ts)
+  history.assertWritable(state.batches, lost); // never on top of a history read in part (history.ts)
   for (let attempt = 0; ; attempt++) {
-    const seq = await state.nextSeq(history.lastSeq(state.device));
-    const device = state.device;
-    const batch: Batch = { format: BATCH_FORMAT, device, seq, prev: history.prevOf(state, seq), time: new Date().toISOString(), records: records.map((r) => ({ ...r, device })), ...(lost ? { lost } : {}) };
+    const seq = await state.batches.next(history.lastSeq(state.batches.device));
+    const device = state.batches.device;
+    const batch: Batch = { format: BATCH_FORMAT, device, seq, prev: history.prevOf(state.batches, seq), time: new Date().toISOString(), records: records.map((r) => ({ ...r, device })), ...(lost ? { lost } : {}) };
     const name = batchName(device, seq);
     try {
       await repo.putObjectExclusive('versions', name, encodeBatch(batch));
-      await state.wrote(seq);
+      await state.batches.wrote(seq);
       history.apply(batch);
       return { name, records: batch.records };
     } catch (error) {
       if (!(error instanceof AlreadyExistsError) || attempt >= 3) throw error;
-      await state.renewDevice();
+      await state.batches.renewDevice();
     }
   }
 }

@@ -1,7 +1,7 @@
 // Build of the desktop app: main (ESM, Node built-ins and electron external;
-// with the blob worker's entry),
-// preload (CommonJS: Electron's sandbox cannot load ESM preloads), renderer
-// (React; the built index.html gets the app's CSP as a meta tag).
+// with the blob worker's entry), preload (CommonJS: Electron's sandbox cannot
+// load ESM preloads), renderer (React; the built index.html gets the app's
+// CSP as a meta tag).
 
 import { defineConfig } from 'electron-vite';
 import react from '@vitejs/plugin-react';

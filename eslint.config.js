@@ -2,8 +2,9 @@
 // imports Electron, React or the DOM; only the S3 backend may import the S3 SDK;
 // inside the engine imports point down the ladder only; only engine/service
 // imports src/shared; the CLI reaches the engine only through engine/ops (and
-// its errors and version); serve and main only through engine/service; the
-// renderer and preload talk to the rest only through src/shared.
+// its errors and version); serve and main only through engine/service, and
+// import nothing of the CLI; the renderer and preload talk to the rest only
+// through src/shared.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
@@ -102,6 +103,7 @@ export default tseslint.config(
     rules: restrict([
       noS3Sdk,
       { regex: '(^|/)engine/(?!service/)', message: 'Hosts reach the engine only through src/engine/service/*.' },
+      { regex: '(^|/)cli/', message: 'strata serve and the Electron main process import nothing of the CLI (the CLI starts strata serve, not the other way round).' },
     ]),
   },
   {

@@ -15,8 +15,9 @@ const args = process.argv.slice(2);
 const forceHeadless = args.includes('--headless');
 const serveArgs = args.filter((arg) => arg !== '--headless');
 
-const appOutputs = ['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html'].map((p) => join(root, p));
-const cliBundle = join(root, 'dist/strata.mjs');
+// Each build's every entry: a bundle without its blob worker entry beside it cannot back up.
+const appOutputs = ['out/main/index.js', 'out/main/blob-worker.mjs', 'out/preload/index.cjs', 'out/renderer/index.html'].map((p) => join(root, p));
+const cliOutputs = ['dist/strata.mjs', 'dist/blob-worker.mjs'].map((p) => join(root, p));
 const hasCli = existsSync(join(root, 'bin/strata.js')) && existsSync(join(root, 'scripts/build-cli.mjs'));
 const inputs = ['src', 'electron.vite.config.ts', 'package.json'].map((p) => join(root, p));
 
@@ -41,7 +42,7 @@ function run(command, commandArgs) {
 /** Builds what is stale; returns whether the CLI bundle is usable. */
 function buildIfStale() {
   let cliUsable = hasCli;
-  if (hasCli && isStale([cliBundle])) {
+  if (hasCli && isStale(cliOutputs)) {
     console.error('strata: building the CLI…');
     cliUsable = run(process.execPath, ['scripts/build-cli.mjs']);
     // The desktop app does not need the CLI: carry on, serving from sources if headless.
@@ -96,8 +97,8 @@ function serveHeadless(reason, cliUsable) {
     const module = (path) => JSON.stringify(pathToFileURL(join(root, path)).href);
     const script = `
       const { startHeadlessHost, createEventFeed } = await import(${module('src/serve/serve.ts')});
-      const { createService } = await import(${module('src/engine/service.ts')});
-      const { engineDeps } = await import(${module('src/engine/deps.ts')});
+      const { createService } = await import(${module('src/engine/service/service.ts')});
+      const { engineDeps } = await import(${module('src/engine/service/deps.ts')});
       const args = process.argv.slice(1);
       const portAt = args.indexOf('--port');
       const port = portAt >= 0 ? Number(args[portAt + 1]) : 0;

@@ -17,8 +17,8 @@ import {
   openSession as openSessionAt,
   removeKey,
   type KdfParams,
-  type Session,
 } from '../engine/ops/repository';
+import type { Session } from '../engine/ops/session';
 import { backup, listSnapshotFiles, listSnapshots, restoreSnapshot, scanTotals } from '../engine/ops/snapshots';
 import { ENGINE_VERSION } from '../engine/version';
 import { shown } from './display';
@@ -91,6 +91,13 @@ function kdfFromOption(n: string | undefined): KdfParams | undefined {
   const value = Number(n);
   if (!Number.isInteger(value) || value < 2 || (value & (value - 1)) !== 0) throw new UsageError(`--kdf-n must be a power of two, got ${n}`);
   return kdfWithN(value);
+}
+
+/** `serve --port`: a whole number from 0 to 65535, 0 meaning any free port. */
+function parsePort(text: string): number {
+  const port = Number(text);
+  if (!/^[0-9]{1,5}$/.test(text) || port > 65_535) throw new UsageError(`--port must be a whole number from 0 to 65535 (0 picks a free port), not ${JSON.stringify(text)}`);
+  return port;
 }
 
 function showProgress(options: GlobalOptions): boolean {
@@ -406,9 +413,10 @@ Version history of course folders:
     .description('serve the app in a browser on 127.0.0.1 (headless host)')
     .option('-p, --port <port>', 'port (default: a free one)', '0')
     .action(async (opts: { port: string }) => {
+      const port = parsePort(opts.port);
       const { serve } = await import('../serve/serve-command');
       process.removeAllListeners('SIGINT'); // serve shuts down cleanly on its own
-      await serve(opts.port, globals().repo ?? process.env.STRATA_REPO);
+      await serve(port, globals().repo ?? process.env.STRATA_REPO);
     });
 
   registerVersionCommands(program, versionContext);

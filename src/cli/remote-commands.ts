@@ -63,12 +63,18 @@ async function runSync(ctx: CliContext, remote: string | undefined, options: Syn
   return result;
 }
 
+/** What settling after a sync did, and where the tracked folders are here (for the commands its conflicts suggest). */
+interface Settled {
+  places: Map<string, string>;
+  result: ReconcileResult;
+}
+
 /**
  * After a sync that brought other devices' versions: settles them into the
  * tracked folders. That needs the passphrase (sync itself does not): without
  * one, says so and leaves it for the next sync.
  */
-async function settleAfterSync(ctx: CliContext): Promise<{ places: Map<string, string>; result: ReconcileResult } | undefined> {
+async function settleAfterSync(ctx: CliContext): Promise<Settled | undefined> {
   let s;
   try {
     s = await ctx.openSession();
@@ -81,7 +87,7 @@ async function settleAfterSync(ctx: CliContext): Promise<{ places: Map<string, s
   return { places: await folderPlaces(s), result };
 }
 
-function report(ctx: CliContext, remote: string, result: SyncResult, settled?: { places: Map<string, string>; result: ReconcileResult }): void {
+function report(ctx: CliContext, remote: string, result: SyncResult, settled?: Settled): void {
   if (ctx.globals().json) {
     ctx.printJson({ remote, ...result, ...(settled ? { settled: settledJson(settled.result) } : {}) });
     return;

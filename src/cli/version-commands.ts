@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { author, setAuthor } from '../engine/ops/author';
 import { blame, diff as compareVersions, type Attribution, type TextDiff } from '../engine/ops/compare';
 import { addFolder, listFolders, removeFolder, scan, trackedFolders, type ScanResult } from '../engine/ops/folders';
-import { content, historyProblems, log, parseVersionRef, parseWhen, tag, tagsOf, version, type LogEntry, type VersionRecord } from '../engine/ops/history';
+import { content, historyProblems, log, parseVersionRef, parseWhen, tag, tagsOf, version, type HistoryProblem, type LogEntry, type VersionRecord } from '../engine/ops/history';
 import { acceptedLosses } from '../engine/ops/losses';
 import { restoreVersions, rollback, type RestoreOutcome } from '../engine/ops/restore-versions';
 import type { Session } from '../engine/ops/session';
@@ -38,7 +38,7 @@ export async function session(ctx: CliContext): Promise<Session> {
  * shows what it can, and exits 5; those that would write history refuse.
  * With --json the list goes to stderr as one JSON line, stdout keeps its document.
  */
-function reportHistoryProblems(ctx: CliContext, problems: Awaited<ReturnType<typeof historyProblems>>): void {
+function reportHistoryProblems(ctx: CliContext, problems: HistoryProblem[]): void {
   if (problems.length === 0) return;
   noteExitCode(ExitCode.damaged);
   if (ctx.globals().json) {

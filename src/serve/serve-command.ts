@@ -1,5 +1,5 @@
 // `strata serve`: the headless host over the real engine, printing the URL;
-// its port checked first (a usage error), and a port it cannot have said plainly.
+// a port it cannot have said plainly (the CLI checks the option itself).
 
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -7,7 +7,6 @@ import { fileURLToPath } from 'node:url';
 import { defaultRepositoryPath, engineDeps } from '../engine/service/deps';
 import { createService } from '../engine/service/service';
 import { createEventFeed, startHeadlessHost, type HeadlessHost } from './serve';
-import { UsageError } from '../cli/usage-error';
 
 /** The built renderer: out/renderer beside the package root. */
 function rendererDir(): string {
@@ -23,15 +22,8 @@ function rendererDir(): string {
 /** How long a clean shutdown (in-progress scan or sync finishing) may take before the process just exits. */
 const SHUTDOWN_GRACE_MS = 10_000;
 
-/** `--port`: a whole number from 0 to 65535, 0 meaning any free port. */
-function parsePort(text: string): number {
-  const port = Number(text);
-  if (!/^[0-9]{1,5}$/.test(text) || port > 65_535) throw new UsageError(`--port must be a whole number from 0 to 65535 (0 picks a free port), not ${JSON.stringify(text)}`);
-  return port;
-}
-
-export async function serve(portOption: string, repo: string | undefined): Promise<void> {
-  const port = parsePort(portOption);
+/** Serves the repository at `repo` (else the default place) on `port` of 127.0.0.1 (0: a free one) until SIGINT or SIGTERM. */
+export async function serve(port: number, repo: string | undefined): Promise<void> {
   const renderer = rendererDir();
   const events = createEventFeed();
   const service = createService(engineDeps(repo ? resolve(repo) : defaultRepositoryPath()), events.emit);

@@ -46,7 +46,7 @@ import {
   type StrataEvent,
 } from '../shared/api';
 import { CONTENT_SECURITY_POLICY_HEADER } from '../shared/csp';
-import { isWithin } from '../engine/service/args';
+import { isAtOrBelow } from '../engine/service/args';
 import { dispatch } from '../engine/service/service';
 import { WebSocketServer, type WebSocket } from 'ws';
 
@@ -428,7 +428,7 @@ async function resolveStatic(root: string, rawPath: string): Promise<string> {
     throw new HttpRefusal(404, 'Not found.');
   }
   // Symlinks could still lead out of root (or back to root itself).
-  if (real === root || !isWithin(real, root)) {
+  if (real === root || !isAtOrBelow(real, root)) {
     throw new HttpRefusal(403, 'Forbidden: path.');
   }
   if (!(await stat(real)).isFile()) throw new HttpRefusal(404, 'Not found.');

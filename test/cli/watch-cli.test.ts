@@ -1,7 +1,8 @@
 // `strata watch [--sync]` through the real process: with a folder remote it
 // records a save, prints its version and the sync that sends it up, and
 // stops cleanly on Ctrl+C (SIGINT) with the remote holding the batch; without
-// a remote, --sync is a usage error; with no folder tracked, watch says so.
+// a remote, with an unknown one, or with several and none named (as for
+// `strata sync`), --sync is a usage error; with no folder tracked, watch says so.
 // Waits are for lines on stdout (or the process's end), never for time.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -110,6 +111,12 @@ describe('strata watch', () => {
     const unknown = await runCli(['watch', '--sync', 'elsewhere'], env);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/no remote named "elsewhere"/);
+    // Several remotes and none named: which one is for the user to say, as `strata sync` asks.
+    await runOk(['remote', 'add', 'usb', '--hot', join(dir.path, 'usb')], env);
+    const several = await runCli(['watch', '--sync'], env);
+    expect(several.code).toBe(2);
+    expect(several.stderr).toMatch(/several remotes \(disk, usb\): name the one to use/);
+    expect(several.stdout).not.toMatch(/watching/);
   });
 
   it('with no folder tracked, says so and exits 1', async () => {

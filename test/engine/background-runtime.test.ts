@@ -3,8 +3,9 @@
 // device's versions down, settles them into the folder and sends up at once
 // what settling recorded; the watcher records a save and stops for good;
 // manual and 'off' syncing; an unreachable remote; a sync cancelled through
-// its host's signal; and the remote picked by name. Waits are for the
-// runtime's events or idle(), never for time: the test timeout is the bound.
+// its host's signal; settling at the start that fails; and the remote picked
+// by name. Waits are for the runtime's events or idle(), never for time: the
+// test timeout is the bound.
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -35,7 +36,11 @@ type Hooks = Required<BackgroundEvents>;
 type Name = keyof Hooks;
 type Args<N extends Name> = Parameters<Hooks[N]>;
 
-const NAMES: Name[] = ['scanned', 'warning', 'watchFailed', 'scanFailed', 'syncStarting', 'synced', 'syncFailed', 'syncCancelled', 'settled', 'historyProblems', 'migrated', 'syncState'];
+// Every hook once (the compiler checks the list is whole).
+const NAMES = Object.keys({
+  scanned: true, warning: true, watchFailed: true, scanFailed: true, syncStarting: true, synced: true, syncFailed: true,
+  syncCancelled: true, settled: true, settleFailed: true, historyProblems: true, migrated: true, syncState: true,
+} satisfies Record<Name, true>) as Name[];
 
 /** Every event a runtime tells, in order, and promises of the ones a test waits for. */
 class Heard {
@@ -82,6 +87,13 @@ function runtime(s: Session, options: BackgroundOptions, heard: Heard): Backgrou
   return r;
 }
 
+/** A runtime over `s`, started, and what it tells (pass a Heard to answer syncStarting). */
+async function started(s: Session, options: BackgroundOptions, heard = new Heard()): Promise<{ r: BackgroundRuntime; heard: Heard }> {
+  const r = runtime(s, options, heard);
+  await r.start();
+  return { r, heard };
+}
+
 /** Every file under `root` (none when it does not exist). */
 async function filesUnder(root: string): Promise<string[]> {
   if (!existsSync(root)) return [];
@@ -107,6 +119,26 @@ async function device(name: string, files: Record<string, string>): Promise<{ se
   return { session, repo, folder };
 }
 
+const BLOCKER = 'a file where the remote folder should be\n';
+
+/** Device A with a remote `name` it cannot reach: the remote's folder would be inside `blocker`, a file (removing it makes the remote reachable). */
+async function unreachable(name: string): Promise<{ A: Awaited<ReturnType<typeof device>>; blocker: string; remote: string }> {
+  const A = await device('A', { 'intro.md': 'intro\n' });
+  const blocker = join(dir.path, 'blocker');
+  await writeFile(blocker, BLOCKER);
+  const remote = join(blocker, 'remote');
+  await addRemote(A.session, { name, hot: remote });
+  return { A, blocker, remote };
+}
+
+/** Device A with `files`, and a folder remote "disk" at `remote` in the test's folder (nothing synced yet). */
+async function withDisk(files: Record<string, string> = { 'intro.md': 'intro\n' }): Promise<{ A: Awaited<ReturnType<typeof device>>; remote: string }> {
+  const A = await device('A', files);
+  const remote = join(dir.path, 'remote');
+  await addRemote(A.session, folderRemote('disk', remote));
+  return { A, remote };
+}
+
 async function rejection(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(() => { throw new Error('expected a rejection'); }, (error: unknown) => error);
 }
@@ -115,9 +147,7 @@ const LESSON = ['# Waves', '', 'Sound is a wave.', '', '## Examples', '', '- a g
 
 describe('the background runtime', () => {
   it('automatic: a sync brings down another device\'s versions, settles them into the folder and sends the merge up at once', async () => {
-    const remote = join(dir.path, 'remote');
-    const A = await device('A', { 'lesson.md': LESSON });
-    await addRemote(A.session, folderRemote('disk', remote));
+    const { A, remote } = await withDisk({ 'lesson.md': LESSON });
     await syncOnce(A.session, 'disk');
     // Device B, set up from the remote alone, with the course put in place.
     const repoB = join(dir.path, 'B');
@@ -131,9 +161,7 @@ describe('the background runtime', () => {
     await scan(sessionB);
     const deviceB = (await sessionB.versions()).state.batches.device;
 
-    const heard = new Heard();
-    const b = runtime(sessionB, { watch: false, sync: 'automatic' }, heard);
-    await b.start();
+    const { r: b, heard } = await started(sessionB, { watch: false, sync: 'automatic' });
     await b.idle(); // the sync at start is done
     const from = heard.events.length;
 
@@ -169,18 +197,14 @@ describe('the background runtime', () => {
     expect(b.syncState().lastSync).toEqual(expect.any(String));
 
     // A settles the merge the same way: both devices agree, with no merge of its own.
-    const heardA = new Heard();
-    const a = runtime(A.session, { watch: false, sync: 'manual' }, heardA);
-    await a.start();
+    const { r: a, heard: heardA } = await started(A.session, { watch: false, sync: 'manual' });
     await a.syncNow();
     expect(heardA.all('settled').flatMap(([r]) => r.versions)).toEqual([]);
     expect(await readFile(join(A.folder, 'lesson.md'), 'utf8')).toBe(merged);
   });
 
   it('watching: a save is recorded, the next syncNow puts it on the remote; stop() is idempotent and stops watching', async () => {
-    const remote = join(dir.path, 'remote');
-    const A = await device('A', { 'intro.md': 'intro\n' });
-    await addRemote(A.session, folderRemote('disk', remote));
+    const { A, remote } = await withDisk();
     const heard = new Heard();
     const r = runtime(A.session, { watch: true, sync: 'manual' }, heard);
     expect((await r.start()).map((f) => f.name)).toEqual(['course']);
@@ -216,12 +240,8 @@ describe('the background runtime', () => {
   });
 
   it('manual: request() starts no sync, syncNow() does', async () => {
-    const remote = join(dir.path, 'remote');
-    const A = await device('A', { 'intro.md': 'intro\n' });
-    await addRemote(A.session, folderRemote('disk', remote));
-    const heard = new Heard();
-    const r = runtime(A.session, { watch: false, sync: 'manual' }, heard);
-    await r.start();
+    const { A, remote } = await withDisk();
+    const { r, heard } = await started(A.session, { watch: false, sync: 'manual' });
     expect(r.syncState()).toEqual({ state: 'idle', remote: 'disk' });
     r.request();
     r.request(0);
@@ -237,12 +257,8 @@ describe('the background runtime', () => {
   });
 
   it("'off': syncNow() resolves undefined and the remote is untouched", async () => {
-    const remote = join(dir.path, 'remote');
-    const A = await device('A', { 'intro.md': 'intro\n' });
-    await addRemote(A.session, folderRemote('disk', remote));
-    const heard = new Heard();
-    const r = runtime(A.session, { watch: false, sync: 'off' }, heard);
-    await r.start();
+    const { A, remote } = await withDisk();
+    const { r, heard } = await started(A.session, { watch: false, sync: 'off' });
     expect(r.syncState()).toEqual({ state: 'off' });
     r.request(0);
     expect(await r.syncNow()).toBeUndefined();
@@ -252,55 +268,36 @@ describe('the background runtime', () => {
     expect(heard.all('syncState')).toEqual([]);
   });
 
-  it('an unreachable remote: syncNow() rejects UNAVAILABLE naming it, syncFailed is told, the state is error', async () => {
-    const A = await device('A', { 'intro.md': 'intro\n' });
-    const notAFolder = join(dir.path, 'a-file');
-    await writeFile(notAFolder, 'a file where the remote folder should be\n');
-    await addRemote(A.session, { name: 'broken', hot: join(notAFolder, 'remote') });
-    const heard = new Heard();
-    const r = runtime(A.session, { watch: false, sync: 'manual' }, heard);
-    await r.start();
+  // Automatic: the sync at start fails first (told once; its retry is far off), then syncNow's.
+  it.each(['manual', 'automatic'] as const)('an unreachable remote (%s): syncNow() rejects UNAVAILABLE naming it, syncFailed is told, the state is error', async (sync) => {
+    const { A, blocker } = await unreachable('broken');
+    const { r, heard } = await started(A.session, { watch: false, sync, retryMs: 600_000 });
+    if (sync === 'automatic') {
+      const [name, message] = await heard.when('syncFailed');
+      expect(name).toBe('broken');
+      await r.idle();
+      expect(heard.all('syncFailed').length).toBe(1);
+      expect(r.syncState()).toEqual({ state: 'error', remote: 'broken', error: message });
+    }
 
     const error = await rejection(r.syncNow());
     expect(error).toBeInstanceOf(EngineError);
     expect((error as EngineError).code).toBe('UNAVAILABLE');
     expect((error as EngineError).message).toMatch(/remote "broken"/);
     const failed = heard.all('syncFailed');
-    expect(failed.length).toBe(1);
-    const [name, message] = failed[0] as Args<'syncFailed'>;
+    expect(failed.length).toBe(sync === 'automatic' ? 2 : 1);
+    const [name, message] = failed.at(-1) as Args<'syncFailed'>;
     expect(name).toBe('broken');
     expect(message).not.toBe('');
     expect((error as EngineError).message).toContain(message);
     expect(r.syncState()).toEqual({ state: 'error', remote: 'broken', error: message });
     expect(heard.all('synced')).toEqual([]);
-    expect(await readFile(notAFolder, 'utf8')).toBe('a file where the remote folder should be\n');
-  });
-
-  it('an unreachable remote while syncing automatically: the sync at start fails, told once, and the state is error', async () => {
-    const A = await device('A', { 'intro.md': 'intro\n' });
-    const notAFolder = join(dir.path, 'a-file');
-    await writeFile(notAFolder, 'not a folder\n');
-    await addRemote(A.session, { name: 'broken', hot: join(notAFolder, 'remote') });
-    const heard = new Heard();
-    const r = runtime(A.session, { watch: false, sync: 'automatic' }, heard);
-    await r.start();
-    const [name, message] = await heard.when('syncFailed');
-    expect(name).toBe('broken');
-    expect(r.syncState()).toEqual({ state: 'error', remote: 'broken', error: message });
-    const error = await rejection(r.syncNow());
-    expect((error as EngineError).code).toBe('UNAVAILABLE');
-    expect((error as EngineError).message).toMatch(/remote "broken"/);
+    expect(await readFile(blocker, 'utf8')).toBe(BLOCKER);
   });
 
   it('an unreachable remote while syncing automatically is tried again after the delay it names, and syncs once it can be reached', async () => {
-    const A = await device('A', { 'intro.md': 'intro\n' });
-    const blocker = join(dir.path, 'blocker');
-    await writeFile(blocker, 'a file where the remote folder should be\n');
-    const remote = join(blocker, 'remote');
-    await addRemote(A.session, { name: 'later', hot: remote });
-    const heard = new Heard();
-    const r = runtime(A.session, { watch: false, sync: 'automatic', retryMs: 20, maxRetryMs: 40 }, heard);
-    await r.start();
+    const { A, blocker, remote } = await unreachable('later');
+    const { r, heard } = await started(A.session, { watch: false, sync: 'automatic', retryMs: 20, maxRetryMs: 40 });
     const [, , retryInMs] = await heard.when('syncFailed');
     expect(retryInMs).toBe(20);
     // The remote becomes reachable: no request comes from here, the retry alone syncs.
@@ -313,15 +310,13 @@ describe('the background runtime', () => {
   });
 
   it('cancel: the signal the host gave, aborted at the first progress, stops the sync; syncNow() rejects with its reason', async () => {
-    const remote = join(dir.path, 'remote');
-    const A = await device('A', { 'intro.md': 'intro\n', 'notes.md': 'notes\n' });
+    const { A, remote } = await withDisk({ 'intro.md': 'intro\n', 'notes.md': 'notes\n' });
     await writeSettled(join(A.folder, 'more.md'), 'more\n', 50_000);
     await scan(A.session); // a second batch: several groups of objects to copy
-    await addRemote(A.session, folderRemote('disk', remote));
     const reason = new Error('cancelled by the test');
     let cancelFirst = true;
     const progress: string[] = [];
-    const heard = new Heard(() => {
+    const { r, heard } = await started(A.session, { watch: false, sync: 'manual' }, new Heard(() => {
       if (!cancelFirst) return {};
       cancelFirst = false;
       const controller = new AbortController();
@@ -332,9 +327,7 @@ describe('the background runtime', () => {
           controller.abort(reason);
         },
       };
-    });
-    const r = runtime(A.session, { watch: false, sync: 'manual' }, heard);
-    await r.start();
+    }));
 
     expect(await rejection(r.syncNow())).toBe(reason);
     expect(progress.length).toBeGreaterThan(0);
@@ -353,6 +346,20 @@ describe('the background runtime', () => {
     expect(r.syncState()).toMatchObject({ state: 'idle', remote: 'disk', lastSync: expect.any(String) });
   });
 
+  it('settling at the start what an earlier sync brought: its failure is told (settleFailed), with the damaged batch (historyProblems)', async () => {
+    const { A } = await unreachable('broken'); // the sync at start fails: only the settling at the start runs
+    // Another device's batch came (by an earlier sync, say) and does not open.
+    const damaged = 'versions/00000000000000ff-0000000001';
+    await writeFile(join(A.repo, damaged), 'not a sealed batch\n');
+    const { r, heard } = await started(A.session, { watch: false, sync: 'automatic', retryMs: 600_000 });
+    await r.idle(); // the settling at the start is done
+    const failed = heard.all('settleFailed');
+    expect(failed.length).toBe(1);
+    expect((failed[0]?.[0] as Error).message).toContain(damaged);
+    expect(heard.all('historyProblems').flatMap(([problems]) => problems.map((p) => [p.object, p.kind]))).toEqual([[damaged, 'damaged']]);
+    expect(heard.all('settled')).toEqual([]);
+  });
+
   it('the remote option picks a remote by name among two (else the first; an unknown name syncs with none)', async () => {
     const A = await device('A', { 'intro.md': 'intro\n' });
     const first = join(dir.path, 'first');
@@ -360,9 +367,7 @@ describe('the background runtime', () => {
     await addRemote(A.session, folderRemote('first', first));
     await addRemote(A.session, folderRemote('second', second));
 
-    const heard = new Heard();
-    const named = runtime(A.session, { watch: false, sync: 'manual', remote: 'second' }, heard);
-    await named.start();
+    const { r: named, heard } = await started(A.session, { watch: false, sync: 'manual', remote: 'second' });
     expect(named.syncState()).toEqual({ state: 'idle', remote: 'second' });
     await named.syncNow();
     expect(heard.all('synced').map(([name]) => name)).toEqual(['second']);
@@ -370,17 +375,14 @@ describe('the background runtime', () => {
     expect(await filesUnder(first)).toEqual([]);
     await named.stop();
 
-    const heardDefault = new Heard();
-    const byDefault = runtime(A.session, { watch: false, sync: 'manual' }, heardDefault);
-    await byDefault.start();
+    const { r: byDefault, heard: heardDefault } = await started(A.session, { watch: false, sync: 'manual' });
     expect(byDefault.syncState()).toEqual({ state: 'idle', remote: 'first' });
     await byDefault.syncNow();
     expect(heardDefault.all('synced').map(([name]) => name)).toEqual(['first']);
     expect(existsSync(join(first, 'hot', 'config'))).toBe(true);
     await byDefault.stop();
 
-    const unknown = runtime(A.session, { watch: false, sync: 'manual', remote: 'third' }, new Heard());
-    await unknown.start();
+    const { r: unknown } = await started(A.session, { watch: false, sync: 'manual', remote: 'third' });
     expect(unknown.syncState()).toEqual({ state: 'off' });
     expect(await unknown.syncNow()).toBeUndefined();
   });

@@ -2,14 +2,18 @@
 // ids, compression and sealing: for a fixed nonce a worker's sealed blob is
 // byte-identical to what crypto/aead.ts and compress/compression.ts produce
 // on the main thread, each opens what the other sealed, the worker's module
-// graph holds no crypto or compression of its own, and the built worker
-// entries (when built) give the same bytes. A worker that cannot load fails
-// its jobs with the reason instead of hanging.
+// graph (as esbuild bundles it) holds no crypto or compression outside
+// crypto/ and compress/, and the built worker entries (when built) give the
+// same bytes. The pool asks how to start a worker only when a job needs one
+// more; a worker that cannot load fails its jobs with the reason instead of
+// hanging.
 
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { buildSync } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { Compression, compressForStorage, compressionParams, decompressStored } from '../../src/engine/compress/compression';
 import { innerKeyAndNonce, open, SEAL_OVERHEAD, sealInnerInto, sealInto } from '../../src/engine/crypto/aead';
@@ -97,13 +101,39 @@ describe('blob workers and the main thread', () => {
   });
 
   it('run job code with no crypto or compression of its own', () => {
+    const ownCode = /node:zlib|brotli\w*Sync|createCipheriv|createDecipheriv|createHmac|createSecretKey/;
     const sources = ['blob-worker.ts', 'blob-jobs.ts', 'blob-workers.ts'].map((f) => readFileSync(join(root, 'src', 'engine', 'workers', f), 'utf8'));
     for (const source of sources) {
-      expect(source).not.toMatch(/node:zlib|brotli\w*Sync|createCipheriv|createDecipheriv|createHmac|createSecretKey/);
+      expect(source).not.toMatch(ownCode);
     }
     // The worker's entry is a module, not code in a string (from sources the pool runs esbuild's bundle of it).
     const pool = sources[2] ?? '';
     expect(pool).not.toMatch(/parentPort|require\(['"]node:/);
+
+    // The worker's whole module graph, as the build bundles it: the one
+    // implementation is in it, and only crypto/ and compress/ hold such code.
+    const { metafile } = buildSync({ entryPoints: [join(root, 'src', 'engine', 'workers', 'blob-worker.ts')], absWorkingDir: root, bundle: true, write: false, metafile: true, platform: 'node', format: 'esm', logLevel: 'silent' });
+    const graph = Object.keys(metafile.inputs).filter((input) => input.startsWith('src/'));
+    expect(graph.sort()).toEqual([
+      'src/engine/compress/compression.ts',
+      'src/engine/crypto/aead.ts',
+      'src/engine/crypto/content-id.ts',
+      'src/engine/workers/blob-jobs.ts',
+      'src/engine/workers/blob-worker.ts',
+    ]);
+    const builtins = (input: string): string[] => (metafile.inputs[input]?.imports ?? []).filter((i) => isBuiltin(i.path)).map((i) => i.path.replace(/^node:/, ''));
+    for (const input of graph) {
+      const source = readFileSync(join(root, input), 'utf8');
+      if (/^src\/engine\/(crypto|compress)\//.test(input)) {
+        expect(source).toMatch(ownCode); // the check sees such code where it is
+        continue;
+      }
+      expect(source).not.toMatch(ownCode);
+      // Of Node's modules, the worker's own code uses worker_threads and, for the region's SHA-256, createHash alone.
+      expect(builtins(input).filter((b) => b !== 'worker_threads')).toEqual(input.endsWith('blob-jobs.ts') ? ['crypto'] : []);
+      expect(source.match(/^import .*'(node:)?crypto';$/gm) ?? []).toEqual(input.endsWith('blob-jobs.ts') ? ["import { createHash } from 'node:crypto';"] : []);
+    }
+    expect(builtins('src/engine/compress/compression.ts')).toEqual(['zlib']);
   });
 
   // `npm test` builds before it tests; a plain `vitest run` without a build skips these.
@@ -134,6 +164,26 @@ describe('blob workers and the main thread', () => {
     const length = reply.placed?.[0]?.length ?? 0;
     expect(hex(job.out.subarray(0, length))).toBe(hex(sealOnMainThread(text, fixedNonce(3)).sealed));
     expect(runJob({ id: 2, op: 'nothing' } as unknown as Job).reply.error).toMatch(/unknown operation nothing/);
+  });
+});
+
+describe('starting blob workers', () => {
+  it('asks the host how to start one only when a job needs more workers than are running', async () => {
+    // A stand-in worker answering every job with ids of zeros.
+    const echo = "const { parentPort } = require('node:worker_threads'); parentPort.on('message', (j) => parentPort.postMessage({ id: j.id, bytes: new Uint8Array(32 * j.items.length), opened: (j.items ?? []).map(() => ({})) }));";
+    let starts = 0;
+    const pool = new BlobWorkerPool(1, 2, () => {
+      starts++;
+      return { filename: echo, options: { eval: true }, describe: 'echo' };
+    });
+    await pool.hashBatch(idKey, [text]);
+    await Promise.all([pool.hashBatch(idKey, [text]), pool.hashBatch(idKey, [noise])]);
+    expect(starts).toBe(1);
+    await pool.openBatch(new Uint8Array(0), []);
+    expect(starts).toBe(2); // readers: one more worker
+    await pool.openBatch(new Uint8Array(0), []);
+    await pool.hashBatch(idKey, [text]);
+    expect(starts).toBe(2);
   });
 });
 

@@ -1,9 +1,10 @@
 // ops/remotes.ts and ops/tiers.ts as hosts call them: remotes added (checked
 // before anything is made or kept), listed and forgotten at a location (no
 // passphrase) or through an unlocked session (whose state sees the change at
-// once); one sync without the passphrase; a clone that checks the remote
-// before asking for the passphrase and continues a clone begun earlier; and
-// the policy and course states.
+// once); one sync without the passphrase, which says when other devices'
+// versions are left to settle; a clone that checks the remote before asking
+// for the passphrase and continues a clone begun earlier; and the policy and
+// course states.
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,7 +14,9 @@ import { RepositoryOverlapError } from '../../src/engine/fs/repository-guard';
 import { addFolder, scan } from '../../src/engine/ops/folders';
 import { addRemote, clone, folderRemote, listRemotes, pickRemote, reachRemote, removeRemote, syncOnce, type RemoteConfig } from '../../src/engine/ops/remotes';
 import { initRepository, openSession } from '../../src/engine/ops/repository';
-import { checkPolicy, initPolicy, policyOf, policyText, setCourseState, setPolicy, tierCost, tierReport } from '../../src/engine/ops/tiers';
+import type { Session } from '../../src/engine/ops/session';
+import { settle } from '../../src/engine/ops/settle';
+import { initPolicy, policyOf, policyText, setCourseState, setPolicy, tierCost, tierReport } from '../../src/engine/ops/tiers';
 import { fastKdf, tempDirPerTest, writeSettled } from '../helpers';
 
 const PASS = 'ops remotes passphrase';
@@ -30,8 +33,26 @@ async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
   return error instanceof EngineError ? error.code : `not an EngineError: ${String(error)}`;
 }
 
+/** Tracks `course` through `s`, holding one settled file, and records it. */
+async function trackScanned(s: Session, course: string, file: string, text: string): Promise<void> {
+  await writeSettled(join(course, file), text);
+  await addFolder(s, course);
+  await scan(s);
+}
+
+/** Records a new version of `file` in the repository at `repo` (its only course). */
+async function recordEdit(repo: string, file: string, text: string): Promise<void> {
+  await writeSettled(file, text);
+  const s = await openSession(repo, PASS);
+  try {
+    await scan(s);
+  } finally {
+    await s.close();
+  }
+}
+
 describe('remotes', () => {
-  it('picks the remote named, else the only one, and says why it cannot', () => {
+  it('picks the remote named, else the only one, and says why it cannot', async () => {
     const a: RemoteConfig = { name: 'a', hot: 'file:///a' };
     const b: RemoteConfig = { name: 'b', hot: 'file:///b' };
     expect(() => pickRemote([], undefined)).toThrow(/no remote yet/);
@@ -40,11 +61,7 @@ describe('remotes', () => {
     expect(pickRemote([a, b], 'b')).toBe(b);
     expect(() => pickRemote([a, b], 'c')).toThrow(/no remote named "c"/);
     for (const [remotes, name, code] of [[[], undefined, 'INVALID_ARGUMENT'], [[a, b], undefined, 'INVALID_ARGUMENT'], [[a], 'c', 'NOT_FOUND']] as const) {
-      try {
-        pickRemote([...remotes], name);
-      } catch (error) {
-        expect((error as EngineError).code).toBe(code);
-      }
+      expect(await codeOf(Promise.resolve().then(() => pickRemote([...remotes], name)))).toBe(code);
     }
   });
 
@@ -94,18 +111,16 @@ describe('remotes', () => {
 });
 
 describe('sync and clone', () => {
-  it('syncs at a location without the passphrase; a clone checks the remote first and continues one begun earlier', async () => {
+  it('syncs at a location without the passphrase, saying when other devices\' versions are left to settle; a clone checks the remote first and continues one begun earlier', async () => {
     const repo = await repository('A');
     const course = join(dir.path, 'course');
-    await writeSettled(join(course, 'notes.md'), '# Notes\n');
     const s = await openSession(repo, PASS);
     try {
-      await addFolder(s, course);
-      await scan(s);
+      await trackScanned(s, course, 'notes.md', '# Notes\n');
     } finally {
       await s.close();
     }
-    const folder = join(dir.path, 'disk');
+    const folder = join(dir.path, 'usb disk'); // a space: the folder is told from its URL, not a URL's encoded path
     await addRemote(repo, folderRemote('disk', folder));
     await mkdir(join(folder, 'hot', 'data'), { recursive: true });
     await writeFile(join(folder, 'hot', 'data', '.DS_Store'), 'x');
@@ -154,6 +169,30 @@ describe('sync and clone', () => {
     expect(await codeOf(clone(join(folder, 'hot'), join(dir.path, 'B'), passphrase, { name: 'usb', cold: join(dir.path, 'elsewhere') }))).toBe('REPO_EXISTS');
     const other = await repository('C');
     expect(await codeOf(clone(folder, other, passphrase))).toBe('REPO_EXISTS');
+
+    // The clone tracks the course too; a sync that brings A's next version says it is left to settle (which needs the passphrase).
+    const B = join(dir.path, 'B');
+    const courseB = join(dir.path, 'on B', 'course'); // adopted by its name
+    const b = await openSession(B, PASS);
+    try {
+      await trackScanned(b, courseB, 'notes.md', '# Notes\n');
+    } finally {
+      await b.close();
+    }
+    await recordEdit(repo, join(course, 'notes.md'), '# Notes\nfrom A\n');
+    expect((await syncOnce(repo, 'disk')).unsettled).toBe(false); // A's own versions
+    const brought = await syncOnce(B, undefined);
+    expect(brought.downloaded.objects).toBeGreaterThan(0);
+    expect(brought.unsettled).toBe(true);
+    expect((await syncOnce(B, 'usb')).unsettled).toBe(true); // until settled
+    const settling = await openSession(B, PASS);
+    try {
+      expect((await settle(settling)).written).toEqual(['course/notes.md']);
+      expect((await syncOnce(settling, undefined)).unsettled).toBe(false);
+    } finally {
+      await settling.close();
+    }
+    expect(await readFile(join(courseB, 'notes.md'), 'utf8')).toBe('# Notes\nfrom A\n');
   });
 });
 
@@ -166,14 +205,19 @@ describe('tiers', () => {
     expect(await initPolicy(repo)).toBe(before.file);
     expect((await policyOf(repo)).exists).toBe(true);
     expect(await codeOf(initPolicy(repo))).toBe('INVALID_ARGUMENT');
-    expect(() => checkPolicy({ archivedColdAfterDays: -1 }, 'policy')).toThrow(/archivedColdAfterDays/);
+    // A policy refused (a setting, or the JSON) leaves the file as it was.
+    const written = await readFile(before.file, 'utf8');
+    await expect(setPolicy(repo, '{"archivedColdAfterDays": -1}')).rejects.toThrow(/^policy: "archivedColdAfterDays" must be/);
+    await expect(setPolicy(repo, '{')).rejects.toThrow(/^policy is not valid JSON/);
+    expect(await codeOf(setPolicy(repo, '{"bogus": 1}'))).toBe('INVALID_ARGUMENT');
+    expect(await readFile(before.file, 'utf8')).toBe(written);
 
     const s = await openSession(repo, PASS);
     try {
-      const versions = await s.versions();
-      await setPolicy(s, checkPolicy({ media: { extensions: ['xyz'] } }));
-      expect(versions.media).toEqual({ extensions: ['xyz'] });
-      expect(JSON.parse(await readFile(before.file, 'utf8')).media).toEqual({ extensions: ['xyz'] });
+      expect(await s.media()).toBeUndefined(); // the policy file as it was: no media setting
+      await setPolicy(s, '{"media": {"extensions": ["xyz"]}}');
+      expect(await s.media()).toEqual({ extensions: ['xyz'] });
+      expect(JSON.parse(await readFile(before.file, 'utf8'))).toEqual({ ...before.policy, media: { extensions: ['xyz'] } }); // the defaults filled in
     } finally {
       await s.close();
     }
@@ -181,12 +225,9 @@ describe('tiers', () => {
 
   it('course states: an unknown course is NOT_FOUND; the policy file is written only when the state changes', async () => {
     const repo = await repository();
-    const course = join(dir.path, 'physics');
-    await writeSettled(join(course, 'a.md'), 'a\n');
     const s = await openSession(repo, PASS);
     try {
-      await addFolder(s, course);
-      await scan(s);
+      await trackScanned(s, join(dir.path, 'physics'), 'a.md', 'a\n');
       const { file } = await policyOf(repo);
       expect(await codeOf(setCourseState(s, 'nope', 'archived'))).toBe('NOT_FOUND');
       expect(await setCourseState(s, 'physics', 'active')).toEqual({ changed: false, fetched: { objects: 0, bytes: 0 } });

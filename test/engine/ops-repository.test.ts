@@ -1,12 +1,15 @@
 // The repository, snapshot and maintenance operations (engine/ops) every host
 // calls: creating and opening by location, keys, backup through the session's
-// writer queue, listing and restoring snapshots, and check's note when this
-// machine's state cannot be read.
+// writer queue, listing and restoring snapshots, check's note when this
+// machine's state cannot be read, and check with a policy file that cannot be
+// (the history and the state still read once, this device's own batch checked).
 
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { defaultKdfParams } from '../../src/engine/crypto/kdf';
 import { machineStateDir } from '../../src/engine/fs/state-home';
+import { addFolder, scan } from '../../src/engine/ops/folders';
 import { check, repairIndex, stats } from '../../src/engine/ops/maintenance';
 import {
   addKey,
@@ -22,7 +25,10 @@ import {
 } from '../../src/engine/ops/repository';
 import type { Session } from '../../src/engine/ops/session';
 import { backup, listSnapshotFiles, listSnapshots, restoreSnapshot } from '../../src/engine/ops/snapshots';
-import { fastKdf, tempDirPerTest } from '../helpers';
+import { policyPath } from '../../src/engine/tiers/policy';
+import { History } from '../../src/engine/versions/history';
+import { LocalState } from '../../src/engine/versions/local-state';
+import { batchFiles, fastKdf, tempDirPerTest, writeSettled } from '../helpers';
 
 const dir = tempDirPerTest('strata-ops-');
 
@@ -85,6 +91,8 @@ describe('repository operations', () => {
     const kdf = kdfWithN(2048);
     expect(kdf.N).toBe(2048);
     expect(kdf.algorithm).toBe('scrypt');
+    expect({ ...kdf, salt: 'each its own' }).toEqual({ ...defaultKdfParams(), N: 2048, salt: 'each its own' });
+    expect(kdf.salt).not.toBe(kdfWithN(2048).salt); // a fresh salt each time, as the defaults have
   });
 
   it('reports each stray among the objects once, those found while opening too', async () => {
@@ -193,5 +201,37 @@ describe('maintenance operations', () => {
       expect(result.problems).toEqual([]);
       expect(result.notes).toEqual([]);
     });
+  });
+
+  it('checks this device\'s own newest batch when the policy file cannot be read, reading the history and the state once', async () => {
+    const repoDir = join(dir.path, 'repo');
+    const folder = join(dir.path, 'course');
+    await writeSettled(join(folder, 'a.md'), 'one\n');
+    await withSession(async (s) => {
+      await addFolder(s, folder);
+      await writeSettled(join(folder, 'a.md'), 'two\n');
+      await scan(s);
+    });
+    const newest = (await batchFiles(repoDir)).at(-1) as string;
+    await rm(join(repoDir, 'versions', newest)); // no batch in the repository names it: only this machine's state does
+    await writeFile(await policyPath(repoDir), '{ not json');
+    const historyLoads = vi.spyOn(History, 'load');
+    const stateLoads = vi.spyOn(LocalState, 'load');
+    const s = await openSession(repoDir, 'pw');
+    try {
+      const notes: string[] = [];
+      const result = await check(s, { onNote: (n) => notes.push(n) });
+      expect(notes).toEqual([]);
+      expect(result.problems.map((p) => p.object)).toEqual([`versions/${newest}`]);
+      // A damaged policy file stops what needs it (a scan: the pack lane of new chunks), not reading the history.
+      expect((await s.versions()).history).toBeInstanceOf(History);
+      await expect(s.media()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      await expect(scan(s)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      expect(historyLoads).toHaveBeenCalledTimes(1);
+      expect(stateLoads).toHaveBeenCalledTimes(1);
+    } finally {
+      vi.restoreAllMocks();
+      await s.close();
+    }
   });
 });

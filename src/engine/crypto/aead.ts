@@ -87,7 +87,7 @@ export function innerKeyAndNonce(key: Uint8Array, nonce: Uint8Array): InnerKey {
  * (plaintext.length + 16 bytes). Writing into a caller's buffer (a pack's)
  * saves a buffer per blob, which keeps the garbage collector quiet.
  */
-export function encryptInnerInto(inner: InnerKey, plaintext: Uint8Array, ad: Uint8Array, out: Uint8Array, offset: number): void {
+function encryptInnerInto(inner: InnerKey, plaintext: Uint8Array, ad: Uint8Array, out: Uint8Array, offset: number): void {
   assertAnyBytes(plaintext, 'plaintext');
   assertAnyBytes(ad, 'associated data');
   if (offset < 0 || offset + plaintext.length + TAG_LENGTH > out.length) throw new RangeError('output buffer too small');
@@ -113,7 +113,7 @@ export function encryptInnerInto(inner: InnerKey, plaintext: Uint8Array, ad: Uin
  * result is a view of `ciphertextAndTag`; else it is a fresh Buffer (which
  * may view Node's shared pool when small: see ownedBytes()).
  */
-export function decryptInner(inner: InnerKey, ciphertextAndTag: Uint8Array, ad: Uint8Array, inPlace = false): Uint8Array {
+function decryptInner(inner: InnerKey, ciphertextAndTag: Uint8Array, ad: Uint8Array, inPlace = false): Uint8Array {
   assertAnyBytes(ciphertextAndTag, 'ciphertext');
   assertAnyBytes(ad, 'associated data');
   if (ciphertextAndTag.length < TAG_LENGTH) throw new AuthenticationError('authentication failed: input shorter than the tag');
@@ -141,25 +141,24 @@ export function decryptInner(inner: InnerKey, ciphertextAndTag: Uint8Array, ad: 
   return plaintext;
 }
 
-/** Encrypts and authenticates; returns ciphertext || 16-byte tag. */
+/**
+ * The AEAD as the draft defines it, nonce apart: returns ciphertext || 16-byte
+ * tag. Strata stores seal()'s boxes; this form is what the draft's test vector
+ * and bench/crypto-micro.ts exercise.
+ */
 export function xchachaEncrypt(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Uint8Array {
   assertAnyBytes(plaintext, 'plaintext');
   const out = new Uint8Array(plaintext.length + TAG_LENGTH);
-  xchachaEncryptInto(key, nonce, plaintext, ad, out, 0);
-  return out;
-}
-
-/** Writes ciphertext || tag into `out` at `offset` (plaintext.length + 16 bytes). */
-export function xchachaEncryptInto(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, ad: Uint8Array, out: Uint8Array, offset: number): void {
   const inner = innerKeyAndNonce(key, nonce);
   try {
-    encryptInnerInto(inner, plaintext, ad, out, offset);
+    encryptInnerInto(inner, plaintext, ad, out, 0);
   } finally {
     inner.subkey.fill(0); // OpenSSL held its own copy
   }
+  return out;
 }
 
-/** Verifies and decrypts ciphertext || tag; throws AuthenticationError on any mismatch. */
+/** Verifies and decrypts what xchachaEncrypt() produced; throws AuthenticationError on any mismatch. */
 export function xchachaDecrypt(key: Uint8Array, nonce: Uint8Array, ciphertextAndTag: Uint8Array, ad: Uint8Array): Uint8Array {
   assertAnyBytes(ciphertextAndTag, 'ciphertext');
   assertAnyBytes(ad, 'associated data');
@@ -221,8 +220,6 @@ export function seal(key: Uint8Array, plaintext: Uint8Array, ad: Uint8Array): Ui
 
 /** seal() into `out` at `offset`; returns the bytes written (plaintext.length + 40). */
 export function sealInto(key: Uint8Array, plaintext: Uint8Array, ad: Uint8Array, out: Uint8Array, offset: number): number {
-  assertAnyBytes(plaintext, 'plaintext');
-  if (offset < 0 || offset + plaintext.length + SEAL_OVERHEAD > out.length) throw new RangeError('output buffer too small');
   const nonce = randomBytes(NONCE_LENGTH);
   const inner = innerKeyAndNonce(key, nonce);
   try {

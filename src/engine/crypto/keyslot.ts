@@ -5,7 +5,8 @@
 // may have been planted), and the key-committing wrap of version-2 slots.
 
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
+import { userName } from '../user-name';
 import { AuthenticationError, KEY_LENGTH, open, seal, SEAL_OVERHEAD } from './aead';
 import { decodeBase64Strict, encodeBase64 } from './base64';
 import { defaultKdfParams, deriveKey, validateKdfParams, type KdfBounds, type KdfParams } from './kdf';
@@ -103,14 +104,6 @@ function assertMasterKeys(master: MasterKeys): void {
   }
 }
 
-function currentUser(): string {
-  try {
-    return userInfo().username;
-  } catch {
-    return ''; // no passwd entry (some containers): the label is informational only
-  }
-}
-
 // Version 2 derives 64 bytes in one scrypt run: the wrap key, then the
 // commitment key. The commitment (an HMAC under the second half) pins the one
 // scrypt output, hence the one passphrase, that the slot opens with; the AEAD
@@ -159,7 +152,7 @@ export async function createKeySlot(master: MasterKeys, passphrase: string, opti
     kdf,
     created: new Date().toISOString(),
     host: options.host ?? hostname(),
-    user: options.user ?? currentUser(),
+    user: options.user ?? userName() ?? '', // the label is informational only
     commitment: encodeBase64(commitment),
     wrapped: encodeBase64(wrapped),
   });

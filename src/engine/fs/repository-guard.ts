@@ -9,9 +9,10 @@
 
 import type { BigIntStats } from 'node:fs';
 import { readlink, realpath, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { EngineError } from '../errors';
 import { stateHome } from './state-home';
+import { isAtOrBelow } from './paths';
 
 /** How a path lies against the repository: the repository itself, inside it, or a folder holding it. */
 export type RepositoryOverlap = 'repository' | 'inside' | 'contains';
@@ -221,7 +222,3 @@ function* ancestorsOf(path: string): Generator<string> {
 }
 
 /** Whether absolute `child` is `parent` or below it, by text (of real paths here). */
-function isAtOrBelow(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
-}

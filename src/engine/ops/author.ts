@@ -2,8 +2,9 @@
 // this machine (`strata config set author`, the app's Settings), else
 // user@host. Kept in this machine's state, not in the repository.
 
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
 import { EngineError } from '../errors';
+import { userName } from '../user-name';
 import type { LocalState } from '../versions/local-state';
 import type { Session } from './session';
 
@@ -13,13 +14,7 @@ export function authorOf(state: LocalState): string {
   if (fromEnv) return fromEnv;
   const set = state.author.get();
   if (set) return set;
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no passwd entry
-  }
-  return `${user}@${hostname()}`;
+  return `${userName() ?? 'unknown'}@${hostname()}`;
 }
 
 /** The author recorded in new versions. */

@@ -8,22 +8,20 @@
 // each step through BackgroundEvents and print or log it their own way.
 
 import { EngineError, errorMessage } from '../errors';
-import { listNames } from '../repo/repository';
-import { objectNames } from '../repo/format';
 import type { Backend } from '../storage/backend';
-import { BackgroundSync, retryDelay } from '../sync/background-sync';
+import { BackgroundSync, retryDelay, SyncCancelled } from '../sync/background-sync';
 import { openRemote, type RemoteConfig } from '../sync/remote-location';
 import { syncRepositories, type SyncProgress, type SyncResult } from '../sync/replicate';
 import type { MigrationResult } from '../tiers/migrate';
 import type { HistoryProblem } from '../versions/history';
 import type { TrackedFolder } from '../versions/local-state';
-import { needsReconcile, type ReconcileResult } from '../versions/merge';
+import type { ReconcileResult } from '../versions/merge';
 import type { ScanResult } from '../versions/scanner';
 import { DEFAULT_QUIET_MS, FolderWatcher } from '../watch/folder-watcher';
 import { activeFolders, scan } from './folders';
 import { migrateOn } from './tiers';
 import type { Session } from './session';
-import { settle } from './settle';
+import { settle, settlingNeeded } from './settle';
 
 export { DEFAULT_QUIET_MS };
 
@@ -72,6 +70,8 @@ export interface BackgroundEvents {
   syncCancelled?(remote: string): void;
   /** Other devices' versions were settled into the folders. */
   settled?(result: ReconcileResult): void;
+  /** Settling what earlier syncs brought, at the start, failed (settling after a sync fails as the sync, in syncFailed); the next sync tries again. */
+  settleFailed?(error: unknown): void;
   /** Damaged or missing version batches, as seen after settling (settling refuses to write on top of them). */
   historyProblems?(problems: HistoryProblem[]): void;
   migrated?(remote: string, result: MigrationResult): void;
@@ -80,7 +80,6 @@ export interface BackgroundEvents {
 }
 
 interface Link {
-  remote: RemoteConfig;
   backend: Backend;
   sync: BackgroundSync;
 }
@@ -103,7 +102,7 @@ export class BackgroundRuntime {
 
   constructor(readonly session: Session, private readonly options: BackgroundOptions, private readonly events: BackgroundEvents = {}) {}
 
-  get quietMs(): number {
+  private get quietMs(): number {
     return this.options.quietMs ?? DEFAULT_QUIET_MS;
   }
 
@@ -113,16 +112,16 @@ export class BackgroundRuntime {
    * folders are watched (each scanned once first, catching up). Resolves
    * with the folders watched once the watch is set up.
    */
-  async start(): Promise<TrackedFolder[]> {
+  async start(): Promise<readonly TrackedFolder[]> {
     this.running = true;
     await this.configure();
-    if (this.options.sync === 'automatic' && this.remote) this.catchingUp = this.settleIfNeeded().catch(() => undefined);
+    if (this.options.sync === 'automatic' && this.remote) this.catchingUp = this.settleIfNeeded().catch((error: unknown) => this.events.settleFailed?.(error));
     await this.restart();
     return this.watched();
   }
 
   /** The folders watched now. */
-  watched(): TrackedFolder[] {
+  watched(): readonly TrackedFolder[] {
     return this.watcher?.folders ?? [];
   }
 
@@ -163,8 +162,8 @@ export class BackgroundRuntime {
    * or the sync failed, or the signal's reason when cancelled.
    */
   async syncNow(): Promise<SyncResult | undefined> {
-    const remote = this.remote;
-    if (!remote || this.options.sync === 'off') return undefined;
+    const remote = this.remote; // none when syncing is off (configure reads no remote)
+    if (!remote) return undefined;
     let link: Link;
     try {
       link = await this.connect();
@@ -174,14 +173,10 @@ export class BackgroundRuntime {
     try {
       return await link.sync.now();
     } catch (error) {
-      if (this.cancelledBy(error)) throw error;
+      // Cancelled by the host's signal: what the sync threw (the signal's reason) goes up as it is.
+      if (error instanceof SyncCancelled) throw error.error;
       throw new EngineError('UNAVAILABLE', `Sync with "${remote.name}" failed: ${errorMessage(error)}`, { cause: error });
     }
-  }
-
-  /** Whether `error` is the reason of the sync's own signal (cancelled), which goes up as it is. */
-  private cancelledBy(error: unknown): boolean {
-    return (this.signal?.aborted === true && this.signal.reason === error) || (error as { name?: string } | undefined)?.name === 'AbortError';
   }
 
   /** Resolves when no scan is queued or running and no sync is running (tests, clean exits). */
@@ -230,8 +225,8 @@ export class BackgroundRuntime {
   }
 
   private warnings(): { onWarning?: (path: string, message: string) => void } {
-    const warning = this.events.warning;
-    return warning ? { onWarning: (path, message) => warning(path, message) } : {};
+    const { warning } = this.events;
+    return warning ? { onWarning: warning } : {};
   }
 
   private async unlink(): Promise<void> {
@@ -250,7 +245,7 @@ export class BackgroundRuntime {
     if (!this.link) {
       this.link = openRemote(remote, { create: true }).then((backend) => {
         this.connectFailures = 0;
-        return { remote, backend, sync: this.backgroundSync(remote, backend) };
+        return { backend, sync: this.backgroundSync(remote, backend) };
       });
       this.link.catch((error: unknown) => {
         this.link = undefined;
@@ -278,11 +273,11 @@ export class BackgroundRuntime {
       // Evicted packs stay on the remote; copying packs is not reading them.
       sync: () => {
         const hooks = this.events.syncStarting?.(remote.name) ?? {};
-        this.signal = hooks.signal;
         this.setState({ ...this.state, state: 'syncing', remote: remote.name });
         return { ...hooks, skipDownload: (name: string) => view?.tierState.isEvicted(name) ?? false };
       },
-      afterSync: () => this.afterSync(remote, backend),
+      // The sync's own signal (the host's, if it gave one): settling and migrating after it stop with it.
+      afterSync: (sync) => this.afterSync(remote, backend, sync?.signal),
       onSynced: (result) => {
         this.lastError = undefined;
         this.setState({ state: 'idle', remote: remote.name, lastSync: new Date().toISOString() });
@@ -296,12 +291,8 @@ export class BackgroundRuntime {
     });
   }
 
-  /** The signal of the sync running, if its host gave one: settling and migrating after it stop with it. */
-  private signal: AbortSignal | undefined;
-
   /** After a sync: other devices' versions into the folders (and what that recorded up at once), then tier migration. */
-  private async afterSync(remote: RemoteConfig, backend: Backend): Promise<void> {
-    const signal = this.signal;
+  private async afterSync(remote: RemoteConfig, backend: Backend, signal: AbortSignal | undefined): Promise<void> {
     signal?.throwIfAborted();
     const settled = await this.settleIfNeeded();
     // Merges recorded here go up now, so the other devices have them at their next sync.
@@ -315,7 +306,7 @@ export class BackgroundRuntime {
   private async settleIfNeeded(): Promise<ReconcileResult | undefined> {
     const s = this.session;
     const { state, history } = await s.versions();
-    if (!needsReconcile(state, await listNames(s.store, objectNames.versionsPrefix))) return undefined;
+    if (!(await settlingNeeded(state, s.store))) return undefined;
     let settled: ReconcileResult;
     try {
       settled = await s.exclusive(() => settle(s, { ...(this.options.settleMs !== undefined ? { settleMs: this.options.settleMs } : {}), ...this.warnings() }));

@@ -15,7 +15,7 @@ import type { VersionRecord } from '../versions/records';
 import { versionText } from '../versions/text-history';
 import type { Session } from './session';
 
-export type { Attribution, BinaryDiff, BinaryInfo, BlameLine, DiffLine, Hunk, Segment, TextDiff } from '../versions/compare';
+export type { Attribution, BinaryDiff, DiffLine, TextDiff } from '../versions/compare';
 
 /** One side of a comparison. */
 export interface DiffSide {

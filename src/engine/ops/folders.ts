@@ -9,7 +9,8 @@ import { basename, resolve } from 'node:path';
 import { EngineError } from '../errors';
 import { guardTrackedFolder, repositoryDirectory } from '../fs/repository-guard';
 import type { TrackedFolder } from '../versions/local-state';
-import { isInside, trackedByName } from '../versions/lookup';
+import { isBelow } from '../fs/paths';
+import { trackedByName } from '../versions/lookup';
 import { scanFolders, writeBatch, type ScanOptions, type ScanResult } from '../versions/scanner';
 import { ArgumentError, NameTakenError } from './argument-error';
 import { authorOf } from './author';
@@ -34,12 +35,12 @@ const FOLDER_NAME = /^[^/\\\0]{1,128}$/;
 
 /** The folders tracked on this machine (not those removed). */
 export async function trackedFolders(s: Session): Promise<TrackedFolder[]> {
-  return (await s.versions()).state.folders.list().filter((f) => f.tracked);
+  return (await s.versions()).state.folders.tracked();
 }
 
 /** The folders scanned and watched in the background: tracked and not paused. */
 export async function activeFolders(s: Session): Promise<TrackedFolder[]> {
-  return (await s.versions()).state.folders.list().filter((f) => f.tracked && !f.paused);
+  return (await s.versions()).state.folders.tracked().filter((f) => !f.paused);
 }
 
 /** Every folder this machine knows (removed ones too, their history readable), with its files and versions counted. */
@@ -74,7 +75,7 @@ export async function addFolder(s: Session, path: string, name?: string): Promis
   if (samePlace?.tracked) throw new EngineError('INVALID_ARGUMENT', `${absolute} is already tracked as "${samePlace.name}"`);
   const sameName = existing.find((f) => f.name === folderName && f.tracked);
   if (sameName) throw new NameTakenError(folderName, `a tracked folder is already named "${folderName}"; choose another with --name`);
-  const nested = existing.find((f) => f.tracked && (isInside(absolute, f.path) || isInside(f.path, absolute)));
+  const nested = existing.find((f) => f.tracked && (isBelow(absolute, f.path) || isBelow(f.path, absolute)));
   if (nested) throw new EngineError('INVALID_ARGUMENT', `${absolute} overlaps the tracked folder "${nested.name}" (${nested.path})`);
   // A folder known from history by this name (tracked on another device, or here before) continues its history.
   const known = history.folders().find((f) => f.name === folderName && !existing.some((e) => e.id === f.id && e.tracked));
@@ -106,9 +107,10 @@ export async function pauseFolder(s: Session, id: string, paused: boolean): Prom
  * says the folder is whole as it is (or a full restore of it ran).
  */
 export async function scan(s: Session, names: string[] = [], options: ScanFoldersOptions = {}): Promise<ScanResult> {
-  const { state, history, media } = await s.versions();
+  const { state, history } = await s.versions();
+  const media = await s.media();
   const { confirmDeletions, ...scanOptions } = options;
-  let folders = names.length > 0 ? names.map((n) => trackedByName(state, n)) : state.folders.list().filter((f) => f.tracked);
+  let folders = names.length > 0 ? names.map((n) => trackedByName(state, n)) : state.folders.tracked();
   if (folders.length === 0) throw new EngineError('INVALID_ARGUMENT', 'no folders are tracked yet: add one with `strata add PATH`');
   if (confirmDeletions) {
     for (const f of folders) await state.folders.setObserved(f.id);

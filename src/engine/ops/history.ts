@@ -15,7 +15,7 @@ import type { Session } from './session';
 export { parseVersionRef } from '../versions/lookup';
 export { parseWhen } from '../versions/when';
 export type { HistoryProblem } from '../versions/history';
-export type { VersionOp, VersionRecord } from '../versions/records';
+export type { VersionRecord } from '../versions/records';
 
 export interface LogFilter {
   since?: Date;

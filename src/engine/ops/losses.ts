@@ -9,7 +9,6 @@ import type { LostBatch } from '../versions/records';
 import type { Session } from './session';
 
 export type { AcceptedLoss } from '../versions/history';
-export type { RecordedLosses, RecordLossesOptions } from '../versions/losses';
 export type { LostBatch } from '../versions/records';
 
 /** The batches the history lacks (damaged or missing) that are not recorded as lost yet. */

@@ -6,12 +6,7 @@ import { errorMessage } from '../errors';
 import { check as checkRepository, type CheckResult } from '../maintenance/check';
 import { rebuildIndex, type RebuildResult } from '../maintenance/rebuild-index';
 import { repoStats, type RepoStats } from '../maintenance/stats';
-import { LocalState } from '../versions/local-state';
 import type { Session } from './session';
-
-export type { CheckProblem, CheckResult } from '../maintenance/check';
-export type { RebuildResult } from '../maintenance/rebuild-index';
-export type { RepoStats } from '../maintenance/stats';
 
 export interface CheckOptions {
   /** Also read every pack and verify each blob (slow: reads all the data). */
@@ -29,19 +24,22 @@ export interface CheckOptions {
  * Verifies the repository; never stops at the first problem. This device's
  * own newest version batch, if lost, only this machine's state knows of (no
  * batch in the repository names it): when that state cannot be read, the rest
- * is still checked and `onNote` says what was not. The session's history is
- * checked as it has loaded it (read once); where the session cannot load it
- * (its state, or the policy file it also reads, is damaged), the state is
- * read alone and the check reads the history itself.
+ * is still checked and `onNote` says what was not. The history and the state
+ * are the session's, each read once (and neither needs the policy file).
  */
 export async function check(s: Session, options: CheckOptions = {}): Promise<CheckResult> {
   const { onNote, ...rest } = options;
-  const loaded = await s.versions().catch(() => undefined);
-  const own = loaded?.state ?? (await LocalState.load(s.dir).catch((error: unknown) => {
-    onNote?.(`this machine's state cannot be read (${errorMessage(error)}): its own newest version batch is not checked`);
-    return undefined;
-  }));
-  return checkRepository(s.repo, { ...rest, ...(own ? { own: own.batches } : {}), ...(loaded ? { history: loaded.history } : {}) });
+  const [history, own] = await Promise.all([
+    s.history(),
+    s.localState().then(
+      (state) => state.batches,
+      (error: unknown) => {
+        onNote?.(`this machine's state cannot be read (${errorMessage(error)}): its own newest version batch is not checked`);
+        return undefined;
+      },
+    ),
+  ]);
+  return checkRepository(s.repo, { ...rest, history, ...(own ? { own } : {}) });
 }
 
 /** Sizes: logical, unique and stored bytes; deduplication and compression savings. */

@@ -170,15 +170,15 @@ export async function syncOnce(at: RepositoryAt, remoteName: string | undefined,
   try {
     const backend = await openTransfer(remote, options, true);
     try {
-      // A machine whose state predates settling counts the batches it has as settled, so those this sync brings are the ones to settle (a session did so as it loaded its state).
-      if (atLocation) await prepareSettling(dirOf(at), local);
+      // A machine whose state predates settling counts the batches it has as settled, so those this sync brings are the ones to settle (a session's state is ready: nothing to do).
+      await prepareSettling(state, local);
       const result = await syncRepositories(local, backend, {
         ...transfer(options),
         upload: options.upload ?? true,
         download: options.download ?? true,
         ...(tierState ? { skipDownload: (name: string) => tierState.isEvicted(name) } : {}),
       });
-      return { ...result, remote, remoteLocation: backend.location, unsettled: await settlingNeeded(dirOf(at), local) };
+      return { ...result, remote, remoteLocation: backend.location, unsettled: await settlingNeeded(state, local) };
     } finally {
       await backend.close();
     }
@@ -245,9 +245,9 @@ export async function clone(url: string, location: string, passphrase: string | 
   const dir = localPath(location);
   const name = options.name ?? 'origin';
   let given: RemoteConfig = { name, hot: url, ...(options.cold ? { cold: options.cold } : {}) };
-  const folder = url.startsWith('s3://') ? undefined : normaliseLocation(url);
-  if (folder && !options.cold && (await localRepositoryExists(join(localPath(folder), 'hot'))) && !(await localRepositoryExists(localPath(folder)))) {
-    given = folderRemote(name, localPath(folder));
+  const folder = remoteFolder(url);
+  if (folder !== undefined && !options.cold && (await localRepositoryExists(join(folder, 'hot'))) && !(await localRepositoryExists(folder))) {
+    given = folderRemote(name, folder);
   }
   const config = validateRemote(given);
   const backend = await openTransfer(config, options, false);

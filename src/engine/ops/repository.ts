@@ -3,14 +3,15 @@
 // into a Session, and its keys (passphrases: one key slot each).
 
 import { defaultKdfParams, type KdfParams } from '../crypto/kdf';
-import { assertRepositoryAt as assertAt, initRepositoryAt, localRepositoryExists } from '../repo/location';
+import { initRepositoryAt } from '../repo/location';
 import type { KeyInfo } from '../repo/repository';
 import { Session, type OpenOptions } from './session';
 
 export type { KdfParams } from '../crypto/kdf';
-export type { KeyInfo } from '../repo/repository';
-export type { OpenOptions } from './session';
-export { Session } from './session';
+/** Throws NO_REPOSITORY unless `location` holds a repository a passphrase could open (a config and key slots): a wrong location is said as such before any passphrase is asked. */
+export { assertRepositoryAt } from '../repo/location';
+/** Whether a repository's config is at `path` (it may still lack key slots). */
+export { localRepositoryExists as repositoryExists } from '../repo/location';
 /** The one line a host shows for a stray file among the objects (a repository's, or `where`'s, a remote). */
 export { strayMessage } from '../repo/listing';
 /** Text from a repository or a disk (names, authors, messages) with control characters escaped, as every host shows it. */
@@ -38,20 +39,6 @@ export async function initRepository(location: string, passphrase: string, optio
   } finally {
     await repo.backend.close();
   }
-}
-
-/**
- * Throws NO_REPOSITORY unless `location` holds a repository a passphrase could
- * open (a config and key slots), so that a wrong location is said as such
- * before any passphrase is asked.
- */
-export function assertRepositoryAt(location: string): Promise<void> {
-  return assertAt(location);
-}
-
-/** Whether a repository's config is at `path` (it may still lack key slots). */
-export function repositoryExists(path: string): Promise<boolean> {
-  return localRepositoryExists(path);
 }
 
 /** Unlocks the local repository at `location` (see Session.open). */

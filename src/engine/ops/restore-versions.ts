@@ -19,8 +19,6 @@ import { ArgumentError, refusing } from './argument-error';
 import { scan, type TrackedFolder } from './folders';
 import type { Session } from './session';
 
-export type { NotPutBack } from '../versions/put-back';
-
 export interface RestoreOutcome {
   /** Folder-relative paths written (or target-relative, with a target). */
   written: string[];
@@ -60,14 +58,12 @@ const instead = {
 } as const;
 
 /**
- * Version `n` of the file at `path`, to put back (`doing` a rollback or a
- * restore): NOT_FOUND if there is none; its deletion is refused (there is
- * nothing to write: an ArgumentError naming 'version', pointing at the
- * version before it).
+ * A version to put back (`doing` a rollback or a restore): a deletion is
+ * refused, there being nothing to write (an ArgumentError naming 'version',
+ * pointing at the version before it).
  */
-export async function versionToPutBack(s: Session, path: string, n: number, doing: keyof typeof instead): Promise<VersionRecord> {
-  const record = versionAt(await s.versions(), path, n);
-  if (record.op === 'delete') throw new ArgumentError('INVALID_ARGUMENT', 'version', `version ${n} of ${record.path} is its deletion; ${instead[doing](n - 1)}`);
+export function refuseDeletion(record: VersionRecord, doing: keyof typeof instead): VersionRecord {
+  if (record.op === 'delete') throw new ArgumentError('INVALID_ARGUMENT', 'version', `version ${record.n} of ${record.path} is its deletion; ${instead[doing](record.n - 1)}`);
   return record;
 }
 
@@ -84,7 +80,7 @@ export function assertInPlace(folder: TrackedFolder): void {
 export async function rollback(s: Session, path: string, n: number, message?: string): Promise<RestoreOutcome> {
   const v = await s.versions();
   const { folder } = resolvePath(v.state, path);
-  const target = await versionToPutBack(s, path, n, 'rollback');
+  const target = refuseDeletion(versionAt(v, path, n), 'rollback');
   const file = fileOf(v.history, target);
   assertInPlace(folder);
   await scan(s, [folder.name], { settleMs: 0 }); // unrecorded local changes become versions first
@@ -116,7 +112,7 @@ export async function restoreVersions(s: Session, path: string, options: Restore
   let wanted: Map<string, VersionToWrite>;
   if (options.version !== undefined) {
     if (!single) throw new EngineError('NOT_FOUND', `no history for ${path} (--version needs a file; use --at for folders)`);
-    wanted = new Map([[rel, { file: single, record: await versionToPutBack(s, path, options.version, 'restore') }]]);
+    wanted = new Map([[rel, { file: single, record: refuseDeletion(versionAt(v, path, options.version), 'restore') }]]);
   } else {
     const files = single ? [single] : filesUnder(v, folder, rel);
     const all = stateAt(files, options.at as Date);

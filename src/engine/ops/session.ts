@@ -4,8 +4,9 @@
 // back when read), its directory, what opening set right on the way, and, on
 // first use, the version history and this machine's state (loaded lazily: a
 // command that only lists snapshots neither reads every batch nor fails on
-// unreadable machine state). Work that changes the history or the folders
-// runs one task at a time through `exclusive`.
+// unreadable machine state; each read once, even when the other, or the
+// policy file, cannot be). Work that changes the history or the folders runs
+// one task at a time through `exclusive`.
 
 import type { ContentClassOptions } from '../files/content-class';
 import { localPath } from '../repo/location';
@@ -21,8 +22,6 @@ import { LocalState } from '../versions/local-state';
 export interface Versions {
   readonly state: LocalState;
   readonly history: History;
-  /** What counts as media (the policy file's): the pack lane of new chunks. */
-  media: ContentClassOptions | undefined;
 }
 
 export interface OpenOptions extends Partial<Pick<LocalViewOptions, 'trackReads' | 'thaw'>> {
@@ -30,10 +29,24 @@ export interface OpenOptions extends Partial<Pick<LocalViewOptions, 'trackReads'
   onNotice?: (message: string) => void;
 }
 
+/** `load` run on the first call and its promise kept, unless it fails: then the next call runs it again (the file may have been fixed meanwhile). */
+function once<T>(load: () => Promise<T>): () => Promise<T> {
+  let loading: Promise<T> | undefined;
+  return () => {
+    if (!loading) {
+      const started = load();
+      loading = started;
+      started.catch(() => {
+        if (loading === started) loading = undefined;
+      });
+    }
+    return loading;
+  };
+}
+
 export class Session {
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
-  private loading: Promise<Versions> | undefined;
 
   private constructor(
     readonly dir: string,
@@ -76,25 +89,35 @@ export class Session {
     return this.repo.backend instanceof LocalView ? this.repo.backend : undefined;
   }
 
+  /** This machine's state of the repository, read once (`versions()` readies it for settling). */
+  readonly localState = once(() => LocalState.load(this.dir));
+
+  /** The version history, every batch read once (`check` reads it so, without this machine's state). */
+  readonly history = once(() => History.load(this.repo));
+
   /**
    * The version history and this machine's state, loaded once. State from
    * before other devices' versions were settled here counts what is present
    * as in place (as it did then).
    */
-  versions(): Promise<Versions> {
-    if (!this.loading) {
-      const loading = (async (): Promise<Versions> => {
-        const [state, history, policy] = await Promise.all([LocalState.load(this.dir), History.load(this.repo), loadPolicy(this.dir)]);
-        if (!state.settled.view().applied) await state.settled.setApplied(history.lastSeqs(), {});
-        return { state, history, media: policy.media };
-      })();
-      this.loading = loading;
-      // A failed load is tried again next time (the state file may have been fixed meanwhile).
-      loading.catch(() => {
-        if (this.loading === loading) this.loading = undefined;
-      });
-    }
-    return this.loading;
+  readonly versions = once(async (): Promise<Versions> => {
+    const [state, history] = await Promise.all([this.localState(), this.history()]);
+    if (!state.settled.view().applied) await state.settled.setApplied(history.lastSeqs(), {});
+    return { state, history };
+  });
+
+  /** The policy file's notion of media, read when a scan first needs it (a damaged policy file stops scans, not reading history). */
+  private readonly policyMedia = once(async () => (await loadPolicy(this.dir)).media);
+  private mediaSet: { value: ContentClassOptions | undefined } | undefined;
+
+  /** What counts as media: the pack lane of new chunks. */
+  media(): Promise<ContentClassOptions | undefined> {
+    return this.mediaSet ? Promise.resolve(this.mediaSet.value) : this.policyMedia();
+  }
+
+  /** The policy changed: new chunks go by its notion of media from now on. */
+  setMedia(media: ContentClassOptions | undefined): void {
+    this.mediaSet = { value: media };
   }
 
   /** Runs `task` after the tasks before it (never two at once). */

@@ -6,14 +6,13 @@
 // readying a machine whose state predates settling.
 
 import { objectNames } from '../repo/format';
-import { localPath } from '../repo/location';
 import { listNames } from '../repo/repository';
 import type { Backend } from '../storage/backend';
-import { LocalState } from '../versions/local-state';
+import type { LocalState } from '../versions/local-state';
 import { findConflicts, lastSeqsOf, needsReconcile, reconcileFolders, type Conflict, type ReconcileResult } from '../versions/merge';
 import { DEFAULT_SETTLE_MS, type ScanOptions } from '../versions/scanner';
 import { authorOf } from './author';
-import { scan } from './folders';
+import { scan, trackedFolders } from './folders';
 import type { Session } from './session';
 
 export type { Conflict, ReconcileResult } from '../versions/merge';
@@ -36,7 +35,7 @@ export async function settle(s: Session, options: SettleOptions = {}): Promise<R
   await history.refresh(s.repo);
   // Index objects that came with the batches (they name the blobs of other devices' versions); a damaged one is check's to report.
   await s.repo.loadIndex(() => undefined);
-  const folders = state.folders.list().filter((f) => f.tracked);
+  const folders = await trackedFolders(s);
   if (folders.length === 0) {
     await state.settled.setApplied(history.lastSeqs(), state.settled.view().holding ?? {});
     return { versions: [], written: [], removed: [], conflicts: [], waiting: [], kept: [], caughtUp: [] };
@@ -47,27 +46,26 @@ export async function settle(s: Session, options: SettleOptions = {}): Promise<R
 
 /** Open conflicts in the tracked folders: versions of a file with different content that do not merge (the user chooses one by recording a version). */
 export async function conflicts(s: Session): Promise<Conflict[]> {
-  const { state, history } = await s.versions();
-  return findConflicts(history, state.folders.list().filter((f) => f.tracked));
+  return findConflicts((await s.versions()).history, await trackedFolders(s));
 }
 
 /**
- * Whether the tracked folders of the local repository at `location` need
- * settling: batches of other devices in `store` (its objects) they do not
- * reflect yet, or files waiting to be put in place. Told by names, so no
- * passphrase is needed.
+ * Whether the tracked folders of a local repository (`state`: this machine's
+ * state of it, as loaded; `store`: its objects) need settling: batches of
+ * other devices they do not reflect yet, or files waiting to be put in place.
+ * Told by names, so no passphrase is needed.
  */
-export async function settlingNeeded(location: string, store: Backend): Promise<boolean> {
-  return needsReconcile(await LocalState.load(localPath(location)), await listNames(store, objectNames.versionsPrefix));
+export async function settlingNeeded(state: LocalState, store: Backend): Promise<boolean> {
+  return needsReconcile(state, await listNames(store, objectNames.versionsPrefix));
 }
 
 /**
- * Before a sync into the local repository at `location` (`store`: its
- * objects): a machine whose state predates settling counts the batches it has
- * as in place (as it did), so that those the sync brings are the ones settled.
+ * Before a sync into a local repository (`state`, `store`: as for
+ * settlingNeeded): a machine whose state predates settling counts the batches
+ * it has as in place (as it did), so that those the sync brings are the ones
+ * settled.
  */
-export async function prepareSettling(location: string, store: Backend): Promise<void> {
-  const state = await LocalState.load(localPath(location));
-  if (state.settled.view().applied || !state.folders.list().some((f) => f.tracked)) return;
+export async function prepareSettling(state: LocalState, store: Backend): Promise<void> {
+  if (state.settled.view().applied || state.folders.tracked().length === 0) return;
   await state.settled.setApplied(lastSeqsOf(await listNames(store, objectNames.versionsPrefix)), {});
 }

@@ -9,12 +9,8 @@ import { listSnapshots as listAll, loadTree, resolveSnapshot, type SnapshotEntry
 import type { Snapshot, TreeNode } from '../snapshot/tree';
 import type { Session } from './session';
 
-export type { BackupProgress, BackupResult } from '../snapshot/archiver';
-export type { RestoreProgress, RestoreResult } from '../snapshot/restorer';
-export type { SnapshotEntry } from '../snapshot/snapshots';
-export type { Snapshot, SnapshotStats, TreeNode } from '../snapshot/tree';
 /** The bytes and files under some paths, for a progress total (read alongside a backup, not before it). */
-export { scanTotals, type ScanTotals } from '../snapshot/scan';
+export { scanTotals } from '../snapshot/scan';
 
 export type SnapshotBackupOptions = Omit<BackupOptions, 'paths'>;
 

@@ -14,18 +14,15 @@ import { openRemote, type RemoteConfig } from '../sync/remote-location';
 import type { CostReport } from '../tiers/cost-report';
 import type { EvictionResult } from '../tiers/evict';
 import type { MigrationProgress, MigrationResult } from '../tiers/migrate';
-import { defaultPolicy, loadPolicy, parsePolicy, policyPath, savePolicy, type CourseState, type PlacementPolicy } from '../tiers/policy';
+import { defaultPolicy, loadPolicy, parsePolicyText, policyPath, savePolicy, type CourseState, type PlacementPolicy } from '../tiers/policy';
 import type { TierReport } from '../tiers/tier-report';
 import { Tiers } from '../tiers/tiers';
 import type { TrackedFolder } from './folders';
 import { dirOf, listRemotes, pickRemote, type RepositoryAt } from './remotes';
 import type { Session } from './session';
 
-export type { CostReport, Recommendation, TierCost } from '../tiers/cost-report';
-export type { EvictionResult } from '../tiers/evict';
-export type { MigrationProgress, MigrationResult } from '../tiers/migrate';
-export type { CourseState, PlacementPolicy } from '../tiers/policy';
-export type { Bytes, CourseTiers, Move, TierReport } from '../tiers/tier-report';
+export type { CostReport } from '../tiers/cost-report';
+export type { TierReport } from '../tiers/tier-report';
 
 /** A remote opened: its name (as the tier state records it) and its backend. */
 export interface OpenedRemote {
@@ -127,15 +124,14 @@ export async function setCourseState(s: Session, course: string | TrackedFolder,
 
 /** The monthly cost of the remote named (else the only one; without any, as the policy would place it) by tier, against keeping it all hot. */
 export async function tierCost(s: Session, remoteName?: string): Promise<CostReport> {
-  return withAnyRemote(s, remoteName, async (r, config) => {
-    const tiers = await tiersOf(s);
-    return tiers.cost(await tiers.report(r), config);
-  });
+  return withAnyRemote(s, remoteName, async (r, config) => (await costOn(s, r, config)).cost);
 }
 
-/** The cost of a report made already (reportOn), the remote's URL pricing its tiers. */
-export async function costOf(s: Session, report: TierReport, remote: RemoteConfig | undefined): Promise<CostReport> {
-  return (await tiersOf(s)).cost(report, remote);
+/** The report on an opened `remote` (reportOn) and its monthly cost, the remote's URL (`config`) pricing its tiers; without a remote, as the policy would place it. */
+export async function costOn(s: Session, remote?: OpenedRemote, config?: RemoteConfig): Promise<{ report: TierReport; cost: CostReport }> {
+  const tiers = await tiersOf(s);
+  const report = await tiers.report(remote);
+  return { report, cost: tiers.cost(report, config) };
 }
 
 /** The policy in effect, the file that sets it, and whether it exists (else the defaults are in effect). */
@@ -161,17 +157,18 @@ export async function initPolicy(at: RepositoryAt): Promise<string> {
   const dir = dirOf(at);
   const file = await policyPath(dir);
   if (existsSync(file)) throw new EngineError('INVALID_ARGUMENT', `${file} exists; edit it`);
-  await savePolicy(dir, await loadPolicy(dir));
+  await savePolicy(dir, defaultPolicy());
   return file;
 }
 
-/** Checks a policy setting by setting (INVALID_ARGUMENT naming the one at fault, under `where`), with the defaults filled in. */
-export function checkPolicy(value: unknown, where?: string): PlacementPolicy {
-  return parsePolicy(value, where);
-}
-
-/** Replaces the policy file; an unlocked repository takes its notion of media (new chunks' pack lanes) from it at once. */
-export async function setPolicy(at: RepositoryAt, policy: PlacementPolicy): Promise<void> {
+/**
+ * Replaces the policy file with the policy `text` sets (JSON), checked as the
+ * file is read (INVALID_ARGUMENT naming the setting at fault, under "policy";
+ * nothing is written then) and saved with the defaults filled in. An unlocked
+ * repository takes its notion of media (new chunks' pack lanes) from it at once.
+ */
+export async function setPolicy(at: RepositoryAt, text: string): Promise<void> {
+  const policy = parsePolicyText(text, 'policy');
   await savePolicy(dirOf(at), policy);
-  if (typeof at !== 'string') (await at.versions()).media = policy.media;
+  if (typeof at !== 'string') at.setMedia(policy.media);
 }

@@ -7,7 +7,7 @@
 // flush(), so snapshots never name unindexed blobs.
 
 import { randomBytes } from 'node:crypto';
-import { compressionParams, MAX_KEPT_RATIO } from '../compress/compression';
+import { compressionParams } from '../compress/compression';
 import { innerKeyAndNonce, NONCE_LENGTH } from '../crypto/aead';
 import { blobWorkers, sealBatchBytes } from '../workers/blob-workers';
 import { Limiter } from '../async/limiter';
@@ -183,7 +183,7 @@ export class BlobStore {
     const jobs = blobs.map(({ id, data }, i) => {
       const nonce = new Uint8Array(nonces.buffer, nonces.byteOffset + i * NONCE_LENGTH, NONCE_LENGTH);
       const { subkey, innerNonce } = innerKeyAndNonce(this.repo.keys.encryption, nonce);
-      return { data, params: compressionParams(data), maxKeptRatio: MAX_KEPT_RATIO, nonce, subkey, innerNonce, ad: blobAd(type, id) };
+      return { data, params: compressionParams(data), nonce, subkey, innerNonce, ad: blobAd(type, id) };
     });
     const { pack, release } = await this.takePack(lane, kind, sealBatchBytes(blobs.map((b) => b.data.length)), blobs.length);
     try {

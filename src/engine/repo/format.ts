@@ -2,6 +2,8 @@
 // data strings and binary layouts shared by writers and readers. Changing any
 // value here changes the format (docs/format.md documents each).
 
+import type { ContentIdHasher } from '../crypto/content-id';
+
 export const FORMAT_VERSION = 1;
 
 /** Kinds of blob stored inside packs. Codes are stored on disk. */
@@ -22,11 +24,6 @@ const DOMAINS: Record<number, Uint8Array> = {
   2: new TextEncoder().encode('strata/v1 list\n'),
 };
 
-/**
- * A blob's content id. Data blobs: HMAC-SHA256(contentIdKey, plaintext).
- * Trees and lists: HMAC over a type prefix and the plaintext, so ids never
- * collide across types (a file containing a tree's JSON stays a file).
- */
 /** The HMAC prefix of a blob type's content ids (null for data blobs). */
 export function contentIdDomain(type: number): Uint8Array | null {
   if (type === BlobType.data) return null;
@@ -35,11 +32,13 @@ export function contentIdDomain(type: number): Uint8Array | null {
   return domain;
 }
 
-export function contentId(hasher: { id(data: Uint8Array): Uint8Array; idInDomain(domain: Uint8Array, data: Uint8Array): Uint8Array }, type: number, data: Uint8Array): Uint8Array {
-  const domain = DOMAINS[type];
-  if (type === BlobType.data) return hasher.id(data);
-  if (!domain) throw new Error(`unknown blob type ${type}`);
-  return hasher.idInDomain(domain, data);
+/**
+ * A blob's content id. Data blobs: HMAC-SHA256(contentIdKey, plaintext).
+ * Trees and lists: HMAC over a type prefix and the plaintext, so ids never
+ * collide across types (a file containing a tree's JSON stays a file).
+ */
+export function contentId(hasher: Pick<ContentIdHasher, 'idFor'>, type: number, data: Uint8Array): Uint8Array {
+  return hasher.idFor(contentIdDomain(type), data);
 }
 /** Bytes of one blob entry in a pack trailer or an index object. */
 export const ENTRY_BYTES = 48;

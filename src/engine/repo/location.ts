@@ -4,6 +4,7 @@
 
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { KdfParams } from '../crypto/kdf';
 import { EngineError } from '../errors';
 import { writeFileAtomic } from '../fs/atomic-file';
@@ -16,7 +17,12 @@ import { assertRepository, Repository, type InitOptions } from './repository';
 /** The local directory of a repository location. */
 export function localPath(location: string): string {
   if (location.trim() === '') throw new EngineError('INVALID_ARGUMENT', 'no repository given: use --repo DIR or set STRATA_REPO');
-  return resolve(location.startsWith('file://') ? new URL(location).pathname : location);
+  if (!location.startsWith('file://')) return resolve(location);
+  try {
+    return resolve(fileURLToPath(location)); // decodes %20 and the like, as the folder's real name
+  } catch (error) {
+    throw new EngineError('INVALID_ARGUMENT', `${location} is not a file URL of this machine: ${(error as Error).message}`);
+  }
 }
 
 export function backendFor(location: string): Backend {

@@ -3,7 +3,8 @@
 // BlobStore's job (blob-store.ts); walking trees is the snapshot layer's.
 
 import { randomBytes } from 'node:crypto';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
+import { userName } from '../user-name';
 import { gearTable } from '../chunk/gear';
 import { DEFAULT_CHUNKER_PARAMS, FastCdc, type ChunkerParams } from '../chunk/fastcdc';
 import { AuthenticationError, innerKeyAndNonce, NONCE_LENGTH, open, seal } from '../crypto/aead';
@@ -421,12 +422,7 @@ export class Repository {
 }
 
 function slotOptions(repository: string, kdf: KdfParams | undefined): CreateKeySlotOptions {
-  let user = 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no passwd entry (containers): keep "unknown"
-  }
+  const user = userName() ?? 'unknown';
   return kdf ? { repository, kdf, host: hostname(), user } : { repository, host: hostname(), user };
 }
 

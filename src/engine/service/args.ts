@@ -3,12 +3,15 @@
 // INVALID_ARGUMENT naming it (`field`), before any engine work starts.
 
 import { homedir } from 'node:os';
-import { isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { MIN_PASSPHRASE_LENGTH, type CatalogCursor } from '../../shared/api';
 import { StrataError } from '../../shared/errors';
 import { DEVICE_ID, isSafeRelativePath } from '../versions/records';
 
 /** One named argument of a call whose arguments must be an object. */
+/** For the hosts over the service (serve's static files): whether a path is a folder or below it. */
+export { isAtOrBelow } from '../fs/paths';
+
 export function field(args: unknown, name: string): unknown {
   if (typeof args !== 'object' || args === null || Array.isArray(args)) {
     throw new StrataError('INVALID_ARGUMENT', 'Expected an object of named arguments.');
@@ -140,12 +143,6 @@ export function cursorArg(args: unknown): CatalogCursor {
     cursor[device] = seq;
   }
   return cursor;
-}
-
-/** Whether `child` is `parent` or inside it (absolute paths). */
-export function isWithin(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel));
 }
 
 function capital(text: string): string {

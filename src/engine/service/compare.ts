@@ -19,8 +19,8 @@ const IMAGE_LIMIT = 4 * 1024 * 1024;
 
 export async function compareVersions(session: Session, course: string, rel: string, a: number, b: number | undefined): Promise<Comparison> {
   const ref = findFile(await session.versions(), course, rel);
-  const fromRecord = await versionOf(session, ref, a, 'a');
-  const toRecord = b !== undefined ? await versionOf(session, ref, b, 'b') : undefined;
+  const fromRecord = versionOf(ref, a, 'a');
+  const toRecord = b !== undefined ? versionOf(ref, b, 'b') : undefined;
   if (fromRecord.op === 'delete' && toRecord?.op === 'delete') {
     throw new StrataError('INVALID_ARGUMENT', `Versions ${a} and ${b} of "${rel}" are both deletions: there is nothing to compare.`, 'b');
   }

@@ -10,7 +10,7 @@ import type { Course } from '../../shared/api';
 import { EngineError } from '../errors';
 import { printable } from '../printable';
 import { ArgumentError, NameTakenError } from '../ops/argument-error';
-import { activeFolders, addFolder, pauseFolder, removeFolder, scan, type ScanResult, type TrackedFolder } from '../ops/folders';
+import { activeFolders, addFolder, pauseFolder, removeFolder, scan, trackedFolders, type ScanResult, type TrackedFolder } from '../ops/folders';
 import type { Versions } from '../ops/session';
 import { setCourseState as setState } from '../ops/tiers';
 import { loadPolicy, type PlacementPolicy } from '../tiers/policy';
@@ -58,7 +58,7 @@ function adoption(ctx: AppContext, folder: TrackedFolder): Pick<Course, 'adopted
 export async function listCourses(ctx: AppContext): Promise<Course[]> {
   const versions = await ctx.session.versions();
   const policy = await loadPolicy(ctx.session.dir);
-  return versions.state.folders.list().filter((f) => f.tracked).map((f) => courseOf(ctx, versions, f, policy));
+  return (await trackedFolders(ctx.session)).map((f) => courseOf(ctx, versions, f, policy));
 }
 
 async function oneCourse(ctx: AppContext, folder: TrackedFolder): Promise<Course> {

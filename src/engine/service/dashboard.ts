@@ -12,10 +12,11 @@ import { statfs } from 'node:fs/promises';
 import type { Alert, DashboardSummary, SyncStatus } from '../../shared/api';
 import { errorMessage } from '../errors';
 import { BlobType } from '../repo/format';
+import { trackedFolders } from '../ops/folders';
 import { stats } from '../ops/maintenance';
 import { listRemotes } from '../ops/remotes';
 import { conflicts } from '../ops/settle';
-import { costOf, reportOn, type TierReport } from '../ops/tiers';
+import { costOn, reportOn, type TierReport } from '../ops/tiers';
 import { openRemote } from '../sync/remote-location';
 import type { AppContext } from './context';
 import { withTimeout } from './timeout';
@@ -69,8 +70,9 @@ export async function dashboard(ctx: AppContext, sync: SyncStatus, space: (path:
     try {
       const backend = await withTimeout(openRemote(remote), REMOTE_TIMEOUT_MS, `remote "${remote.name}"`);
       try {
-        report = await withTimeout(reportOn(session, { name: remote.name, backend }), REMOTE_TIMEOUT_MS, `remote "${remote.name}"`);
-        const cost = await costOf(session, report, remote);
+        const priced = await withTimeout(costOn(session, { name: remote.name, backend }, remote), REMOTE_TIMEOUT_MS, `remote "${remote.name}"`);
+        const { cost } = priced;
+        report = priced.report;
         remoteSummary = {
           ...(report.remote ? { remote: { name: remote.name, hot: report.remote.hot, cold: report.remote.cold, tiered: report.remote.tiered } } : {}),
           cost: { perMonth: cost.perMonth.total, allHot: cost.allHot, savingsPercent: cost.savingsPercent, currency: cost.currency },
@@ -98,7 +100,7 @@ export async function dashboard(ctx: AppContext, sync: SyncStatus, space: (path:
     alerts.push({ level: 'warning', kind: 'conflict', message: `${c.folder}/${c.path}: ${c.kind === 'path' ? 'a different file is in the way of one from another device' : 'changed on two devices at once; keep one version'}` });
   }
   // Damaged or missing history, strays, a repaired tier state, files an adopted course lacks here, names not recorded.
-  alerts.push(...ctx.notices.alerts(history.problems(state.batches), state.folders.list().filter((f) => f.tracked)));
+  alerts.push(...ctx.notices.alerts(history.problems(state.batches), await trackedFolders(session)));
   try {
     const disk = await space(session.dir);
     if (disk.free < LOW_DISK_BYTES || (disk.total > 0 && disk.free / disk.total < LOW_DISK_FRACTION)) {

@@ -7,10 +7,9 @@
 import { join } from 'node:path';
 import type { FileEntry, FileVersion, RestoreSummary } from '../../shared/api';
 import { StrataError } from '../../shared/errors';
-import { EngineError } from '../errors';
 import { ArgumentError } from '../ops/argument-error';
-import { tag, version, type VersionRecord } from '../ops/history';
-import { restoreVersions, rollback, versionToPutBack, type RestoreOutcome } from '../ops/restore-versions';
+import { tag, type VersionRecord } from '../ops/history';
+import { refuseDeletion, restoreVersions, rollback, type RestoreOutcome } from '../ops/restore-versions';
 import type { Session, Versions } from '../ops/session';
 import type { FileHistory } from '../versions/history';
 import type { TrackedFolder } from '../versions/local-state';
@@ -39,24 +38,11 @@ export function findFile({ state, history }: Versions, course: string, rel: stri
   return { folder, rel, abs: absolutePath(folder, rel), file };
 }
 
-/** Version `n` of a file (ops/history.ts), a NOT_FOUND on the argument `field` when there is none. */
-export async function versionOf(session: Session, ref: FileRef, n: number, field = 'n'): Promise<VersionRecord> {
-  try {
-    return await version(session, ref.abs, n);
-  } catch (error) {
-    throw versionRefusal(error, ref, n, field);
-  }
-}
-
-/**
- * A refusal of version `n` of a file found already (findFile), on the
- * argument `field`: a NOT_FOUND from looking the version up can only be the
- * version's, in the app's words; the rest (a deletion that cannot be put
- * back) in the engine's.
- */
-function versionRefusal(error: unknown, ref: FileRef, n: number, field: string): unknown {
-  if (error instanceof EngineError && error.code === 'NOT_FOUND') return new StrataError('NOT_FOUND', `"${ref.rel}" has no version ${n} (it has 1 to ${ref.file.versions.length}).`, field);
-  return withField(error, field, sentence);
+/** Version `n` of a file found already (findFile), from its history as found: a NOT_FOUND on the argument `field` when it has none. */
+export function versionOf(ref: FileRef, n: number, field = 'n'): VersionRecord {
+  const record = ref.file.versions.find((v) => v.n === n);
+  if (!record) throw new StrataError('NOT_FOUND', `"${ref.rel}" has no version ${n} (it has 1 to ${ref.file.versions.length}).`, field);
+  return record;
 }
 
 export async function listFiles(session: Session, course: string): Promise<FileEntry[]> {
@@ -88,12 +74,13 @@ export function summaryOf(outcome: RestoreOutcome): RestoreSummary {
   return { written: outcome.written, removed: outcome.removed, versions: outcome.versions.length, target: outcome.target, ...(notRestored.length > 0 ? { notRestored } : {}) };
 }
 
-/** Refuses (on 'n') a version that cannot be put back: ops/restore-versions.ts decides (there is one, and it is not a deletion). */
-async function assertPutBack(session: Session, ref: FileRef, n: number, doing: 'rollback' | 'restore'): Promise<void> {
+/** Refuses (on 'n') a version that is not there or cannot be put back (a deletion: ops/restore-versions.ts decides, in its words). */
+function assertPutBack(ref: FileRef, n: number, doing: 'rollback' | 'restore'): void {
+  const record = versionOf(ref, n);
   try {
-    await versionToPutBack(session, ref.abs, n, doing);
+    refuseDeletion(record, doing);
   } catch (error) {
-    throw versionRefusal(error, ref, n, 'n');
+    throw withField(error, 'n', sentence);
   }
 }
 
@@ -101,7 +88,7 @@ export async function rollbackFile(ctx: AppContext, course: string, rel: string,
   const { session } = ctx;
   const outcome = await session.exclusive(async () => {
     const ref = findFile(await session.versions(), course, rel);
-    await assertPutBack(session, ref, n, 'rollback');
+    assertPutBack(ref, n, 'rollback');
     try {
       return { ref, outcome: await rollback(session, ref.abs, n) };
     } catch (error) {
@@ -119,7 +106,7 @@ export async function rollbackFile(ctx: AppContext, course: string, rel: string,
 export async function restoreFileTo(ctx: AppContext, course: string, rel: string, n: number, target: string): Promise<RestoreSummary> {
   const { session } = ctx;
   const ref = findFile(await session.versions(), course, rel);
-  await assertPutBack(session, ref, n, 'restore'); // before the operation starts
+  assertPutBack(ref, n, 'restore'); // before the operation starts
   await refuseRepositoryPath(ctx, target, 'target', 'target');
   const outcome = await ctx.ops.run('restore', 'files', (op) => restoreVersions(session, ref.abs, { version: n, target, signal: op.signal, onProgress: (done, total) => op.progress(done, total) }), `Restoring ${rel}`);
   void ctx.activity.add({ kind: 'restore', title: `${rel} version ${n} restored to ${target}`, course: ref.folder.id });
@@ -128,14 +115,13 @@ export async function restoreFileTo(ctx: AppContext, course: string, rel: string
 
 export async function tagVersion(ctx: AppContext, course: string, rel: string, n: number, name: string): Promise<FileVersion> {
   const { session } = ctx;
-  const versions = await session.versions();
-  const ref = await session.exclusive(async () => {
-    const found = findFile(versions, course, rel);
-    await versionOf(session, found, n);
+  const { ref, record } = await session.exclusive(async () => {
+    const found = findFile(await session.versions(), course, rel);
+    const tagged = versionOf(found, n);
     await tag(session, found.abs, n, name); // the tag itself was checked with the arguments
-    return found;
+    return { ref: found, record: tagged };
   });
   ctx.historyChanged(0);
-  const record = await versionOf(session, ref, n);
-  return toFileVersion(versions.history.file(record.file) ?? ref.file, record);
+  // The history folds the tag into the file it found (in place): its tags now include this one.
+  return toFileVersion(ref.file, record);
 }

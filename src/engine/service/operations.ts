@@ -127,10 +127,6 @@ export class Operations {
   cancelAll(): void {
     for (const op of this.running.values()) op.cancel();
   }
-
-  ids(): string[] {
-    return [...this.running.keys()];
-  }
 }
 
 export function cancelled(operation: string): StrataError {

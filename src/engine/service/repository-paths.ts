@@ -2,7 +2,7 @@
 // folder or restore target that is the repository (through any link), inside
 // it or, for a course, holding it, is an INVALID_ARGUMENT naming the field,
 // checked before any work starts. (Folder remotes are checked where both hosts
-// add them, sync/remotes.ts.)
+// add them, ops/remotes.ts.)
 
 import { StrataError } from '../../shared/errors';
 import { guardRestoreTarget, guardTrackedFolder, RepositoryOverlapError, StateFolderOverlapError } from '../fs/repository-guard';

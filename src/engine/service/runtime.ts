@@ -8,9 +8,9 @@
 // repo.unlock/create, stopped by repo.lock (or another unlock).
 
 import type { EventSink, SyncStatus } from '../../shared/api';
-import { StrataError } from '../../shared/errors';
 import { errorMessage } from '../errors';
 import { BackgroundRuntime, type BackgroundEvents, type SyncState } from '../ops/background';
+import { classifyError } from '../ops/error-kind';
 import type { Session } from '../ops/session';
 import { ActivityLog, activityPath } from './activity-log';
 import type { AppContext } from './context';
@@ -86,9 +86,8 @@ export class Runtime {
     try {
       await this.background.syncNow();
     } catch (error) {
-      if (error instanceof StrataError && error.code === 'CANCELLED') throw error;
-      if ((error as { name?: string }).name === 'AbortError') throw cancelled('sync');
-      throw error; // UNAVAILABLE, worded by the runtime
+      // Cancelled (the operation's reason, or an abort from below) is said as every cancelled operation is; else UNAVAILABLE, worded by the runtime.
+      throw classifyError(error).kind === 'CANCELLED' ? cancelled('sync') : error;
     }
     return this.syncStatus();
   }
@@ -147,6 +146,7 @@ export class Runtime {
         this.syncOp?.fail(cancelled('sync'));
         this.syncOp = undefined;
       },
+      settleFailed: (error) => void ctx.activity.add({ kind: 'error', title: 'Putting changes from other devices in place failed', detail: errorMessage(error) }),
       settled: (settled) => {
         if (settled.versions.length + settled.written.length + settled.removed.length + settled.kept.length > 0) {
           ctx.emit('catalog.changed', { versions: settled.versions.length });

@@ -15,7 +15,8 @@ import {
   type StrataApi,
 } from '../../shared/api';
 import { StrataError } from '../../shared/errors';
-import { booleanArg, countArg, courseArg, cursorArg, field, isWithin, oneOf, passphraseArg, pathArg, pathsArg, relPathArg, stringArg, timeArg, versionArg } from './args';
+import { booleanArg, countArg, courseArg, cursorArg, field, oneOf, passphraseArg, pathArg, pathsArg, relPathArg, stringArg, timeArg, versionArg } from './args';
+import { isAtOrBelow } from '../fs/paths';
 import { catalogChanges, catalogKey } from './catalog';
 import { compareVersions } from './compare';
 import { addCourse, confirmDeletions, listCourses, pauseCourse, removeCourse, scanCourses, setCourseState } from './courses';
@@ -189,7 +190,7 @@ export function createService(deps: ServiceDeps, emit: EventSink = () => {}): St
       const path = pathArg(args, 'path');
       const current = session;
       if (!current) throw new StrataError('LOCKED', 'Unlock or create a repository first.');
-      if (isWithin(current.path, path)) {
+      if (isAtOrBelow(current.path, path)) {
         throw new StrataError('INVALID_ARGUMENT', 'This folder contains the repository itself; choose another folder.', 'path');
       }
       emit('backup.progress', { phase: 'started', path });

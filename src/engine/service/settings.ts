@@ -2,8 +2,8 @@
 // (local state; added as the CLI adds them, ops/remotes.ts: checked part by
 // part, outside the repository, reached, then kept; each refusal on its
 // field), the placement policy file (JSON text, checked setting by setting,
-// ops/tiers.ts) and a course's ignore rules (its `.strataignore`, gitignore
-// syntax).
+// ops/tiers.ts; a refusal on its field) and a course's ignore rules (its
+// `.strataignore`, gitignore syntax).
 
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,7 +15,7 @@ import { RepositoryOverlapError } from '../fs/repository-guard';
 import { ArgumentError, NameTakenError } from '../ops/argument-error';
 import { authorOf, setAuthor as setAuthorOf } from '../ops/author';
 import { addRemote as addRemoteTo, listRemotes, reachRemote, remoteFolder, removeRemote as removeRemoteFrom, type RemoteConfig } from '../ops/remotes';
-import { checkPolicy, policyText, setPolicy as setPolicyOf } from '../ops/tiers';
+import { policyText, setPolicy as setPolicyOf } from '../ops/tiers';
 import { IGNORE_FILE } from '../versions/ignore-rules';
 import type { AppContext } from './context';
 import { findCourse, withField } from './courses';
@@ -99,21 +99,13 @@ export async function removeRemote(ctx: AppContext, name: string): Promise<Setti
   return getSettings(ctx);
 }
 
-/** Replaces the policy file: JSON, every setting checked (ops/tiers.ts; the error names the one at fault); saved with the defaults filled in. */
+/** Replaces the policy file: JSON, every setting checked (ops/tiers.ts: a refusal names the one at fault); saved with the defaults filled in. */
 export async function setPolicy(ctx: AppContext, text: string): Promise<Settings> {
-  let value: unknown;
   try {
-    value = JSON.parse(text);
+    await setPolicyOf(ctx.session, text); // what counts as media decides new chunks' pack lanes at once
   } catch (error) {
-    throw new StrataError('INVALID_ARGUMENT', `The policy is not valid JSON: ${errorMessage(error)}`, 'policy');
+    throw withField(error, 'policy');
   }
-  let policy;
-  try {
-    policy = checkPolicy(value, 'policy');
-  } catch (error) {
-    throw new StrataError('INVALID_ARGUMENT', errorMessage(error), 'policy');
-  }
-  await setPolicyOf(ctx.session, policy); // what counts as media decides new chunks' pack lanes at once
   await ctx.coursesChanged(); // course states come from the policy
   return getSettings(ctx);
 }

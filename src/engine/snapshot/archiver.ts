@@ -5,7 +5,8 @@
 
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
-import { hostname, userInfo } from 'node:os';
+import { hostname } from 'node:os';
+import { userName } from '../user-name';
 import { basename, join, resolve } from 'node:path';
 import { Limiter } from '../async/limiter';
 import { EngineError, errorMessage } from '../errors';
@@ -71,12 +72,7 @@ export async function backup(repo: Repository, options: BackupOptions): Promise<
   await run.store.flush();
 
   const stats = run.store.stats;
-  let user = '';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no passwd entry
-  }
+  const user = userName() ?? '';
   const snapshot: Snapshot = {
     version: 1,
     time: new Date().toISOString(),

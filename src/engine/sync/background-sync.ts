@@ -21,8 +21,16 @@ export interface BackgroundSyncOptions {
   onCancelled?: () => void;
   /** Options of each sync (progress, what not to download); a function gives each sync its own (a signal to cancel it). */
   sync?: SyncOptions | (() => SyncOptions);
-  /** Work to do after each successful sync (tier migration): its failure is reported like a sync's. */
-  afterSync?: () => Promise<void>;
+  /** Work to do after each successful sync (tier migration), given that sync's options (its signal stops the work too): its failure is reported like a sync's. */
+  afterSync?: (sync: SyncOptions | undefined) => Promise<void>;
+}
+
+/** How now() rejects when the sync it waited for was stopped by its signal: `error` is what the sync threw (as a rule, the signal's reason). */
+export class SyncCancelled extends Error {
+  constructor(readonly error: unknown) {
+    super('the sync was cancelled');
+    this.name = 'SyncCancelled';
+  }
 }
 
 /** The wait before attempt `failures + 1` after `failures` failures in a row: doubling from `retryMs` (5 s) up to `maxRetryMs` (5 min). */
@@ -63,7 +71,8 @@ export class BackgroundSync {
 
   /**
    * Syncs now, or right after the sync running, and resolves with that
-   * sync's result; its failure rejects (and is retried later as usual).
+   * sync's result; its failure rejects (and is retried later as usual), and
+   * so does its cancelling, with a SyncCancelled.
    */
   now(): Promise<SyncResult> {
     if (this.stopped) return Promise.reject(new Error('background sync stopped'));
@@ -93,14 +102,14 @@ export class BackgroundSync {
     const sync = typeof this.options.sync === 'function' ? this.options.sync() : this.options.sync;
     try {
       const result = await syncRepositories(this.local, this.remote, sync);
-      await this.options.afterSync?.();
+      await this.options.afterSync?.(sync);
       this.failures = 0;
       this.options.onSynced?.(result);
       for (const w of waiting) w.resolve(result);
     } catch (error) {
       if (sync?.signal?.aborted) {
         this.options.onCancelled?.();
-        for (const w of waiting) w.reject(error);
+        for (const w of waiting) w.reject(new SyncCancelled(error));
         return; // cancelled: not a failure to retry
       }
       this.failures++;

@@ -88,7 +88,7 @@ export function placement(facts: PackFacts, policy: PlacementPolicy = DEFAULT_PO
 
 // ---- the configuration file ---------------------------------------------
 
-export const POLICY_FILE = 'tiers.json';
+const POLICY_FILE = 'tiers.json';
 
 /** The policy file of a local repository (made with this machine's state folder of it, if there is none yet). */
 export async function policyPath(repositoryDir: string): Promise<string> {
@@ -107,13 +107,18 @@ export async function loadPolicy(repositoryDir: string): Promise<PlacementPolicy
     if ((error as { code?: string }).code === 'ENOENT') return defaultPolicy();
     throw new EngineError('INVALID_ARGUMENT', `cannot read ${path}: ${(error as Error).message}`);
   }
+  return parsePolicyText(text, path);
+}
+
+/** A policy written as JSON text (the file's, or one a host was given): parsePolicy, after the JSON; INVALID_ARGUMENT under `where` for either. */
+export function parsePolicyText(text: string, where = POLICY_FILE): PlacementPolicy {
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new EngineError('INVALID_ARGUMENT', `${path} is not valid JSON: ${(error as Error).message}`);
+    throw new EngineError('INVALID_ARGUMENT', `${where} is not valid JSON: ${(error as Error).message}`);
   }
-  return parsePolicy(value, path);
+  return parsePolicy(value, where);
 }
 
 export async function savePolicy(repositoryDir: string, policy: PlacementPolicy): Promise<void> {

@@ -1,7 +1,8 @@
-// The tier operations as the CLI and the app use them: opening the local
-// repository through its LocalView, and from there the report (where bytes
-// are, what the policy would move), migration, eviction, prefetch and costs,
-// each reading the policy file, the history and this machine's tier state.
+// The tiers of a local repository, as ops/tiers.ts (and ops/session.ts, to
+// open it) use them: opening the local repository through its LocalView, and
+// from there the report (where bytes are, what the policy would move),
+// migration, eviction, prefetch and costs, each reading the policy file, the
+// history and this machine's tier state.
 
 import { EngineError } from '../errors';
 import { backendFor, localPath, openWithLastKey } from '../repo/location';
@@ -58,7 +59,7 @@ function viewOf(repo: Repository): LocalView {
 }
 
 /** The storage classes a remote's tiers are priced as: an S3 URL's own, else the policy's. */
-export function remoteClasses(remote: RemoteConfig | undefined, policy: PlacementPolicy): { hot: string; cold: string } {
+function remoteClasses(remote: RemoteConfig | undefined, policy: PlacementPolicy): { hot: string; cold: string } {
   if (remote?.hot.startsWith('s3://')) {
     const hot = parseS3Url(remote.hot);
     const cold = remote.cold?.startsWith('s3://') ? parseS3Url(remote.cold) : hot;
@@ -70,16 +71,14 @@ export function remoteClasses(remote: RemoteConfig | undefined, policy: Placemen
 export class Tiers {
   private constructor(
     readonly repo: Repository,
-    readonly dir: string,
     readonly policy: PlacementPolicy,
     readonly view: LocalView,
     private readonly history: History,
   ) {}
 
-  /** `history`: the version history if the caller has it loaded already (a workspace's), else it is read. */
+  /** `location`: the repository's, whose policy file is read; `history`: the version history if the caller has it loaded already (a session's), else it is read. */
   static async open(repo: Repository, location: string, history?: History): Promise<Tiers> {
-    const dir = localPath(location);
-    return new Tiers(repo, dir, await loadPolicy(dir), viewOf(repo), history ?? (await History.load(repo)));
+    return new Tiers(repo, await loadPolicy(localPath(location)), viewOf(repo), history ?? (await History.load(repo)));
   }
 
   /** Throws NOT_FOUND, listing the courses, unless `course` names one. */

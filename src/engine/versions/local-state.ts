@@ -11,9 +11,7 @@ import { Remotes } from './state/remotes';
 import { SeenFiles } from './state/seen';
 import { SettledVersions } from './state/settled';
 
-export type { DiskView } from './history';
-export type { TrackedFolder } from './state/folders';
-export type { StatKey } from './state/seen';
+export type { TrackedFolder } from './state-file';
 
 export class LocalState {
   private constructor(

@@ -3,10 +3,11 @@
 // files at or under a path, a version by number (`PATH@N`). Pure functions over
 // this machine's state and the history; the errors say what to try instead.
 
-import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { relative, resolve, sep } from 'node:path';
 import { EngineError } from '../errors';
 import type { FileHistory, History } from './history';
 import type { LocalState, TrackedFolder } from './local-state';
+import { isBelow } from '../fs/paths';
 import type { VersionRecord } from './records';
 
 /** What lookups read: this machine's state (where folders are, what they hold) and the history. */
@@ -15,16 +16,10 @@ export interface StateAndHistory {
   readonly history: History;
 }
 
-/** Whether `child` lies strictly inside `parent` (both absolute). */
-export function isInside(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-}
-
 /** Which folder a filesystem path (absolute or relative to the working directory) is in, and where. */
 export function resolvePath(state: LocalState, path: string): { folder: TrackedFolder; rel: string } {
   const absolute = resolve(path);
-  const candidates = state.folders.list().filter((f) => absolute === f.path || isInside(absolute, f.path));
+  const candidates = state.folders.list().filter((f) => absolute === f.path || isBelow(absolute, f.path));
   // Tracked folders first; among them the deepest.
   candidates.sort((a, b) => Number(b.tracked) - Number(a.tracked) || b.path.length - a.path.length);
   const folder = candidates[0];

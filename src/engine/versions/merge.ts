@@ -303,7 +303,7 @@ export function lastSeqsOf(batchNames: string[]): Record<string, number> {
  * waiting to be put in place.
  */
 export function needsReconcile(state: LocalState, batchNames: string[]): boolean {
-  if (!state.folders.list().some((f) => f.tracked)) return false;
+  if (state.folders.tracked().length === 0) return false;
   const view = state.settled.view();
   if (Object.keys(view.holding ?? {}).length > 0) return true;
   const applied = view.applied ?? {};

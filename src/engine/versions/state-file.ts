@@ -1,7 +1,8 @@
 // This machine's state file of a local repository: `state.json` in the
 // repository's machine state folder (fs/state-home.ts: outside the repository
 // folder, since it names places on this disk in plaintext; never synced;
-// docs/format.md 2.3). Owns the file's format and its validation, loading it
+// docs/format.md 2.3). Owns the file's format (with the shapes it stores:
+// TrackedFolder, StatKey) and its validation, loading it
 // (a fresh state for a new or copied repository), and its one writer: the
 // facets of LocalState (state/*) share the one StateFile in memory and save
 // it whole, atomically (temporary file, fsync, rename).
@@ -14,8 +15,29 @@ import { writeFileAtomic } from '../fs/atomic-file';
 import { machineStateDir } from '../fs/state-home';
 import type { RemoteConfig } from '../sync/remote-location';
 import { DEVICE_ID } from './records';
-import type { TrackedFolder } from './state/folders';
-import type { StatKey } from './state/seen';
+
+/** A folder as this machine's state file records it (changed through state/folders.ts). */
+export interface TrackedFolder {
+  id: string;
+  name: string;
+  /** Absolute path on this machine. */
+  path: string;
+  /** False once removed: history stays, the folder is no longer scanned or watched. */
+  tracked: boolean;
+  /**
+   * False for a folder adopted from history (tracked on another device, added
+   * here by its name) until the user confirms its deletions (`scan
+   * --confirm-deletions`) or a full restore of it ran: it may hold only some
+   * of its files, and those missing here are not here yet, not deleted.
+   * (Scanning it does not change this: a partial copy stays partial.)
+   */
+  observed?: boolean;
+  /** Watching paused (the app): saves are not recorded until resumed; explicit operations still work. */
+  paused?: boolean;
+}
+
+/** size, mtimeMs, ctimeMs, inode: what tells an unchanged file without reading it (state/seen.ts). */
+export type StatKey = [number, number, number, number];
 
 export interface StateFile {
   format: 1;

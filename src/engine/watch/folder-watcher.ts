@@ -33,16 +33,15 @@ export class FolderWatcher {
   private readonly rules = new Map<string, IgnoreRules>();
 
   /** `folders`: the tracked folders to watch (those not paused). */
-  constructor(readonly folders: TrackedFolder[], private readonly options: WatchOptions) {}
+  constructor(readonly folders: readonly TrackedFolder[], private readonly options: WatchOptions) {}
 
   /**
    * Watches the folders, then scans each once (catching up): a change made
    * while the watch was being set up is recorded by that scan, one made after
    * by the watch.
    */
-  async start(): Promise<TrackedFolder[]> {
-    const folders = [...this.folders];
-    if (folders.length === 0) throw new Error('no folders are tracked yet: add one with `strata add PATH`');
+  async start(): Promise<void> {
+    const { folders } = this;
     for (const folder of folders) this.rules.set(folder.id, await IgnoreRules.forFolder(folder.path));
     const watcher = watch(folders.map((f) => f.path), {
       ignoreInitial: true,
@@ -62,7 +61,6 @@ export class FolderWatcher {
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     this.watcher = watcher;
     for (const folder of folders) await this.enqueue(folder);
-    return folders;
   }
 
   /** Stops watching; a scan in progress finishes first. */
@@ -77,13 +75,6 @@ export class FolderWatcher {
   /** Resolves when no scan is queued or running (for tests and clean exits). */
   idle(): Promise<void> {
     return this.queue;
-  }
-
-  /** Runs `task` between scans (it shares the history and local state with them): settling after a sync. */
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const done = this.queue.then(task);
-    this.queue = done.then(() => undefined, () => undefined);
-    return done;
   }
 
   private schedule(folder: TrackedFolder, delay: number): void {
@@ -111,11 +102,11 @@ export class FolderWatcher {
     return this.queue;
   }
 
-  private folderOf(folders: TrackedFolder[], path: string): TrackedFolder | undefined {
+  private folderOf(folders: readonly TrackedFolder[], path: string): TrackedFolder | undefined {
     return folders.find((f) => path === f.path || path.startsWith(f.path + sep));
   }
 
-  private ignored(folders: TrackedFolder[], path: string, isDir: boolean): boolean {
+  private ignored(folders: readonly TrackedFolder[], path: string, isDir: boolean): boolean {
     const folder = this.folderOf(folders, path);
     if (!folder || path === folder.path) return false;
     const rel = relative(folder.path, path).split(sep).join('/');

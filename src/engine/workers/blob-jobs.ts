@@ -50,8 +50,6 @@ export type Job = { id: number } & (
   | { op: 'openBatch'; data: Uint8Array; items: OpenItem[]; sha256: boolean }
 );
 
-export type JobOp = Job['op'];
-
 export interface Reply {
   id: number;
   /** hashBatch: the ids, 32 bytes each, one after another. */

@@ -3,7 +3,8 @@
 // which uses the same crypto and compression modules as the main thread.
 // Built as its own entry next to the code that starts it: dist/blob-worker.mjs
 // (scripts/build-cli.mjs) and out/main/blob-worker.mjs (electron.vite.config.ts);
-// from sources (vitest, tsx) the pool loads this file through tsx.
+// from sources (vitest, tsx) the pool has esbuild bundle this file and what it
+// imports in memory, once per process, and runs that bundle.
 
 import { parentPort } from 'node:worker_threads';
 import { runJob, type Job } from './blob-jobs';

@@ -33,9 +33,10 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { SEAL_OVERHEAD } from '../crypto/aead';
+import { CONTENT_ID_LENGTH } from '../crypto/content-id';
 import type { Job, OpenItem, Opened, Reply, SealJob } from './blob-jobs';
 
-export type { OpenItem, Opened, SealJob } from './blob-jobs';
+export type { OpenItem } from './blob-jobs';
 
 /** The built worker entry, next to the bundle holding this module (see the build scripts). */
 const BUILT_ENTRY = './blob-worker.mjs';
@@ -135,9 +136,9 @@ export class BlobWorkerPool {
   /** Content ids of data blobs (HMAC-SHA256 under `key`), computed in a worker. */
   async hashBatch(key: Uint8Array, items: Uint8Array[]): Promise<Uint8Array[]> {
     const reply = await this.post({ op: 'hashBatch', key, items: items.map(forPosting) });
-    if (!reply.bytes || reply.bytes.length !== 32 * items.length) throw new Error('blob worker returned no ids');
+    if (!reply.bytes || reply.bytes.length !== CONTENT_ID_LENGTH * items.length) throw new Error('blob worker returned no ids');
     const ids = reply.bytes;
-    return items.map((_, i) => ids.subarray(32 * i, 32 * i + 32));
+    return items.map((_, i) => ids.subarray(CONTENT_ID_LENGTH * i, CONTENT_ID_LENGTH * (i + 1)));
   }
 
   /**

@@ -2,26 +2,7 @@
 // whole here (observed) and watched (not paused): the `folders` of this
 // machine's state file (state-file.ts).
 
-import type { StateFileHandle } from '../state-file';
-
-export interface TrackedFolder {
-  id: string;
-  name: string;
-  /** Absolute path on this machine. */
-  path: string;
-  /** False once removed: history stays, the folder is no longer scanned or watched. */
-  tracked: boolean;
-  /**
-   * False for a folder adopted from history (tracked on another device, added
-   * here by its name) until the user confirms its deletions (`scan
-   * --confirm-deletions`) or a full restore of it ran: it may hold only some
-   * of its files, and those missing here are not here yet, not deleted.
-   * (Scanning it does not change this: a partial copy stays partial.)
-   */
-  observed?: boolean;
-  /** Watching paused (the app): saves are not recorded until resumed; explicit operations still work. */
-  paused?: boolean;
-}
+import type { StateFileHandle, TrackedFolder } from '../state-file';
 
 export class FolderPlaces {
   constructor(private readonly file: StateFileHandle) {}
@@ -29,6 +10,11 @@ export class FolderPlaces {
   /** Every folder known here, removed ones too (copies: change them through this class). */
   list(): TrackedFolder[] {
     return this.file.data.folders.map((f) => ({ ...f }));
+  }
+
+  /** The folders tracked here (not removed), paused ones too (copies, as list()). */
+  tracked(): TrackedFolder[] {
+    return this.list().filter((f) => f.tracked);
   }
 
   /** Adds the folder, or replaces the one with its id. */

@@ -1,13 +1,13 @@
 // Files seen unchanged in content whose stat changed (a touch, a copy back)
 // or that were put in place here: their stat key, so the next scan does not
 // read them again. The `seen` of this machine's state file (state-file.ts),
-// by folder id, then path; and the stat key itself.
+// by folder id, then path; and a file's stat key (statKey, sameKey; the
+// type is the state file's).
 
 import type { Stats } from 'node:fs';
-import type { StateFileHandle } from '../state-file';
+import type { StateFileHandle, StatKey } from '../state-file';
 
-/** size, mtimeMs, ctimeMs, inode: what tells an unchanged file without reading it. */
-export type StatKey = [number, number, number, number];
+export type { StatKey } from '../state-file';
 
 export function statKey(st: Stats): StatKey {
   return [st.size, st.mtimeMs, st.ctimeMs, st.ino];
